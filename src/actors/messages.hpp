@@ -1,0 +1,67 @@
+// Command and reply types exchanged with the tenant actors.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "actors/reply.hpp"
+#include "actors/type_ids.hpp"
+#include "storage/event_store.hpp"
+
+namespace ebuse {
+
+/// Append events (one, or a batch written all-or-nothing) through the tenant writer.
+/// Answered after COMMIT succeeded, or with the error that prevented it.
+struct append_cmd {
+  std::vector<new_event> events;
+  reply_to<append_result> reply;
+};
+
+/// Read up to `limit` events with position in [from, to] (to < 0: unbounded) from a
+/// tenant reader, rendered as wire JSON.
+struct load_cmd {
+  int64_t from = 0;
+  int64_t to = -1;
+  int64_t limit = 0;
+  reply_to<event_page> reply;
+};
+
+/// Check that a reader can use the database; answers the highest stored position.
+struct health_cmd {
+  reply_to<int64_t> reply;
+};
+
+/// Read a subscription position (0 when unknown) from the subscription actor.
+struct sub_get_cmd {
+  std::string id;
+  reply_to<int64_t> reply;
+};
+
+/// Save a subscription position; answered (with the position) after it is committed.
+struct sub_save_cmd {
+  std::string id;
+  int64_t position = 0;
+  reply_to<int64_t> reply;
+};
+
+/// Figures a tenant's actors publish for lock-free reads by the HTTP layer.
+struct tenant_stats {
+  std::atomic<int64_t> head{0};             ///< committed head position
+  std::atomic<uint64_t> commits{0};         ///< successful transactions
+  std::atomic<uint64_t> events_written{0};  ///< events in them
+  std::atomic<uint64_t> failed_commits{0};  ///< transactions that failed
+  std::atomic<uint64_t> max_group{0};       ///< largest group commit so far
+};
+
+} // namespace ebuse
+
+// The commands carry a process-local reply channel and are never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::append_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::load_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::health_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_get_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_save_cmd)

@@ -1,0 +1,62 @@
+// Subscription positions: memory for reads, the tenant writer for durability.
+#include "actors/subscription_actor.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace ebuse {
+
+namespace {
+
+struct subscription_state {
+  caf::actor writer;
+  std::unordered_map<std::string, int64_t> positions;
+
+  static inline const char* name = "subscriptions";
+};
+
+using subscription_actor = caf::stateful_actor<subscription_state>;
+
+// Bounded so that a stuck writer cannot hold a reply forever; the HTTP waiter has its
+// own, shorter deadline.
+constexpr auto writer_timeout = std::chrono::seconds(60);
+
+caf::behavior subscription_impl(subscription_actor* self, caf::actor writer,
+                                std::unordered_map<std::string, int64_t> initial) {
+  self->state.writer = std::move(writer);
+  self->state.positions = std::move(initial);
+  return {
+    [self](sub_get_cmd& cmd) {
+      auto& positions = self->state.positions;
+      auto i = positions.find(cmd.id);
+      deliver<int64_t>(cmd.reply, i == positions.end() ? int64_t{0} : i->second);
+    },
+    [self](sub_save_cmd& cmd) {
+      auto reply = std::move(cmd.reply);
+      auto id = cmd.id;
+      self->request(self->state.writer, writer_timeout, save_atom::value,
+                    std::move(cmd.id), cmd.position)
+        .then(
+          [self, reply, id](int64_t position) {
+            self->state.positions[id] = position;
+            deliver<int64_t>(reply, position);
+          },
+          [reply](caf::error& err) { deliver<int64_t>(reply, std::move(err)); });
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_subscription_actor(caf::actor_system& sys, caf::actor writer,
+                                    std::unordered_map<std::string, int64_t> initial) {
+  return sys.spawn(subscription_impl, std::move(writer), std::move(initial));
+}
+
+} // namespace ebuse

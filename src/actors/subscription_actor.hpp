@@ -1,0 +1,20 @@
+// The subscription-position actor: consumer checkpoints in memory, persisted via the writer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include <caf/fwd.hpp>
+
+namespace ebuse {
+
+/// Spawns the (cooperative, never blocking) actor that keeps a tenant's subscription
+/// positions in memory, starting from `initial`. Reads are answered from memory; a save
+/// goes through `writer` and is applied to memory, then acknowledged, only after it
+/// committed, so a reader never sees a position that is not durable.
+/// Handles `sub_get_cmd` and `sub_save_cmd`.
+caf::actor spawn_subscription_actor(caf::actor_system& sys, caf::actor writer,
+                                    std::unordered_map<std::string, int64_t> initial);
+
+} // namespace ebuse

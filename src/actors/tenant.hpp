@@ -1,0 +1,78 @@
+// A tenant: its writer, reader pool and subscription actor, started and stopped together.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/tenant_writer.hpp"
+#include "storage/event_store.hpp"
+
+namespace ebuse {
+
+/// How to run one tenant.
+struct tenant_options {
+  std::string name;      ///< validated tenant name
+  std::string db_path;   ///< its SQLite file
+  store_options store;   ///< pragmas
+  std::size_t readers = 3; ///< size of the reader pool
+  writer_options writer; ///< group-commit tunables
+};
+
+/// Handles to a running tenant's actors. Thread-safe: HTTP threads share it.
+class tenant {
+public:
+  /// Opens (creating and migrating) the database, loads the subscription positions and
+  /// spawns the actors. Fails when the database cannot be opened.
+  static caf::expected<std::shared_ptr<tenant>> start(caf::actor_system& sys,
+                                                      const tenant_options& opts);
+
+  ~tenant();
+
+  /// The writer (appends, subscription saves).
+  const caf::actor& writer() const noexcept {
+    return writer_;
+  }
+
+  /// The subscription-position actor.
+  const caf::actor& subscriptions() const noexcept {
+    return subscriptions_;
+  }
+
+  /// The next reader, round robin.
+  const caf::actor& reader() noexcept;
+
+  /// Lock-free figures (committed head, commits).
+  const tenant_stats& stats() const noexcept {
+    return *stats_;
+  }
+
+  /// The tenant's name.
+  const std::string& name() const noexcept {
+    return name_;
+  }
+
+  /// Asks every actor to stop; the writer commits what is pending and checkpoints.
+  /// Idempotent.
+  void stop();
+
+private:
+  tenant() = default;
+
+  std::string name_;
+  std::shared_ptr<tenant_stats> stats_;
+  caf::actor writer_;
+  caf::actor subscriptions_;
+  std::vector<caf::actor> readers_;
+  std::atomic<std::size_t> next_reader_{0};
+  std::atomic<bool> stopped_{false};
+};
+
+} // namespace ebuse

@@ -1,0 +1,90 @@
+// A tenant reader renders pages of events straight from SQLite rows into wire JSON.
+#include "actors/tenant_reader.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace ebuse {
+
+namespace {
+
+struct reader_state {
+  std::string db_path;
+  store_options opts;
+  std::unique_ptr<store_reader> store;
+
+  static inline const char* name = "tenant_reader";
+
+  // Opens the connection lazily so that a reader survives a database that is
+  // temporarily unavailable, and recovers once it is back.
+  caf::error ensure_open() {
+    if (store)
+      return caf::none;
+    auto res = store_reader::open(db_path, opts);
+    if (!res)
+      return std::move(res.error());
+    store = std::move(*res);
+    return caf::none;
+  }
+
+  void drop_on_fault(const caf::error& err) {
+    if (code_of(err) == errc::storage_unavailable)
+      store.reset();
+  }
+};
+
+using reader_actor = caf::stateful_actor<reader_state>;
+
+// Rough size of one rendered event, to reserve the page buffer once.
+constexpr int64_t typical_event_bytes = 256;
+constexpr int64_t max_reserve_events = 2000;
+
+caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options opts) {
+  self->state.db_path = std::move(db_path);
+  self->state.opts = opts;
+  return {
+    [self](load_cmd& cmd) {
+      auto& st = self->state;
+      if (auto err = st.ensure_open()) {
+        deliver<event_page>(cmd.reply, err);
+        return;
+      }
+      event_page page;
+      page.json.reserve(static_cast<size_t>(std::min(cmd.limit, max_reserve_events)
+                                            * typical_event_bytes));
+      if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page)) {
+        st.drop_on_fault(err);
+        deliver<event_page>(cmd.reply, err);
+        return;
+      }
+      deliver<event_page>(cmd.reply, std::move(page));
+    },
+    [self](health_cmd& cmd) {
+      auto& st = self->state;
+      if (auto err = st.ensure_open()) {
+        deliver<int64_t>(cmd.reply, err);
+        return;
+      }
+      auto res = st.store->max_position();
+      if (!res)
+        st.drop_on_fault(res.error());
+      deliver<int64_t>(cmd.reply, std::move(res));
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
+                               store_options opts) {
+  return sys.spawn<caf::detached>(reader_impl, std::move(db_path), opts);
+}
+
+} // namespace ebuse

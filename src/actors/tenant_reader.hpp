@@ -1,0 +1,18 @@
+// Tenant readers: read-only connections that serve loads, stream pages and health checks.
+#pragma once
+
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "storage/event_store.hpp"
+
+namespace ebuse {
+
+/// Spawns a detached reader owning one read-only connection to `db_path` (WAL lets it
+/// run beside the writer). The connection is opened on first use and reopened after a
+/// failure. Handles `load_cmd` and `health_cmd`.
+caf::actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
+                               store_options opts);
+
+} // namespace ebuse

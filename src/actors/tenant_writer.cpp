@@ -1,0 +1,181 @@
+// Group commit: every write waiting in the mailbox goes into one SQLite transaction.
+#include "actors/tenant_writer.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+
+#include "actors/messages.hpp"
+
+namespace ebuse {
+
+namespace {
+
+/// One write waiting for the next commit: an append or a subscription save.
+struct pending_op {
+  std::vector<new_event> events;
+  reply_to<append_result> reply;
+  append_result result;
+  bool is_subscription = false;
+  std::string sub_id;
+  int64_t sub_position = 0;
+  caf::response_promise sub_promise;
+};
+
+struct writer_state {
+  std::shared_ptr<store_writer> store;
+  std::shared_ptr<tenant_stats> stats;
+  writer_options opts;
+  std::vector<pending_op> pending;
+  std::size_t pending_events = 0;
+  bool flush_scheduled = false;
+
+  static inline const char* name = "tenant_writer";
+};
+
+using writer_actor = caf::stateful_actor<writer_state>;
+
+// Applies `ops` in one transaction; positions land in each op's result.
+caf::error write_group(store_writer& store, std::vector<pending_op>& ops) {
+  if (auto err = store.begin())
+    return err;
+  for (auto& op : ops) {
+    caf::error err;
+    if (op.is_subscription) {
+      err = store.save_subscription(op.sub_id, op.sub_position);
+    } else if (auto res = store.insert(op.events)) {
+      op.result = *res;
+    } else {
+      err = std::move(res.error());
+    }
+    if (err) {
+      store.rollback();
+      return err;
+    }
+  }
+  return store.commit();
+}
+
+void answer(pending_op& op, const caf::error& err) {
+  if (op.is_subscription) {
+    if (err)
+      op.sub_promise.deliver(err);
+    else
+      op.sub_promise.deliver(op.sub_position);
+  } else if (err) {
+    deliver<append_result>(op.reply, err);
+  } else {
+    deliver<append_result>(op.reply, op.result);
+  }
+}
+
+void publish(writer_state& st, const std::vector<pending_op>& ops) {
+  int64_t head = st.store->head();
+  uint64_t events = 0;
+  for (const auto& op : ops) {
+    head = std::max(head, op.result.last);
+    events += op.events.size();
+  }
+  st.store->set_head(head);
+  st.stats->head.store(head, std::memory_order_release);
+  st.stats->commits.fetch_add(1, std::memory_order_relaxed);
+  st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
+  if (events > st.stats->max_group.load(std::memory_order_relaxed))
+    st.stats->max_group.store(events, std::memory_order_relaxed);
+}
+
+// Commits `ops` and answers each requester. If a group fails for a reason that may be
+// specific to one of its writes, each write is retried alone so that one bad write
+// does not fail the others; faults of the storage itself fail the whole group at once.
+void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
+  auto err = write_group(*st.store, ops);
+  if (!err) {
+    publish(st, ops);
+    for (auto& op : ops)
+      answer(op, caf::none);
+    return;
+  }
+  st.stats->failed_commits.fetch_add(1, std::memory_order_relaxed);
+  if (ops.size() > 1 && code_of(err) == errc::internal) {
+    for (auto& op : ops) {
+      std::vector<pending_op> single;
+      single.push_back(std::move(op));
+      commit_ops(st, single);
+    }
+    return;
+  }
+  for (auto& op : ops)
+    answer(op, err);
+}
+
+void flush(writer_state& st) {
+  st.flush_scheduled = false;
+  if (st.pending.empty())
+    return;
+  auto ops = std::move(st.pending);
+  st.pending.clear();
+  st.pending_events = 0;
+  commit_ops(st, ops);
+}
+
+void enqueue(writer_actor* self, pending_op op) {
+  auto& st = self->state;
+  st.pending_events += op.is_subscription ? 1 : op.events.size();
+  st.pending.push_back(std::move(op));
+  if (st.pending_events >= st.opts.max_group_events) {
+    flush(st);
+  } else if (!st.flush_scheduled) {
+    // The flush message queues behind every write already in the mailbox, so all of
+    // them join this group.
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> store,
+                          std::shared_ptr<tenant_stats> stats, writer_options opts) {
+  self->state.store = std::move(store);
+  self->state.stats = std::move(stats);
+  self->state.opts = opts;
+  self->state.stats->head.store(self->state.store->head());
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    flush(self->state);
+    self->state.store->checkpoint();
+    self->quit(msg.reason);
+  });
+  return {
+    [self](append_cmd& cmd) {
+      pending_op op;
+      op.events = std::move(cmd.events);
+      op.reply = std::move(cmd.reply);
+      enqueue(self, std::move(op));
+    },
+    [self](save_atom, std::string& id, int64_t position) -> caf::response_promise {
+      pending_op op;
+      op.is_subscription = true;
+      op.sub_id = std::move(id);
+      op.sub_position = position;
+      op.sub_promise = self->make_response_promise();
+      auto rp = op.sub_promise;
+      enqueue(self, std::move(op));
+      return rp;
+    },
+    [self](flush_atom) { flush(self->state); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
+                               std::shared_ptr<tenant_stats> stats, writer_options opts) {
+  return sys.spawn<caf::detached>(writer_impl, std::move(store), std::move(stats), opts);
+}
+
+} // namespace ebuse

@@ -1,0 +1,30 @@
+// The tenant writer: sole owner of a tenant's read-write connection, with group commit.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+namespace ebuse {
+
+class store_writer;
+struct tenant_stats;
+
+/// Tunables of the writer.
+struct writer_options {
+  /// A group is committed early once it holds this many events.
+  std::size_t max_group_events = 10000;
+};
+
+/// Spawns a detached writer that serializes every write of one tenant. Appends and
+/// subscription saves waiting in its mailbox are written in one transaction; every
+/// requester is answered only after COMMIT succeeded. After each commit it publishes
+/// the committed head in `stats`.
+///
+/// Handles: `append_cmd`; `(save_atom, std::string id, int64_t pos) -> int64_t`.
+/// On an exit message it commits what is pending, checkpoints, then stops.
+caf::actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
+                               std::shared_ptr<tenant_stats> stats, writer_options opts);
+
+} // namespace ebuse

@@ -1,0 +1,13 @@
+// The only place that declares ebuse's CAF atoms and type ids.
+#pragma once
+
+#include <caf/atom.hpp>
+#include <caf/type_id.hpp>
+
+CAF_BEGIN_TYPE_ID_BLOCK(ebuse, caf::first_custom_type_id)
+
+  CAF_ADD_ATOM(ebuse, ebuse, flush_atom, "flush")
+  CAF_ADD_ATOM(ebuse, ebuse, save_atom, "save")
+  CAF_ADD_ATOM(ebuse, ebuse, committed_atom, "committed")
+
+CAF_END_TYPE_ID_BLOCK(ebuse)

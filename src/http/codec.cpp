@@ -1,0 +1,287 @@
+// Parses request bodies with the strict JSON scanner; renders replies by string assembly.
+#include "http/codec.hpp"
+
+#include "http/config.hpp"
+#include "storage/errc.hpp"
+#include "storage/event_json.hpp"
+#include "storage/json_text.hpp"
+#include "storage/timestamp.hpp"
+
+namespace ebuse {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z')
+      x = static_cast<char>(x - 'A' + 'a');
+    if (x != y)
+      return false;
+  }
+  return true;
+}
+
+caf::error bad_json(std::string msg) {
+  return make_error(errc::invalid_json, "invalid JSON: " + msg);
+}
+
+caf::error bad_event(const std::string& where, std::string msg) {
+  return make_error(errc::invalid_event, where + msg);
+}
+
+// Visits the members of the object starting at `in[pos] == '{'` and sets `end` one past
+// it. `on_member(key, value_span)` returns an error to stop.
+template <class F>
+caf::error for_each_member(std::string_view in, size_t pos, size_t& end, F&& on_member) {
+  std::string err;
+  std::string key;
+  pos = json::skip_ws(in, pos + 1);
+  if (pos < in.size() && in[pos] == '}') {
+    end = pos + 1;
+    return caf::none;
+  }
+  for (;;) {
+    if (pos >= in.size() || in[pos] != '"')
+      return bad_json("expected a string key at offset " + std::to_string(pos));
+    key.clear();
+    if (!json::decode_string(in, pos, pos, key, err))
+      return bad_json(err);
+    pos = json::skip_ws(in, pos);
+    if (pos >= in.size() || in[pos] != ':')
+      return bad_json("expected ':' at offset " + std::to_string(pos));
+    pos = json::skip_ws(in, pos + 1);
+    size_t value_end;
+    if (!json::scan_value(in, pos, value_end, err))
+      return bad_json(err);
+    if (auto e = on_member(key, in.substr(pos, value_end - pos)))
+      return e;
+    pos = json::skip_ws(in, value_end);
+    if (pos < in.size() && in[pos] == ',') {
+      pos = json::skip_ws(in, pos + 1);
+      continue;
+    }
+    if (pos < in.size() && in[pos] == '}') {
+      end = pos + 1;
+      return caf::none;
+    }
+    return bad_json("expected ',' or '}' at offset " + std::to_string(pos));
+  }
+}
+
+// Parses one event object at `in[pos]`; `where` prefixes messages ("event 3: ").
+caf::error parse_event_at(std::string_view in, size_t pos, size_t& end,
+                          const std::string& where, new_event& out) {
+  if (pos >= in.size() || in[pos] != '{') {
+    std::string err;
+    size_t ignored;
+    if (!json::scan_value(in, pos, ignored, err))
+      return bad_json(err);
+    return bad_event(where, "an event must be a JSON object");
+  }
+  std::string_view type_raw, data_raw, ts_raw, pos_raw;
+  auto err = for_each_member(in, pos, end, [&](const std::string& key,
+                                               std::string_view value) -> caf::error {
+    if (iequals(key, "type"))
+      type_raw = value;
+    else if (iequals(key, "data"))
+      data_raw = value;
+    else if (iequals(key, "timestamp"))
+      ts_raw = value;
+    else if (iequals(key, "position"))
+      pos_raw = value;
+    return caf::none;
+  });
+  if (err)
+    return err;
+  if (!pos_raw.empty() && pos_raw != "null") {
+    int64_t ignored;
+    if (!parse_int64(pos_raw, ignored))
+      return bad_event(where, "position must be an integer");
+  }
+  if (type_raw.empty() || type_raw == "null")
+    return bad_event(where, "missing type");
+  if (type_raw[0] != '"')
+    return bad_event(where, "type must be a string");
+  std::string msg;
+  size_t type_end;
+  out.type.clear();
+  if (!json::decode_string(type_raw, 0, type_end, out.type, msg))
+    return bad_json(msg);
+  if (out.type.empty())
+    return bad_event(where, "type must not be empty");
+  if (data_raw.empty())
+    return bad_event(where, "missing data");
+  out.data.clear();
+  json::append_compact(data_raw, out.data);
+  ts::civil_time t;
+  if (ts_raw.empty() || ts_raw == "null") {
+    t = ts::now_utc();
+  } else {
+    std::string text;
+    size_t ts_end;
+    if (ts_raw[0] != '"' || !json::decode_string(ts_raw, 0, ts_end, text, msg)
+        || !ts::parse_rfc3339(text, t))
+      return bad_event(where, "timestamp must be an RFC 3339 string such as "
+                              "2024-01-02T15:04:05.123Z");
+  }
+  out.timestamp = ts::format_stored(t);
+  return caf::none;
+}
+
+caf::error expect_end(std::string_view in, size_t pos) {
+  pos = json::skip_ws(in, pos);
+  if (pos != in.size())
+    return bad_json("unexpected data after the JSON value at offset "
+                    + std::to_string(pos));
+  return caf::none;
+}
+
+} // namespace
+
+caf::expected<new_event> parse_event(std::string_view body) {
+  size_t pos = json::skip_ws(body, 0);
+  if (pos == body.size())
+    return bad_json("empty body");
+  new_event ev;
+  size_t end;
+  if (auto err = parse_event_at(body, pos, end, "", ev))
+    return err;
+  if (auto err = expect_end(body, end))
+    return err;
+  return ev;
+}
+
+caf::expected<std::vector<new_event>> parse_batch(std::string_view body, size_t max) {
+  size_t pos = json::skip_ws(body, 0);
+  if (pos == body.size())
+    return bad_json("empty body");
+  if (body[pos] != '[') {
+    std::string err;
+    size_t ignored;
+    if (!json::scan_value(body, pos, ignored, err))
+      return bad_json(err);
+    return make_error(errc::invalid_batch, "a batch must be a JSON array of events");
+  }
+  std::vector<new_event> events;
+  pos = json::skip_ws(body, pos + 1);
+  if (pos < body.size() && body[pos] == ']') {
+    if (auto err = expect_end(body, pos + 1))
+      return err;
+    return make_error(errc::invalid_batch, "a batch must hold at least one event");
+  }
+  for (;;) {
+    if (events.size() == max)
+      return make_error(errc::invalid_batch, "a batch holds at most "
+                                               + std::to_string(max) + " events");
+    events.emplace_back();
+    size_t end;
+    auto where = "event " + std::to_string(events.size() - 1) + ": ";
+    if (auto err = parse_event_at(body, pos, end, where, events.back()))
+      return err;
+    pos = json::skip_ws(body, end);
+    if (pos < body.size() && body[pos] == ',') {
+      pos = json::skip_ws(body, pos + 1);
+      continue;
+    }
+    if (pos < body.size() && body[pos] == ']')
+      break;
+    return bad_json("expected ',' or ']' at offset " + std::to_string(pos));
+  }
+  if (auto err = expect_end(body, pos + 1))
+    return err;
+  return events;
+}
+
+caf::expected<int64_t> parse_position_body(std::string_view body) {
+  size_t pos = json::skip_ws(body, 0);
+  if (pos == body.size())
+    return bad_json("empty body");
+  if (body[pos] != '{')
+    return make_error(errc::invalid_subscription,
+                      "body must be a JSON object such as {\"position\":42}");
+  std::string_view raw;
+  size_t end;
+  auto err = for_each_member(body, pos, end, [&](const std::string& key,
+                                                 std::string_view value) -> caf::error {
+    if (iequals(key, "position"))
+      raw = value;
+    return caf::none;
+  });
+  if (err)
+    return err;
+  if (auto e = expect_end(body, end))
+    return e;
+  int64_t position;
+  if (raw.empty())
+    return make_error(errc::invalid_subscription, "missing position");
+  if (!parse_int64(raw, position) || position < 0)
+    return make_error(errc::invalid_subscription,
+                      "position must be a non-negative integer");
+  return position;
+}
+
+caf::error check_subscription_id(std::string_view id) {
+  auto bad = [](std::string msg) {
+    return make_error(errc::invalid_subscription, std::move(msg));
+  };
+  if (id.empty())
+    return bad("subscription id must not be empty");
+  if (id.size() > 256)
+    return bad("subscription id must be at most 256 bytes");
+  if (id == "." || id == "..")
+    return bad("subscription id must not be . or ..");
+  for (unsigned char c : id)
+    if (c == '/' || c < 0x20 || c == 0x7f)
+      return bad("subscription id must not contain / or control characters");
+  if (!json::valid_utf8(id))
+    return bad("subscription id must be UTF-8");
+  return caf::none;
+}
+
+caf::expected<int64_t> parse_position_param(const char* name, std::string_view text,
+                                            bool allow_minus_one) {
+  int64_t v;
+  if (!parse_int64(text, v) || (v < 0 && !(allow_minus_one && v == -1)))
+    return make_error(errc::invalid_parameter,
+                      std::string{"invalid '"} + name
+                        + "' parameter: expected a non-negative integer");
+  return v;
+}
+
+int64_t stream_batch_size(std::string_view text) {
+  int64_t v;
+  if (parse_int64(text, v) && v >= 1 && v <= 5000)
+    return v;
+  return 1000;
+}
+
+std::string render_position(int64_t position) {
+  std::string out = "{\"position\":";
+  append_int(out, position);
+  out.append("}\n");
+  return out;
+}
+
+std::string render_saved_event(const new_event& ev, int64_t position) {
+  std::string out;
+  out.reserve(ev.type.size() + ev.data.size() + 96);
+  append_event_json(out, position, ev.type, ev.data, ev.timestamp);
+  out.push_back('\n');
+  return out;
+}
+
+std::string render_batch_reply(size_t saved, int64_t first, int64_t last) {
+  std::string out = "{\"first_position\":";
+  append_int(out, first);
+  out.append(",\"last_position\":");
+  append_int(out, last);
+  out.append(",\"saved\":");
+  append_int(out, static_cast<int64_t>(saved));
+  out.append("}\n");
+  return out;
+}
+
+} // namespace ebuse

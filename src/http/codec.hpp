@@ -1,0 +1,57 @@
+// Pure request/response codec: wire JSON to commands and results back to wire JSON.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "storage/event_store.hpp"
+
+namespace ebuse {
+
+/// Largest batch accepted by POST /events/batch.
+constexpr std::size_t max_batch_events = 1000;
+
+/// Events returned by GET /events without `to` (as the original).
+constexpr int64_t default_load_limit = 10000;
+
+/// Parses the body of POST /events: a JSON object with a non-empty string `type`, a
+/// `data` value (kept verbatim, compacted), an optional RFC 3339 `timestamp` (the
+/// append time when omitted or null) and an ignored integer `position`. Keys match
+/// case-insensitively and a repeated key wins, as in Go. Errors are errc::invalid_json
+/// or errc::invalid_event with a message for the client.
+caf::expected<new_event> parse_event(std::string_view body);
+
+/// Parses the body of POST /events/batch: a JSON array of 1..max events.
+caf::expected<std::vector<new_event>> parse_batch(std::string_view body,
+                                                   std::size_t max = max_batch_events);
+
+/// Parses `{"position":N}` (N a non-negative integer) for a subscription save.
+caf::expected<int64_t> parse_position_body(std::string_view body);
+
+/// Checks a URL-decoded subscription id: 1..256 bytes of UTF-8, not `.` or `..`,
+/// without `/` or control characters.
+caf::error check_subscription_id(std::string_view id);
+
+/// Parses the query parameter `name` holding `text` as a non-negative int64
+/// (`allow_minus_one`: -1 is accepted too, meaning "no bound").
+caf::expected<int64_t> parse_position_param(const char* name, std::string_view text,
+                                            bool allow_minus_one);
+
+/// The page size of GET /events/stream: `batch_size` when 1..5000, else 1000.
+int64_t stream_batch_size(std::string_view text);
+
+/// `{"position":N}` and a newline, as Go's json.Encoder writes it.
+std::string render_position(int64_t position);
+
+/// The stored event echoed by POST /events.
+std::string render_saved_event(const new_event& ev, int64_t position);
+
+/// The reply of POST /events/batch (keys in Go's map order).
+std::string render_batch_reply(std::size_t saved, int64_t first, int64_t last);
+
+} // namespace ebuse

@@ -1,0 +1,36 @@
+// POST /events and POST /events/batch: validate, hand to the tenant writer, echo.
+#include "http/codec.hpp"
+#include "http/handlers.hpp"
+
+namespace ebuse {
+
+void handle_append(const httplib::Request& req, httplib::Response& res,
+                   request_context& ctx) {
+  auto ev = parse_event(req.body);
+  if (!ev)
+    return send_error(req, res, ev.error());
+  append_cmd cmd;
+  cmd.events.push_back(std::move(*ev));
+  // The echo is rendered from our copy; the command owns the one that is written.
+  const new_event echo = cmd.events.front();
+  auto res_pos = ask<append_result>(ctx.t->writer(), std::move(cmd), ctx.cfg.request_timeout);
+  if (!res_pos)
+    return send_error(req, res, res_pos.error());
+  send_json(res, render_saved_event(echo, res_pos->first));
+}
+
+void handle_batch(const httplib::Request& req, httplib::Response& res,
+                  request_context& ctx) {
+  auto events = parse_batch(req.body);
+  if (!events)
+    return send_error(req, res, events.error());
+  auto n = events->size();
+  append_cmd cmd;
+  cmd.events = std::move(*events);
+  auto result = ask<append_result>(ctx.t->writer(), std::move(cmd), ctx.cfg.request_timeout);
+  if (!result)
+    return send_error(req, res, result.error());
+  send_json(res, render_batch_reply(n, result->first, result->last));
+}
+
+} // namespace ebuse

@@ -1,0 +1,58 @@
+// Route handlers: parse, send one message to the right actor, await, render.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/send.hpp>
+#include <httplib.h>
+
+#include "actors/messages.hpp"
+#include "actors/tenant.hpp"
+#include "http/config.hpp"
+#include "http/errors.hpp"
+
+namespace ebuse {
+
+/// What a handler needs besides the request: its tenant and the configuration.
+struct request_context {
+  std::shared_ptr<tenant> t;
+  const server_config& cfg;
+};
+
+/// Sends `cmd` (a command with a `reply` member) to `dest` and waits for the answer
+/// at most REQUEST_TIMEOUT. The command holds the only sending half, so an actor that
+/// dies without answering wakes the waiter at once.
+template <class T, class Cmd>
+caf::expected<T> ask(const caf::actor& dest, Cmd cmd, std::chrono::nanoseconds timeout) {
+  auto [tx, rx] = make_reply<T>();
+  cmd.reply = std::move(tx);
+  caf::anon_send(dest, std::move(cmd));
+  return await(rx, timeout);
+}
+
+/// Writes a JSON body with status 200 (or `status`).
+void send_json(httplib::Response& res, std::string body, int status = 200);
+
+/// Writes an error response; server-side errors are logged with their detail.
+void send_error(const httplib::Request& req, httplib::Response& res, const caf::error& err);
+
+/// POST /events
+void handle_append(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// POST /events/batch
+void handle_batch(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// GET /events
+void handle_load(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// GET /events/stream
+void handle_stream(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// GET, POST, PUT /subscriptions/{id}/position
+void handle_subscription(const httplib::Request& req, httplib::Response& res,
+                         request_context& ctx);
+/// GET /position
+void handle_position(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// GET /metrics
+void handle_metrics(const httplib::Request& req, httplib::Response& res, request_context& ctx,
+                    bool multi_tenant);
+
+} // namespace ebuse

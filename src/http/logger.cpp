@@ -1,0 +1,129 @@
+// A small JSON-lines logger; one write per line keeps lines whole across threads.
+#include "http/logger.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+#include "storage/event_json.hpp"
+#include "storage/json_text.hpp"
+
+namespace ebuse::log {
+
+namespace {
+
+std::atomic<int> min_level{static_cast<int>(level::info)};
+std::mutex out_mtx;
+
+const char* level_name(level lvl) {
+  switch (lvl) {
+    case level::debug: return "debug";
+    case level::info: return "info";
+    case level::warn: return "warn";
+    case level::error: return "error";
+  }
+  return "info";
+}
+
+void append_time(std::string& out) {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto secs = time_point_cast<seconds>(now);
+  auto micros = duration_cast<microseconds>(now - secs).count();
+  std::time_t tt = system_clock::to_time_t(secs);
+  std::tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                tm.tm_sec, static_cast<long>(micros));
+  out.append("{\"time\":\"").append(buf).append("\"");
+}
+
+void emit(std::string& line) {
+  line.append("}\n");
+  std::lock_guard<std::mutex> guard{out_mtx};
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+// Text from clients (paths, user agents) may hold any bytes; logs stay valid JSON.
+std::string safe_quoted(std::string_view s) {
+  std::string out;
+  if (json::valid_utf8(s)) {
+    json::append_quoted(s, out);
+    return out;
+  }
+  std::string cleaned;
+  for (unsigned char c : s)
+    cleaned.push_back(c < 0x80 ? static_cast<char>(c) : '?');
+  json::append_quoted(cleaned, out);
+  return out;
+}
+
+} // namespace
+
+void set_level(std::string_view name) {
+  level lvl = level::info;
+  if (name == "debug")
+    lvl = level::debug;
+  else if (name == "warn")
+    lvl = level::warn;
+  else if (name == "error")
+    lvl = level::error;
+  min_level.store(static_cast<int>(lvl));
+}
+
+bool enabled(level lvl) noexcept {
+  return static_cast<int>(lvl) >= min_level.load(std::memory_order_relaxed);
+}
+
+std::string str(std::string_view s) {
+  return safe_quoted(s);
+}
+
+std::string num(int64_t v) {
+  std::string out;
+  append_int(out, v);
+  return out;
+}
+
+void write(level lvl, std::string_view msg, const std::vector<field>& fields) {
+  if (!enabled(lvl))
+    return;
+  std::string line;
+  line.reserve(128);
+  append_time(line);
+  line.append(",\"level\":\"").append(level_name(lvl)).append("\",\"msg\":");
+  line.append(safe_quoted(msg));
+  for (const auto& [name, value] : fields) {
+    line.append(",\"").append(name).append("\":").append(value);
+  }
+  emit(line);
+}
+
+void request(const request_line& r) {
+  if (!enabled(level::info))
+    return;
+  std::string line;
+  line.reserve(256);
+  append_time(line);
+  line.append(",\"level\":\"info\",\"msg\":\"request\",\"method\":");
+  line.append(safe_quoted(r.method));
+  line.append(",\"path\":").append(safe_quoted(r.path));
+  line.append(",\"status\":");
+  append_int(line, r.status);
+  char dur[32];
+  std::snprintf(dur, sizeof(dur), "%.3f", r.duration_ms);
+  line.append(",\"duration_ms\":").append(dur);
+  line.append(",\"bytes\":");
+  append_int(line, static_cast<int64_t>(r.bytes));
+  line.append(",\"ip\":").append(safe_quoted(r.ip));
+  line.append(",\"tenant\":").append(safe_quoted(r.tenant));
+  line.append(",\"user_agent\":").append(safe_quoted(r.user_agent));
+  emit(line);
+}
+
+} // namespace ebuse::log

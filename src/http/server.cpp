@@ -1,0 +1,256 @@
+// Routing and the request pipeline: limits, authentication, dispatch, errors, logging.
+#include "http/server.hpp"
+
+#include <atomic>
+#include <chrono>
+
+#include <httplib.h>
+
+#include "http/handlers.hpp"
+#include "http/logger.hpp"
+#include "storage/json_text.hpp"
+
+namespace ebuse {
+
+namespace {
+
+// What a request carries from the pre-routing stage to its handler and log line. Each
+// request runs start to finish on one worker thread, so thread-local state is exact.
+struct request_scope {
+  std::shared_ptr<tenant> t;
+  std::chrono::steady_clock::time_point start;
+};
+thread_local request_scope current;
+
+struct route_info {
+  const char* path;
+  const char* allow;
+};
+
+// Known paths and their methods, for 405 responses with `Allow`.
+const char* allowed_methods(const std::string& path) {
+  static const route_info routes[] = {
+    {"/events", "GET, POST"}, {"/events/batch", "POST"}, {"/events/stream", "GET"},
+    {"/position", "GET"},     {"/health", "GET"},        {"/metrics", "GET"},
+  };
+  for (const auto& r : routes)
+    if (path == r.path)
+      return r.allow;
+  if (path.rfind("/subscriptions/", 0) == 0)
+    return "GET, POST, PUT";
+  return nullptr;
+}
+
+httplib::ThreadPool* make_pool(int threads) {
+  return new httplib::ThreadPool(static_cast<size_t>(threads));
+}
+
+template <class Duration>
+void split(Duration d, time_t& sec, time_t& usec) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  sec = static_cast<time_t>(us / 1000000);
+  usec = static_cast<time_t>(us % 1000000);
+}
+
+} // namespace
+
+void send_json(httplib::Response& res, std::string body, int status) {
+  res.status = status;
+  res.set_content(std::move(body), "application/json");
+}
+
+void send_error(const httplib::Request& req, httplib::Response& res, const caf::error& err) {
+  auto e = to_http_error(err);
+  if (e.server_side)
+    log::write(log::level::error, "request failed",
+               {{"method", log::str(req.method)},
+                {"path", log::str(req.path)},
+                {"code", log::str(to_code(code_of(err)))},
+                {"detail", log::str(message_of(err))}});
+  send_json(res, std::move(e.body), e.status);
+}
+
+struct http_server::impl {
+  server_config cfg;
+  std::shared_ptr<tenant_directory> dir;
+  httplib::Server svr;
+  std::atomic<bool> stopping{false};
+
+  impl(const server_config& c, std::shared_ptr<tenant_directory> d)
+    : cfg(c), dir(std::move(d)) {
+    configure();
+    routes();
+  }
+
+  void reply_error(httplib::Response& res, errc code, std::string msg) {
+    auto e = to_http_error(code, std::move(msg));
+    send_json(res, std::move(e.body), e.status);
+  }
+
+  void configure() {
+    int threads = cfg.http_threads;
+    svr.new_task_queue = [threads] { return make_pool(threads); };
+    // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
+    svr.set_tcp_nodelay(true);
+    svr.set_payload_max_length(cfg.max_body_bytes);
+    svr.set_keep_alive_max_count(10000);
+    time_t sec, usec;
+    split(cfg.read_timeout, sec, usec);
+    svr.set_read_timeout(sec, usec);
+    split(cfg.write_timeout, sec, usec);
+    svr.set_write_timeout(sec, usec);
+    svr.set_keep_alive_timeout(std::max<time_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(cfg.idle_timeout).count()));
+    svr.set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep)
+            std::rethrow_exception(ep);
+        } catch (const std::exception& ex) {
+          what = ex.what();
+        } catch (...) {
+        }
+        log::write(log::level::error, "handler exception",
+                   {{"path", log::str(req.path)}, {"detail", log::str(what)}});
+        reply_error(res, errc::internal, {});
+      });
+    svr.set_pre_routing_handler([this](const httplib::Request& req,
+                                       httplib::Response& res) {
+      current.start = std::chrono::steady_clock::now();
+      current.t.reset();
+      if (stopping.load(std::memory_order_relaxed)) {
+        res.set_header("Connection", "close");
+        reply_error(res, errc::shutting_down, {});
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (!cfg.enable_gzip) {
+        // The library compresses whenever the client accepts it; the request object is
+        // not const in the library, only in this callback's signature.
+        const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+      }
+      if (req.path == "/health")
+        return httplib::Server::HandlerResponse::Unhandled;
+      auto key = extract_key(req.get_header_value("X-API-Key"),
+                             req.get_header_value("Authorization"));
+      current.t = dir->find(key);
+      if (!current.t) {
+        reply_error(res, errc::unauthorized, "missing or invalid API key");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    svr.set_error_handler(httplib::Server::HandlerWithResponse{[this](
+                            const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty() || res.content_length_ > 0)
+        return httplib::Server::HandlerResponse::Unhandled;
+      if (res.status == 404) {
+        if (auto allow = allowed_methods(req.path)) {
+          res.set_header("Allow", allow);
+          reply_error(res, errc::method_not_allowed,
+                      "method " + req.method + " not allowed; allowed: " + allow);
+        } else {
+          reply_error(res, errc::not_found, "no such path: " + req.path);
+        }
+      } else if (res.status == 413) {
+        reply_error(res, errc::payload_too_large,
+                    "request body larger than " + std::to_string(cfg.max_body_bytes)
+                      + " bytes");
+      } else {
+        // Rejections by the HTTP parser itself (malformed request line or headers).
+        int status = res.status;
+        send_json(res,
+                  "{\"error\":\"the request was rejected by the HTTP parser\","
+                  "\"code\":\"http_" + std::to_string(status) + "\"}\n",
+                  status);
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    }});
+    svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      auto elapsed = std::chrono::steady_clock::now() - current.start;
+      log::request_line line;
+      line.method = req.method;
+      line.path = req.path;
+      line.status = res.status;
+      line.duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
+      line.bytes = res.body.size();
+      line.ip = req.remote_addr;
+      line.tenant = current.t ? std::string_view{current.t->name()} : std::string_view{};
+      auto ua = req.headers.find("User-Agent");
+      if (ua != req.headers.end())
+        line.user_agent = ua->second;
+      log::request(line);
+      current.t.reset();
+    });
+  }
+
+  // Wraps a handler so that it receives its tenant; stays free of per-request state.
+  template <class F>
+  httplib::Server::Handler with_tenant(F f) {
+    return [this, f](const httplib::Request& req, httplib::Response& res) {
+      request_context ctx{current.t, cfg};
+      f(req, res, ctx);
+    };
+  }
+
+  void routes() {
+    svr.Post("/events", with_tenant(handle_append));
+    svr.Get("/events", with_tenant(handle_load));
+    svr.Post("/events/batch", with_tenant(handle_batch));
+    svr.Get("/events/stream", with_tenant(handle_stream));
+    svr.Get("/position", with_tenant(handle_position));
+    svr.Get("/subscriptions/.*", with_tenant(handle_subscription));
+    svr.Post("/subscriptions/.*", with_tenant(handle_subscription));
+    svr.Put("/subscriptions/.*", with_tenant(handle_subscription));
+    bool multi = dir->multi_tenant();
+    svr.Get("/metrics", with_tenant([multi](const httplib::Request& req,
+                                            httplib::Response& res,
+                                            request_context& ctx) {
+              handle_metrics(req, res, ctx, multi);
+            }));
+    svr.Get("/health", [this](const httplib::Request& req, httplib::Response& res) {
+      health(req, res);
+    });
+  }
+
+  void health(const httplib::Request&, httplib::Response& res) {
+    for (auto& t : dir->running()) {
+      auto pos = ask<int64_t>(t->reader(), health_cmd{}, std::chrono::seconds(2));
+      if (!pos) {
+        std::string body = "{\"error\":\"";
+        body.append(to_code(code_of(pos.error())));
+        body.append("\",\"status\":\"unhealthy\"}\n");
+        log::write(log::level::warn, "health check failed",
+                   {{"tenant", log::str(t->name())},
+                    {"detail", log::str(message_of(pos.error()))}});
+        return send_json(res, std::move(body), 503);
+      }
+    }
+    send_json(res, "{\"status\":\"healthy\"}\n");
+  }
+};
+
+http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_directory> dir)
+  : impl_(std::make_unique<impl>(cfg, std::move(dir))) {
+}
+
+http_server::~http_server() {
+  stop();
+}
+
+int http_server::bind() {
+  if (impl_->cfg.port == 0)
+    return impl_->svr.bind_to_any_port(impl_->cfg.host);
+  return impl_->svr.bind_to_port(impl_->cfg.host, impl_->cfg.port) ? impl_->cfg.port : -1;
+}
+
+bool http_server::run() {
+  return impl_->svr.listen_after_bind();
+}
+
+void http_server::stop() {
+  impl_->stopping.store(true);
+  impl_->svr.stop();
+}
+
+} // namespace ebuse

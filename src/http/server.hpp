@@ -1,0 +1,35 @@
+// The HTTP front: routes, authentication, limits and lifecycle over cpp-httplib.
+#pragma once
+
+#include <memory>
+
+#include "http/auth.hpp"
+#include "http/config.hpp"
+
+namespace ebuse {
+
+/// Serves the API for the tenants of a directory.
+class http_server {
+public:
+  http_server(const server_config& cfg, std::shared_ptr<tenant_directory> dir);
+  ~http_server();
+
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  /// Binds HOST:PORT (PORT 0: an ephemeral port). Returns the bound port, or -1.
+  int bind();
+
+  /// Serves until stop(); returns false if serving failed.
+  bool run();
+
+  /// Stops accepting; requests still arriving on open connections get 503 and every
+  /// in-flight request completes. Safe from any thread except a signal handler.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace ebuse

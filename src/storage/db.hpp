@@ -1,0 +1,100 @@
+// RAII wrappers for a SQLite connection and its prepared statements.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace ebuse::sql {
+
+/// A prepared statement; finalized on destruction. Move-only.
+class statement {
+public:
+  statement() = default;
+  explicit statement(sqlite3_stmt* stmt) noexcept : stmt_(stmt) {
+  }
+  statement(statement&& other) noexcept;
+  statement& operator=(statement&& other) noexcept;
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement();
+
+  /// The raw handle (null when empty).
+  sqlite3_stmt* get() const noexcept {
+    return stmt_;
+  }
+
+  /// Resets the statement and clears its bindings, ready for the next use.
+  void reset() noexcept;
+
+  /// Binds a 64-bit integer to parameter `idx` (1-based).
+  int bind_int64(int idx, int64_t value) noexcept;
+  /// Binds UTF-8 text without copying; `value` must outlive the step.
+  int bind_text(int idx, std::string_view value) noexcept;
+  /// Binds a blob without copying; `value` must outlive the step.
+  int bind_blob(int idx, std::string_view value) noexcept;
+
+  /// Steps once; returns the SQLite result code (SQLITE_ROW, SQLITE_DONE, ...).
+  int step() noexcept;
+
+  /// Column accessors for the current row.
+  int64_t column_int64(int col) const noexcept;
+  std::string_view column_text(int col) const noexcept;
+  std::string_view column_blob(int col) const noexcept;
+  bool column_is_null(int col) const noexcept;
+
+private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// A connection; closed on destruction (statements must be destroyed first). Move-only.
+class connection {
+public:
+  connection() = default;
+  connection(connection&& other) noexcept;
+  connection& operator=(connection&& other) noexcept;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection();
+
+  /// Opens `path`. A read-write open creates a missing file with mode 0600.
+  static caf::expected<connection> open(const std::string& path, bool read_only);
+
+  /// Runs one or more SQL statements without results.
+  caf::error exec(const char* sql);
+
+  /// Prepares `sql` for repeated use.
+  caf::expected<statement> prepare(std::string_view sql);
+
+  /// Runs a single-value query such as `PRAGMA user_version`.
+  caf::expected<int64_t> query_int64(const char* sql);
+
+  /// Converts SQLite result code `rc` of operation `what` to a domain error,
+  /// attaching sqlite3_errmsg for the log.
+  caf::error error_from(int rc, const char* what) const;
+
+  /// The raw handle.
+  sqlite3* get() const noexcept {
+    return db_;
+  }
+
+  /// The path this connection was opened with.
+  const std::string& path() const noexcept {
+    return path_;
+  }
+
+private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+/// Maps a SQLite (extended) result code to a domain error with `message`.
+caf::error error_from_code(int rc, std::string message);
+
+} // namespace ebuse::sql

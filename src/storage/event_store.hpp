@@ -1,0 +1,129 @@
+// The event store on SQLite: schema, migrations, appends (writer) and reads (readers).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "storage/db.hpp"
+
+namespace ebuse {
+
+/// An event accepted for appending: validated and already in its stored form.
+struct new_event {
+  std::string type;      ///< non-empty UTF-8
+  std::string data;      ///< one compact JSON value
+  std::string timestamp; ///< mattn text form, see ts::format_stored
+};
+
+/// Positions assigned by one append.
+struct append_result {
+  int64_t first = 0;
+  int64_t last = 0;
+};
+
+/// A page of events rendered as wire JSON objects joined by commas (no brackets).
+struct event_page {
+  std::string json;
+  int64_t count = 0;         ///< events in the page
+  int64_t last_position = 0; ///< position of the last event (0 when empty)
+};
+
+/// Tunables of a store connection.
+struct store_options {
+  /// Pages after which SQLite checkpoints the WAL; 0 leaves checkpoints to an outside
+  /// replicator (Litestream).
+  int wal_autocheckpoint = 1000;
+  /// Page-cache size as PRAGMA cache_size (negative: KiB).
+  int cache_size = -64000;
+};
+
+/// The schema version this build writes (PRAGMA user_version).
+constexpr int64_t schema_version = 1;
+
+/// The read-write side. Exactly one per database file, owned by the tenant writer.
+class store_writer {
+public:
+  /// Opens (creating if needed, mode 0600) and migrates the database at `path`.
+  static caf::expected<std::unique_ptr<store_writer>>
+  open(const std::string& path, const store_options& opts = {});
+
+  /// Starts a write transaction (BEGIN IMMEDIATE).
+  caf::error begin();
+  /// Commits; on failure the transaction is rolled back.
+  caf::error commit();
+  /// Rolls back the open transaction, if any.
+  void rollback() noexcept;
+
+  /// Inserts `events` in order inside the open transaction.
+  caf::expected<append_result> insert(const std::vector<new_event>& events);
+
+  /// Upserts a subscription position inside the open transaction.
+  caf::error save_subscription(std::string_view id, int64_t position);
+
+  /// Highest committed position (0 when empty), tracked without SQL after open.
+  int64_t head() const noexcept {
+    return head_;
+  }
+
+  /// Publishes `pos` as committed head; called by the owner after a successful commit.
+  void set_head(int64_t pos) noexcept {
+    head_ = pos;
+  }
+
+  /// Checkpoints and truncates the WAL.
+  caf::error checkpoint();
+
+  /// The database path.
+  const std::string& path() const noexcept {
+    return db_.path();
+  }
+
+private:
+  store_writer() = default;
+
+  sql::connection db_; // declared first: destroyed after the statements
+  sql::statement begin_;
+  sql::statement commit_;
+  sql::statement rollback_;
+  sql::statement insert_;
+  sql::statement save_sub_;
+  int64_t head_ = 0;
+  bool in_txn_ = false;
+};
+
+/// A read-only connection, one per tenant reader.
+class store_reader {
+public:
+  /// Opens `path` read-only; the writer must have created and migrated it.
+  static caf::expected<std::unique_ptr<store_reader>>
+  open(const std::string& path, const store_options& opts = {});
+
+  /// Renders up to `limit` events with position in [from, to] (to < 0: no upper bound)
+  /// into `page`, ordered by position.
+  caf::error load(int64_t from, int64_t to, int64_t limit, event_page& page);
+
+  /// Highest position in the file (0 when empty).
+  caf::expected<int64_t> max_position();
+
+  /// Every stored subscription position.
+  caf::expected<std::vector<std::pair<std::string, int64_t>>> subscriptions();
+
+  /// Cheap storage check for /health.
+  caf::error ping();
+
+private:
+  store_reader() = default;
+
+  sql::connection db_;
+  sql::statement load_bounded_;
+  sql::statement max_pos_;
+};
+
+} // namespace ebuse

@@ -1,0 +1,3 @@
+// Entry point shared by all unit test binaries.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
