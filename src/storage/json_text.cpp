@@ -7,15 +7,15 @@
 namespace ebuse::json {
 namespace {
 
-// Byte classes inside a string literal: 0 = plain byte copied as is, 1 = needs a look
-// (quote, backslash, control character or start of a multi-byte sequence).
+constexpr std::size_t npos = std::string_view::npos;
+constexpr char hex_digits[] = "0123456789abcdef";
+
+// Bytes that end the fast copy loop inside a string literal: quote, backslash,
+// control characters and every byte of a multi-byte UTF-8 sequence.
 struct string_table {
-  unsigned char special[256];
+  bool special[256];
   constexpr string_table() : special{} {
-    for (int c = 0; c < 0x20; ++c) special[c] = 1;
-    special[static_cast<unsigned char>('"')] = 1;
-    special[static_cast<unsigned char>('\\')] = 1;
-    for (int c = 0x80; c < 0x100; ++c) special[c] = 1;
+    for (int c = 0; c < 256; ++c) special[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
   }
 };
 constexpr string_table str_tab{};
@@ -56,108 +56,79 @@ std::size_t utf8_seq_len(const unsigned char* p, std::size_t avail) noexcept {
   return len;
 }
 
-std::string at_offset(std::string msg, std::size_t off) {
-  msg += " at offset ";
-  msg += std::to_string(off);
-  return msg;
+// Error helpers set `err` and return npos so scanners can `return` them directly.
+std::size_t fail_at(std::string& err, std::string msg, std::size_t off) {
+  err = std::move(msg) + " at offset " + std::to_string(off);
+  return npos;
+}
+
+std::size_t fail_eof(std::string& err) {
+  err = "unexpected end of JSON input";
+  return npos;
 }
 
 std::string describe_byte(unsigned char c) {
   if (c >= 0x20 && c < 0x7F) return std::string("invalid character '") + static_cast<char>(c) + "'";
-  static const char hex[] = "0123456789abcdef";
-  return std::string("invalid byte 0x") + hex[c >> 4] + hex[c & 0xF];
+  return std::string("invalid byte 0x") + hex_digits[c >> 4] + hex_digits[c & 0xF];
 }
 
-bool fail_eof(std::string& err) {
-  err = "unexpected end of JSON input";
-  return false;
-}
-
-bool fail_char(std::string_view in, std::size_t p, std::string& err) {
-  err = at_offset(describe_byte(static_cast<unsigned char>(in[p])), p);
-  return false;
-}
-
-std::size_t eof_npos(std::string& err) {
-  fail_eof(err);
-  return std::string_view::npos;
-}
-
-std::size_t char_npos(std::string_view in, std::size_t p, std::string& err) {
-  fail_char(in, p, err);
-  return std::string_view::npos;
+std::size_t fail_char(std::string_view in, std::size_t p, std::string& err) {
+  return fail_at(err, describe_byte(static_cast<unsigned char>(in[p])), p);
 }
 
 // Scans the string literal whose opening quote is at `p`; returns one past the closing
-// quote, or npos with `err` set. Any \uXXXX is accepted here, as Go's scanner does.
+// quote. Any \uXXXX is accepted here, as Go's scanner does.
 std::size_t scan_string(std::string_view in, std::size_t p, std::string& err) {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   const std::size_t n = in.size();
   ++p;
   for (;;) {
     while (p < n && !str_tab.special[s[p]]) ++p;
-    if (p >= n) return eof_npos(err);
+    if (p >= n) return fail_eof(err);
     const unsigned char c = s[p];
     if (c == '"') return p + 1;
     if (c == '\\') {
-      if (p + 1 >= n) return eof_npos(err);
+      if (p + 1 >= n) return fail_eof(err);
       switch (s[p + 1]) {
         case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
           p += 2;
           continue;
         case 'u':
           for (std::size_t i = 2; i < 6; ++i) {
-            if (p + i >= n) return eof_npos(err);
-            if (hex_val(s[p + i]) < 0) {
-              err = at_offset("invalid \\u escape in string", p);
-              return std::string_view::npos;
-            }
+            if (p + i >= n) return fail_eof(err);
+            if (hex_val(s[p + i]) < 0) return fail_at(err, "invalid \\u escape in string", p);
           }
           p += 6;
           continue;
         default:
-          err = at_offset("invalid escape in string", p);
-          return std::string_view::npos;
+          return fail_at(err, "invalid escape in string", p);
       }
     }
-    if (c < 0x20) {
-      err = at_offset("invalid control character in string", p);
-      return std::string_view::npos;
-    }
+    if (c < 0x20) return fail_at(err, "invalid control character in string", p);
     const std::size_t len = utf8_seq_len(s + p, n - p);
-    if (len == 0) {
-      err = at_offset("invalid UTF-8 in string", p);
-      return std::string_view::npos;
-    }
+    if (len == 0) return fail_at(err, "invalid UTF-8 in string", p);
     p += len;
   }
 }
 
-// Returns one past the number starting at `p`, or npos with `err` set.
 std::size_t scan_number(std::string_view in, std::size_t p, std::string& err) {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   const std::size_t n = in.size();
-  auto need_digit = [&](std::size_t q) -> bool {
+  // Each part that must start with a digit goes through here, then takes all digits.
+  auto digits = [&](std::size_t q) -> std::size_t {
     if (q >= n) return fail_eof(err);
     if (!is_digit(s[q])) return fail_char(in, q, err);
-    return true;
+    while (q < n && is_digit(s[q])) ++q;
+    return q;
   };
   if (s[p] == '-') ++p;
-  if (!need_digit(p)) return std::string_view::npos;
-  if (s[p] == '0') {
-    ++p;  // a leading zero stands alone; "01" ends the number after the 0
-  } else {
-    while (p < n && is_digit(s[p])) ++p;
-  }
-  if (p < n && s[p] == '.') {
-    if (!need_digit(++p)) return std::string_view::npos;
-    while (p < n && is_digit(s[p])) ++p;
-  }
+  if (p < n && s[p] == '0') ++p;  // a leading zero stands alone: "01" ends after the 0
+  else if ((p = digits(p)) == npos) return npos;
+  if (p < n && s[p] == '.' && (p = digits(p + 1)) == npos) return npos;
   if (p < n && (s[p] == 'e' || s[p] == 'E')) {
     ++p;
     if (p < n && (s[p] == '+' || s[p] == '-')) ++p;
-    if (!need_digit(p)) return std::string_view::npos;
-    while (p < n && is_digit(s[p])) ++p;
+    p = digits(p);
   }
   return p;
 }
@@ -165,33 +136,89 @@ std::size_t scan_number(std::string_view in, std::size_t p, std::string& err) {
 std::size_t scan_literal(std::string_view in, std::size_t p, std::string_view word,
                          std::string& err) {
   for (std::size_t i = 0; i < word.size(); ++i) {
-    if (p + i >= in.size()) return eof_npos(err);
-    if (in[p + i] != word[i]) return char_npos(in, p + i, err);
+    if (p + i >= in.size()) return fail_eof(err);
+    if (in[p + i] != word[i]) return fail_char(in, p + i, err);
   }
   return p + word.size();
 }
 
-void append_u4(std::string& out, uint32_t cp) {
+// The nesting stack holds one bit per open container (1 = object): max_depth bits fit
+// in ~1.3 KB of the caller's stack, so deep input needs neither recursion nor the heap.
+std::size_t scan(std::string_view in, std::size_t p, std::string& err) {
+  uint64_t stack[(max_depth + 63) / 64];
+  std::size_t depth = 0;
+  auto in_object = [&] { return (stack[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1u; };
+  enum class want { value, key, after_value } state = want::value;
+  const std::size_t n = in.size();
+
+  for (;;) {
+    if (state == want::after_value) {
+      if (depth == 0) return p;
+      p = skip_ws(in, p);
+      if (p >= n) return fail_eof(err);
+      if (in[p] == ',') {
+        p = skip_ws(in, p + 1);
+        state = in_object() ? want::key : want::value;
+      } else if (in[p] == (in_object() ? '}' : ']')) {
+        --depth;
+        ++p;
+      } else {
+        return fail_char(in, p, err);
+      }
+      continue;
+    }
+    if (p >= n) return fail_eof(err);
+    if (state == want::key) {
+      if (in[p] != '"') return fail_char(in, p, err);
+      if ((p = scan_string(in, p, err)) == npos) return npos;
+      p = skip_ws(in, p);
+      if (p >= n) return fail_eof(err);
+      if (in[p] != ':') return fail_char(in, p, err);
+      p = skip_ws(in, p + 1);
+      state = want::value;
+      continue;
+    }
+    const char c = in[p];
+    if (c == '{' || c == '[') {
+      if (depth == max_depth) return fail_at(err, "exceeded max nesting depth", p);
+      const uint64_t bit = uint64_t{1} << (depth % 64);
+      if (c == '{') stack[depth / 64] |= bit;
+      else stack[depth / 64] &= ~bit;
+      ++depth;
+      p = skip_ws(in, p + 1);
+      if (p < n && in[p] == (c == '{' ? '}' : ']')) {
+        --depth;
+        ++p;
+        state = want::after_value;
+      } else {
+        state = c == '{' ? want::key : want::value;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': p = scan_string(in, p, err); break;
+      case 't': p = scan_literal(in, p, "true", err); break;
+      case 'f': p = scan_literal(in, p, "false", err); break;
+      case 'n': p = scan_literal(in, p, "null", err); break;
+      default:
+        if (c != '-' && !is_digit(static_cast<unsigned char>(c))) return fail_char(in, p, err);
+        p = scan_number(in, p, err);
+    }
+    if (p == npos) return npos;
+    state = want::after_value;
+  }
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
   char buf[4];
-  std::size_t len;
-  if (cp < 0x80) {
+  std::size_t len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  if (len == 1) {
     buf[0] = static_cast<char>(cp);
-    len = 1;
-  } else if (cp < 0x800) {
-    buf[0] = static_cast<char>(0xC0 | (cp >> 6));
-    buf[1] = static_cast<char>(0x80 | (cp & 0x3F));
-    len = 2;
-  } else if (cp < 0x10000) {
-    buf[0] = static_cast<char>(0xE0 | (cp >> 12));
-    buf[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    buf[2] = static_cast<char>(0x80 | (cp & 0x3F));
-    len = 3;
   } else {
-    buf[0] = static_cast<char>(0xF0 | (cp >> 18));
-    buf[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    buf[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    buf[3] = static_cast<char>(0x80 | (cp & 0x3F));
-    len = 4;
+    for (std::size_t i = len - 1; i > 0; --i, cp >>= 6)
+      buf[i] = static_cast<char>(0x80 | (cp & 0x3F));
+    static constexpr unsigned char lead[] = {0, 0, 0xC0, 0xE0, 0xF0};
+    buf[0] = static_cast<char>(lead[len] | cp);
   }
   out.append(buf, len);
 }
@@ -216,99 +243,20 @@ std::size_t skip_ws(std::string_view in, std::size_t pos) noexcept {
 }
 
 bool scan_value(std::string_view in, std::size_t pos, std::size_t& end, std::string& err) {
-  // One bit per open container (1 = object): max_depth bits fit in ~1.3 KB of stack,
-  // so deep documents need neither recursion nor heap allocation.
-  constexpr std::size_t words = (max_depth + 63) / 64;
-  uint64_t stack[words];
-  std::size_t depth = 0;
-  auto top_is_object = [&]() { return (stack[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1u; };
-  auto push = [&](bool object) {
-    const uint64_t bit = uint64_t{1} << (depth % 64);
-    if (object) stack[depth / 64] |= bit;
-    else stack[depth / 64] &= ~bit;
-    ++depth;
-  };
-
-  const std::size_t n = in.size();
-  std::size_t p = pos;
-  std::size_t q;
-
-value:
-  if (p >= n) return fail_eof(err);
-  switch (in[p]) {
-    case '{':
-    case '[': {
-      const bool object = in[p] == '{';
-      if (depth == max_depth) {
-        err = at_offset("exceeded max nesting depth", p);
-        return false;
-      }
-      push(object);
-      p = skip_ws(in, p + 1);
-      if (p < n && in[p] == (object ? '}' : ']')) {
-        --depth;
-        ++p;
-        goto after_value;
-      }
-      if (object) goto key;
-      goto value;
-    }
-    case '"': q = scan_string(in, p, err); break;
-    case 't': q = scan_literal(in, p, "true", err); break;
-    case 'f': q = scan_literal(in, p, "false", err); break;
-    case 'n': q = scan_literal(in, p, "null", err); break;
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-      q = scan_number(in, p, err);
-      break;
-    default:
-      return fail_char(in, p, err);
-  }
-  if (q == std::string_view::npos) return false;
-  p = q;
-
-after_value:
-  if (depth == 0) {
-    end = p;
-    return true;
-  }
-  p = skip_ws(in, p);
-  if (p >= n) return fail_eof(err);
-  if (in[p] == ',') {
-    p = skip_ws(in, p + 1);
-    if (top_is_object()) goto key;
-    goto value;
-  }
-  if (in[p] == (top_is_object() ? '}' : ']')) {
-    --depth;
-    ++p;
-    goto after_value;
-  }
-  return fail_char(in, p, err);
-
-key:
-  if (p >= n) return fail_eof(err);
-  if (in[p] != '"') return fail_char(in, p, err);
-  q = scan_string(in, p, err);
-  if (q == std::string_view::npos) return false;
-  p = skip_ws(in, q);
-  if (p >= n) return fail_eof(err);
-  if (in[p] != ':') return fail_char(in, p, err);
-  p = skip_ws(in, p + 1);
-  goto value;
+  const std::size_t q = scan(in, pos, err);
+  if (q == npos) return false;
+  end = q;
+  return true;
 }
 
 bool validate(std::string_view in, std::string& err) {
   std::size_t p = skip_ws(in, 0);
-  if (p >= in.size()) return fail_eof(err);
-  std::size_t end = 0;
-  if (!scan_value(in, p, end, err)) return false;
-  p = skip_ws(in, end);
-  if (p != in.size()) {
-    err = at_offset(describe_byte(static_cast<unsigned char>(in[p])) + " after top-level value", p);
-    return false;
-  }
-  return true;
+  if (p >= in.size()) return fail_eof(err), false;
+  if ((p = scan(in, p, err)) == npos) return false;
+  p = skip_ws(in, p);
+  if (p == in.size()) return true;
+  fail_at(err, describe_byte(static_cast<unsigned char>(in[p])) + " after top-level value", p);
+  return false;
 }
 
 // Lone or mismatched surrogate escapes decode to U+FFFD (EF BF BD), exactly as Go's
@@ -316,10 +264,10 @@ bool validate(std::string_view in, std::string& err) {
 bool decode_string(std::string_view in, std::size_t pos, std::size_t& end, std::string& out,
                    std::string& err) {
   out.clear();
-  if (pos >= in.size()) return fail_eof(err);
-  if (in[pos] != '"') return fail_char(in, pos, err);
+  if (pos >= in.size()) return fail_eof(err), false;
+  if (in[pos] != '"') return fail_char(in, pos, err), false;
   const std::size_t close = scan_string(in, pos, err);
-  if (close == std::string_view::npos) return false;
+  if (close == npos) return false;
 
   // The literal is known to be well formed from here on, so only escapes need work.
   const std::size_t last = close - 1;
@@ -349,7 +297,7 @@ bool decode_string(std::string_view in, std::size_t pos, std::size_t& end, std::
             cp = 0xFFFD;
           }
         }
-        append_u4(out, cp);
+        append_utf8(out, cp);
         p += 6;
         continue;
       }
@@ -387,7 +335,6 @@ void append_compact(std::string_view valid, std::string& out) {
 }
 
 void append_quoted(std::string_view s, std::string& out) {
-  static const char hex[] = "0123456789abcdef";
   const auto* b = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
   out.reserve(out.size() + n + 2);
@@ -427,7 +374,7 @@ void append_quoted(std::string_view s, std::string& out) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default: {
-        const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+        const char esc[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 0xF]};
         out.append(esc, 6);
       }
     }
