@@ -33,8 +33,8 @@ COMMIT;
 
 caf::error apply_pragmas(sql::connection& db, const store_options& opts,
                          bool writer) {
-  std::string sql = "PRAGMA busy_timeout=5000;"
-                    "PRAGMA temp_store=MEMORY;"
+  std::string sql = "PRAGMA busy_timeout=" + std::to_string(opts.busy_timeout_ms)
+                    + ";PRAGMA temp_store=MEMORY;"
                     "PRAGMA mmap_size=268435456;"
                     "PRAGMA cache_size="
                     + std::to_string(opts.cache_size) + ";";

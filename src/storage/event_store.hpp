@@ -42,6 +42,8 @@ struct store_options {
   int wal_autocheckpoint = 1000;
   /// Page-cache size as PRAGMA cache_size (negative: KiB).
   int cache_size = -64000;
+  /// How long a statement waits for a lock held by another connection (ms).
+  int busy_timeout_ms = 5000;
 };
 
 /// The schema version this build writes (PRAGMA user_version).

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 namespace ebuse::json {
 namespace {
@@ -19,6 +20,26 @@ struct string_table {
   }
 };
 constexpr string_table str_tab{};
+
+// Go's HTML-safe escapes for ASCII; an empty entry means the byte is written as is.
+struct quote_table {
+  char esc[128][7];
+  constexpr quote_table() : esc{} {
+    for (int c = 0; c < 128; ++c) {
+      if (c >= 0x20 && c != '<' && c != '>' && c != '&') continue;
+      const char u[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 0xF]};
+      for (int i = 0; i < 6; ++i) esc[c][i] = u[i];
+    }
+    const char named[][2] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+    for (const auto& e : named) {
+      char* d = esc[static_cast<unsigned char>(e[0])];
+      d[0] = '\\';
+      d[1] = e[1];
+      d[2] = '\0';
+    }
+  }
+};
+constexpr quote_table quote_tab{};
 
 constexpr bool is_ws(unsigned char c) noexcept {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
@@ -67,13 +88,13 @@ std::size_t fail_eof(std::string& err) {
   return npos;
 }
 
-std::string describe_byte(unsigned char c) {
-  if (c >= 0x20 && c < 0x7F) return std::string("invalid character '") + static_cast<char>(c) + "'";
-  return std::string("invalid byte 0x") + hex_digits[c >> 4] + hex_digits[c & 0xF];
-}
-
-std::size_t fail_char(std::string_view in, std::size_t p, std::string& err) {
-  return fail_at(err, describe_byte(static_cast<unsigned char>(in[p])), p);
+std::size_t fail_char(std::string_view in, std::size_t p, std::string& err,
+                      const char* where = "") {
+  const auto c = static_cast<unsigned char>(in[p]);
+  std::string msg = c >= 0x20 && c < 0x7F
+                        ? std::string("invalid character '") + static_cast<char>(c) + "'"
+                        : std::string("invalid byte 0x") + hex_digits[c >> 4] + hex_digits[c & 0xF];
+  return fail_at(err, msg + where, p);
 }
 
 // Scans the string literal whose opening quote is at `p`; returns one past the closing
@@ -142,70 +163,66 @@ std::size_t scan_literal(std::string_view in, std::size_t p, std::string_view wo
   return p + word.size();
 }
 
+// Scans `"name" :` and the whitespace after it; returns where the member's value starts.
+std::size_t scan_key(std::string_view in, std::size_t p, std::string& err) {
+  if (p >= in.size()) return fail_eof(err);
+  if (in[p] != '"') return fail_char(in, p, err);
+  if ((p = scan_string(in, p, err)) == npos) return npos;
+  p = skip_ws(in, p);
+  if (p >= in.size()) return fail_eof(err);
+  if (in[p] != ':') return fail_char(in, p, err);
+  return skip_ws(in, p + 1);
+}
+
 // The nesting stack holds one bit per open container (1 = object): max_depth bits fit
 // in ~1.3 KB of the caller's stack, so deep input needs neither recursion nor the heap.
 std::size_t scan(std::string_view in, std::size_t p, std::string& err) {
   uint64_t stack[(max_depth + 63) / 64];
   std::size_t depth = 0;
   auto in_object = [&] { return (stack[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1u; };
-  enum class want { value, key, after_value } state = want::value;
   const std::size_t n = in.size();
-
-  for (;;) {
-    if (state == want::after_value) {
-      if (depth == 0) return p;
-      p = skip_ws(in, p);
-      if (p >= n) return fail_eof(err);
-      if (in[p] == ',') {
-        p = skip_ws(in, p + 1);
-        state = in_object() ? want::key : want::value;
-      } else if (in[p] == (in_object() ? '}' : ']')) {
-        --depth;
-        ++p;
-      } else {
-        return fail_char(in, p, err);
-      }
-      continue;
-    }
+  for (;;) {  // each pass starts at a value
     if (p >= n) return fail_eof(err);
-    if (state == want::key) {
-      if (in[p] != '"') return fail_char(in, p, err);
-      if ((p = scan_string(in, p, err)) == npos) return npos;
-      p = skip_ws(in, p);
-      if (p >= n) return fail_eof(err);
-      if (in[p] != ':') return fail_char(in, p, err);
-      p = skip_ws(in, p + 1);
-      state = want::value;
-      continue;
-    }
     const char c = in[p];
     if (c == '{' || c == '[') {
       if (depth == max_depth) return fail_at(err, "exceeded max nesting depth", p);
       const uint64_t bit = uint64_t{1} << (depth % 64);
-      if (c == '{') stack[depth / 64] |= bit;
-      else stack[depth / 64] &= ~bit;
+      stack[depth / 64] = c == '{' ? stack[depth / 64] | bit : stack[depth / 64] & ~bit;
       ++depth;
       p = skip_ws(in, p + 1);
-      if (p < n && in[p] == (c == '{' ? '}' : ']')) {
-        --depth;
-        ++p;
-        state = want::after_value;
-      } else {
-        state = c == '{' ? want::key : want::value;
+      if (p >= n || in[p] != (c == '{' ? '}' : ']')) {
+        if (c == '{' && (p = scan_key(in, p, err)) == npos) return npos;
+        continue;
       }
-      continue;
+      --depth;  // empty container
+      ++p;
+    } else {
+      switch (c) {
+        case '"': p = scan_string(in, p, err); break;
+        case 't': p = scan_literal(in, p, "true", err); break;
+        case 'f': p = scan_literal(in, p, "false", err); break;
+        case 'n': p = scan_literal(in, p, "null", err); break;
+        default:
+          if (c != '-' && !is_digit(static_cast<unsigned char>(c))) return fail_char(in, p, err);
+          p = scan_number(in, p, err);
+      }
+      if (p == npos) return npos;
     }
-    switch (c) {
-      case '"': p = scan_string(in, p, err); break;
-      case 't': p = scan_literal(in, p, "true", err); break;
-      case 'f': p = scan_literal(in, p, "false", err); break;
-      case 'n': p = scan_literal(in, p, "null", err); break;
-      default:
-        if (c != '-' && !is_digit(static_cast<unsigned char>(c))) return fail_char(in, p, err);
-        p = scan_number(in, p, err);
+    // After a value: close finished containers until a ',' leads to the next value.
+    for (;;) {
+      if (depth == 0) return p;
+      p = skip_ws(in, p);
+      if (p >= n) return fail_eof(err);
+      const bool object = in_object();
+      if (in[p] == ',') {
+        p = skip_ws(in, p + 1);
+        if (object && (p = scan_key(in, p, err)) == npos) return npos;
+        break;
+      }
+      if (in[p] != (object ? '}' : ']')) return fail_char(in, p, err);
+      --depth;
+      ++p;
     }
-    if (p == npos) return npos;
-    state = want::after_value;
   }
 }
 
@@ -251,11 +268,11 @@ bool scan_value(std::string_view in, std::size_t pos, std::size_t& end, std::str
 
 bool validate(std::string_view in, std::string& err) {
   std::size_t p = skip_ws(in, 0);
-  if (p >= in.size()) return fail_eof(err), false;
-  if ((p = scan(in, p, err)) == npos) return false;
+  p = p < in.size() ? scan(in, p, err) : fail_eof(err);
+  if (p == npos) return false;
   p = skip_ws(in, p);
   if (p == in.size()) return true;
-  fail_at(err, describe_byte(static_cast<unsigned char>(in[p])) + " after top-level value", p);
+  fail_char(in, p, err, " after top-level value");
   return false;
 }
 
@@ -264,9 +281,9 @@ bool validate(std::string_view in, std::string& err) {
 bool decode_string(std::string_view in, std::size_t pos, std::size_t& end, std::string& out,
                    std::string& err) {
   out.clear();
-  if (pos >= in.size()) return fail_eof(err), false;
-  if (in[pos] != '"') return fail_char(in, pos, err), false;
-  const std::size_t close = scan_string(in, pos, err);
+  const std::size_t close = pos >= in.size() ? fail_eof(err)
+                            : in[pos] != '"' ? fail_char(in, pos, err)
+                                             : scan_string(in, pos, err);
   if (close == npos) return false;
 
   // The literal is known to be well formed from here on, so only escapes need work.
@@ -274,36 +291,32 @@ bool decode_string(std::string_view in, std::size_t pos, std::size_t& end, std::
   std::size_t p = pos + 1;
   out.reserve(last - p);
   while (p < last) {
-    std::size_t run = p;
-    while (run < last && in[run] != '\\') ++run;
-    out.append(in.data() + p, run - p);
-    if (run >= last) break;
-    p = run;
+    const auto* bs = static_cast<const char*>(std::memchr(in.data() + p, '\\', last - p));
+    const std::size_t esc = bs ? static_cast<std::size_t>(bs - in.data()) : last;
+    out.append(in.data() + p, esc - p);
+    if (esc == last) break;
+    p = esc;
     const char e = in[p + 1];
-    switch (e) {
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        uint32_t cp = static_cast<uint32_t>(read_u4(in, p));
-        if (cp >= 0xD800 && cp < 0xE000) {
-          const int32_t lo = read_u4(in, p + 6);
-          if (cp < 0xDC00 && lo >= 0xDC00 && lo < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<uint32_t>(lo) - 0xDC00);
-            p += 6;
-          } else {
-            cp = 0xFFFD;
-          }
-        }
-        append_utf8(out, cp);
-        p += 6;
-        continue;
-      }
-      default: out += e; break;  // '"', '\\' and '/' stand for themselves
+    if (e != 'u') {
+      static constexpr char names[] = "bfnrt", values[] = "\b\f\n\r\t";
+      const void* hit = std::memchr(names, e, 5);
+      // '"', '\\' and '/' stand for themselves.
+      out += hit ? values[static_cast<const char*>(hit) - names] : e;
+      p += 2;
+      continue;
     }
-    p += 2;
+    auto cp = static_cast<uint32_t>(read_u4(in, p));
+    p += 6;
+    if (cp >= 0xD800 && cp < 0xE000) {
+      const int32_t lo = read_u4(in, p);
+      if (cp < 0xDC00 && lo >= 0xDC00 && lo < 0xE000) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<uint32_t>(lo) - 0xDC00);
+        p += 6;
+      } else {
+        cp = 0xFFFD;
+      }
+    }
+    append_utf8(out, cp);
   }
   end = close;
   return true;
@@ -339,46 +352,35 @@ void append_quoted(std::string_view s, std::string& out) {
   const std::size_t n = s.size();
   out.reserve(out.size() + n + 2);
   out += '"';
-  std::size_t run = 0;
+  std::size_t run = 0;  // start of the bytes not yet copied
   std::size_t i = 0;
   while (i < n) {
     const unsigned char c = b[i];
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      const std::size_t len = utf8_seq_len(b + i, n - i);
-      // U+2028/U+2029 break JavaScript string literals; invalid bytes become U+FFFD.
-      const bool line_sep = len == 3 && c == 0xE2 && b[i + 1] == 0x80 && (b[i + 2] & 0xFE) == 0xA8;
-      if (len != 0 && !line_sep) {
+    const char* esc;
+    std::size_t len = 1;
+    if (c < 0x80) {
+      esc = quote_tab.esc[c];
+      if (!*esc) {
+        ++i;
+        continue;
+      }
+    } else {
+      len = utf8_seq_len(b + i, n - i);
+      // U+2028/U+2029 end lines in JavaScript; bytes that are not UTF-8 become U+FFFD.
+      if (len == 3 && c == 0xE2 && b[i + 1] == 0x80 && (b[i + 2] & 0xFE) == 0xA8) {
+        esc = b[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
+      } else if (len == 0) {
+        esc = "\\ufffd";
+        len = 1;
+      } else {
         i += len;
         continue;
       }
-      out.append(s.data() + run, i - run);
-      if (line_sep) {
-        out += b[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
-        i += 3;
-      } else {
-        out += "\\ufffd";
-        ++i;
-      }
-      run = i;
-      continue;
     }
     out.append(s.data() + run, i - run);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        const char esc[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 0xF]};
-        out.append(esc, 6);
-      }
-    }
-    run = ++i;
+    out += esc;
+    i += len;
+    run = i;
   }
   out.append(s.data() + run, n - run);
   out += '"';
@@ -398,11 +400,7 @@ bool valid_utf8(std::string_view s) noexcept {
         continue;
       }
     }
-    if (b[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    const std::size_t len = utf8_seq_len(b + i, n - i);
+    const std::size_t len = b[i] < 0x80 ? 1 : utf8_seq_len(b + i, n - i);
     if (len == 0) return false;
     i += len;
   }

@@ -24,8 +24,9 @@ bool scan_value(std::string_view in, std::size_t pos, std::size_t& end,
 bool validate(std::string_view in, std::string& err);
 
 /// Decodes the JSON string literal starting at `in[pos] == '"'` into UTF-8 `out`
-/// (escapes resolved, surrogate pairs joined; lone surrogates and invalid UTF-8 rejected).
-/// Sets `end` one past the closing quote.
+/// (escapes resolved, surrogate pairs joined; invalid UTF-8 rejected). Lone surrogate
+/// escapes become U+FFFD, as Go's encoding/json decodes them. Sets `end` one past the
+/// closing quote.
 bool decode_string(std::string_view in, std::size_t pos, std::size_t& end,
                    std::string& out, std::string& err);
 
