@@ -146,7 +146,7 @@ caf::expected<new_event> parse_event(std::string_view body) {
   if (pos == body.size())
     return bad_json("empty body");
   new_event ev;
-  size_t end;
+  size_t end = 0;
   if (auto err = parse_event_at(body, pos, end, "", ev))
     return err;
   if (auto err = expect_end(body, end))
@@ -177,7 +177,7 @@ caf::expected<std::vector<new_event>> parse_batch(std::string_view body, size_t 
       return make_error(errc::invalid_batch, "a batch holds at most "
                                                + std::to_string(max) + " events");
     events.emplace_back();
-    size_t end;
+    size_t end = 0;
     auto where = "event " + std::to_string(events.size() - 1) + ": ";
     if (auto err = parse_event_at(body, pos, end, where, events.back()))
       return err;
@@ -203,7 +203,7 @@ caf::expected<int64_t> parse_position_body(std::string_view body) {
     return make_error(errc::invalid_subscription,
                       "body must be a JSON object such as {\"position\":42}");
   std::string_view raw;
-  size_t end;
+  size_t end = 0;
   auto err = for_each_member(body, pos, end, [&](const std::string& key,
                                                  std::string_view value) -> caf::error {
     if (iequals(key, "position"))
