@@ -21,7 +21,8 @@ struct string_table {
 };
 constexpr string_table str_tab{};
 
-// Go's HTML-safe escapes for ASCII; an empty entry means the byte is written as is.
+// Go's HTML-safe escapes for ASCII (encoding/json since Go 1.22 writes \b and \f by
+// name); an empty entry means the byte is written as is.
 struct quote_table {
   char esc[128][7];
   constexpr quote_table() : esc{} {
@@ -30,7 +31,8 @@ struct quote_table {
       const char u[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 0xF]};
       for (int i = 0; i < 6; ++i) esc[c][i] = u[i];
     }
-    const char named[][2] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+    const char named[][2] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'},
+                              {'\b', 'b'}, {'\f', 'f'}};
     for (const auto& e : named) {
       char* d = esc[static_cast<unsigned char>(e[0])];
       d[0] = '\\';

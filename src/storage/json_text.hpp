@@ -35,7 +35,7 @@ bool decode_string(std::string_view in, std::size_t pos, std::size_t& end,
 void append_compact(std::string_view valid, std::string& out);
 
 /// Appends `s` (valid UTF-8) as a quoted JSON string the way Go's encoding/json writes
-/// it: `"` `\` escaped, \n \r \t, other control characters and <, >, & as \u00XX,
+/// it: `"` `\` escaped, \n \r \t \b \f, other control characters and <, >, & as \u00XX,
 /// U+2028/U+2029 as \u2028/\u2029.
 void append_quoted(std::string_view s, std::string& out);
 

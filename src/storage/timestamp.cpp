@@ -16,7 +16,7 @@ int days_in(int month, int year) noexcept {
   return month == 2 && is_leap(year) ? 29 : days[month - 1];
 }
 
-// A cursor over the input; every reader leaves `p` untouched on failure, so callers can
+// A cursor over the input; each member leaves `p` untouched on failure, so callers can
 // probe optional parts.
 struct reader {
   std::string_view s;
@@ -43,18 +43,18 @@ struct reader {
     return true;
   }
   // '.' and at least one digit; digits past the ninth are read but dropped, as Go does.
-  bool fraction(int max_digits, int32_t& nanos) noexcept {
+  bool fraction(std::size_t max_digits, int32_t& nanos) noexcept {
     if (p + 1 >= s.size() || s[p] != '.' || s[p + 1] < '0' || s[p + 1] > '9') return false;
     std::size_t q = p + 1;
     int32_t v = 0;
-    int digits = 0;
+    std::size_t digits = 0;
     while (q < s.size() && s[q] >= '0' && s[q] <= '9') {
       if (digits < 9) v = v * 10 + (s[q] - '0');
       ++digits;
       ++q;
     }
     if (digits > max_digits) return false;
-    for (int d = digits; d < 9; ++d) v *= 10;
+    for (std::size_t d = digits; d < 9; ++d) v *= 10;
     nanos = v;
     p = q;
     return true;
@@ -103,7 +103,7 @@ bool read_go_string_tail(reader& r, int& offset) noexcept {
     if (!r.eat(' ')) return false;
     tok = token();
   }
-  // Monotonic clock reading: m=±digits[.digits], carried no meaning once stored.
+  // Monotonic clock reading: m=±digits[.digits], meaningless once stored.
   if (tok.size() < 4 || tok[0] != 'm' || tok[1] != '=' || (tok[2] != '+' && tok[2] != '-'))
     return false;
   bool digit = false, dot = false;
@@ -140,8 +140,8 @@ char* put_wall(char* o, const civil_time& t, char sep) noexcept {
     int32_t v = t.nanos;
     for (int i = 8; i >= 0; --i, v /= 10) digits[i] = static_cast<char>('0' + v % 10);
     int len = 9;
-    while (digits[len - 1] == '0') --len;
-    *o++ = '.';
+    while (len > 0 && digits[len - 1] == '0') --len;
+    if (len > 0) *o++ = '.';
     for (int i = 0; i < len; ++i) *o++ = digits[i];
   }
   return o;
@@ -183,7 +183,7 @@ bool parse_rfc3339(std::string_view in, civil_time& out) noexcept {
   if (!read_date(r, t) || !r.eat('T') || !r.num(2, t.hour) || !r.eat(':') ||
       !r.num(2, t.minute) || !r.eat(':') || !r.num(2, t.second) || !valid_clock(t))
     return false;
-  if (r.peek('.') && !r.fraction(9, t.nanos)) return false;
+  if (r.peek('.') && !r.fraction(std::string_view::npos, t.nanos)) return false;
   if (!r.eat('Z') && !read_offset(r, true, t.offset_minutes)) return false;
   if (!r.done()) return false;
   out = t;
@@ -209,7 +209,7 @@ bool parse_stored(std::string_view in, civil_time& out) noexcept {
     return false;
   if (r.eat(':')) {
     if (!r.num(2, t.second)) return false;
-    if (r.peek('.') && !r.fraction(1 << 30, t.nanos)) return false;
+    if (r.peek('.') && !r.fraction(std::string_view::npos, t.nanos)) return false;
     if (!r.done() && !read_offset(r, true, t.offset_minutes) &&
         !read_go_string_tail(r, t.offset_minutes))
       return false;

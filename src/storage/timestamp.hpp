@@ -21,7 +21,8 @@ struct civil_time {
 };
 
 /// Parses RFC 3339 as Go's time.Time.UnmarshalJSON does (without the quotes):
-/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)`, calendar-checked.
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, calendar-checked; fraction digits past
+/// the ninth are dropped, as Go does.
 bool parse_rfc3339(std::string_view in, civil_time& out) noexcept;
 
 /// Formats as Go's MarshalJSON (RFC3339Nano): fraction with trailing zeros trimmed
