@@ -56,6 +56,11 @@ TEST_CASE("parse_rfc3339 accepts Go's RFC 3339 forms", "[ts][rfc3339]") {
   CHECK(rfc("0000-02-29T12:00:00Z") == "0/2/29 12:0:0.0 0");
 }
 
+TEST_CASE("parse_rfc3339 drops fraction digits past the ninth, as Go does",
+          "[ts][rfc3339]") {
+  CHECK(rfc("2024-01-01T00:00:00.1234567899Z") == "2024/1/1 0:0:0.123456789 0");
+}
+
 TEST_CASE("parse_rfc3339 rejects everything else", "[ts][rfc3339]") {
   for (const char* bad : {
            "", " ", "2024-01-01", "2024-01-01T00:00:00", "2024-01-01T00:00Z",
