@@ -131,9 +131,10 @@ struct http_server::impl {
       }
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
-      auto key = extract_key(req.get_header_value("X-API-Key"),
-                             req.get_header_value("Authorization"));
-      current.t = dir->find(key);
+      // Both header values must outlive the key, which is a view into one of them.
+      const std::string x_api_key = req.get_header_value("X-API-Key");
+      const std::string authorization = req.get_header_value("Authorization");
+      current.t = dir->find(extract_key(x_api_key, authorization));
       if (!current.t) {
         reply_error(res, errc::unauthorized, "missing or invalid API key");
         return httplib::Server::HandlerResponse::Handled;
