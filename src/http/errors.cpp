@@ -59,7 +59,7 @@ http_error to_http_error(errc code, std::string message) {
   body.append(",\"code\":\"");
   body.append(to_code(code));
   body.append("\"}\n");
-  return {status, std::move(body), server_side};
+  return {status, std::move(message), std::move(body), server_side};
 }
 
 http_error to_http_error(const caf::error& err) {

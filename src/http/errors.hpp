@@ -12,7 +12,8 @@ namespace ebuse {
 
 /// An error as the client sees it.
 struct http_error {
-  int status;       ///< HTTP status code
+  int status;          ///< HTTP status code
+  std::string message; ///< the message shown to the client
   std::string body; ///< `{"error":"<message>","code":"<code>"}` and a newline
   bool server_side; ///< a 5xx: the detail belongs in the log, not in the body
 };

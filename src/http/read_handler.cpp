@@ -20,6 +20,7 @@ struct pager {
   int64_t next;       ///< first position of the next page
   int64_t end;        ///< last position to send (inclusive)
   int64_t page_size;
+  const char* closing; ///< "]\n" for GET /events (Go's json.Encoder), "]" for the stream
   bool started = false;
   bool have_prefetch = false;
   reply_future<event_page> prefetch;
@@ -87,7 +88,7 @@ struct pager {
     if (page.count > 0 && !sink.write(page.json.data(), page.json.size()))
       return false;
     if (!more) {
-      chunk.push_back(']');
+      chunk.append(closing);
       if (!sink.write(chunk.data(), chunk.size()))
         return false;
       sink.done();
@@ -120,8 +121,10 @@ void send_page_array(httplib::Response& res, const event_page& page) {
 // Streams [from, end] page by page; the first page is read before the status line is
 // sent, so that a failing store still yields a proper error response.
 void stream_pages(const httplib::Request& req, httplib::Response& res,
-                  request_context& ctx, int64_t from, int64_t end, int64_t page_size) {
+                  request_context& ctx, int64_t from, int64_t end, int64_t page_size,
+                  const char* closing) {
   auto p = std::make_shared<pager>();
+  p->closing = closing;
   p->t = ctx.t;
   p->timeout = ctx.cfg.request_timeout;
   p->next = from;
@@ -169,7 +172,7 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
       return send_error(req, res, page.error());
     return send_page_array(res, *page);
   }
-  stream_pages(req, res, ctx, *from, to, range_page_size);
+  stream_pages(req, res, ctx, *from, to, range_page_size, "]\n");
 }
 
 void handle_stream(const httplib::Request& req, httplib::Response& res,
@@ -181,7 +184,7 @@ void handle_stream(const httplib::Request& req, httplib::Response& res,
   // The stream ends at the head committed when it began, so it terminates even while
   // appends continue; a consumer picks up the rest with its next request.
   auto end = ctx.t->stats().head.load(std::memory_order_acquire);
-  stream_pages(req, res, ctx, *from, end, page_size);
+  stream_pages(req, res, ctx, *from, end, page_size, "]");
 }
 
 } // namespace ebuse

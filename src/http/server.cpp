@@ -87,6 +87,25 @@ struct http_server::impl {
     send_json(res, std::move(e.body), e.status);
   }
 
+  // Adjusts what the library would otherwise get wrong for this API, before it reads
+  // the body. The request object is not const in the library, only in the signature of
+  // the pre-routing callback.
+  void normalize(httplib::Request& req) {
+    // The library compresses whenever the client accepts it.
+    if (!cfg.enable_gzip)
+      req.headers.erase("Accept-Encoding");
+    // Bodies are JSON whatever the client declares (curl -d says form-urlencoded), and
+    // the library would cap form bodies at 8 KiB and parse them as forms.
+    auto ct = req.headers.find("Content-Type");
+    if (ct != req.headers.end() && ct->second.rfind("application/x-www-form-urlencoded", 0) == 0)
+      ct->second = "application/json";
+    // A request without Content-Length or chunked encoding has an empty body (RFC 9112
+    // 6.3); the library would instead wait for the connection to close.
+    if ((req.method == "POST" || req.method == "PUT") && !req.has_header("Content-Length")
+        && !req.has_header("Transfer-Encoding"))
+      req.headers.emplace("Content-Length", "0");
+  }
+
   void configure() {
     int threads = cfg.http_threads;
     svr.new_task_queue = [threads] { return make_pool(threads); };
@@ -124,11 +143,7 @@ struct http_server::impl {
         reply_error(res, errc::shutting_down, {});
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (!cfg.enable_gzip) {
-        // The library compresses whenever the client accepts it; the request object is
-        // not const in the library, only in this callback's signature.
-        const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-      }
+      normalize(const_cast<httplib::Request&>(req));
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
       // Both header values must outlive the key, which is a view into one of them.
@@ -218,9 +233,13 @@ struct http_server::impl {
     for (auto& t : dir->running()) {
       auto pos = ask<int64_t>(t->reader(), health_cmd{}, std::chrono::seconds(2));
       if (!pos) {
-        std::string body = "{\"error\":\"";
+        // The original's fields (in its encoder's sorted key order) plus our `code`.
+        auto e = to_http_error(code_of(pos.error()), {});
+        std::string body = "{\"code\":\"";
         body.append(to_code(code_of(pos.error())));
-        body.append("\",\"status\":\"unhealthy\"}\n");
+        body.append("\",\"error\":");
+        json::append_quoted(e.message, body);
+        body.append(",\"status\":\"unhealthy\"}\n");
         log::write(log::level::warn, "health check failed",
                    {{"tenant", log::str(t->name())},
                     {"detail", log::str(message_of(pos.error()))}});
