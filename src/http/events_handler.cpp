@@ -6,7 +6,7 @@ namespace ebuse {
 
 void handle_append(const httplib::Request& req, httplib::Response& res,
                    request_context& ctx) {
-  auto ev = parse_event(req.body);
+  auto ev = parse_event(ctx.body);
   if (!ev)
     return send_error(req, res, ev.error());
   append_cmd cmd;
@@ -21,7 +21,7 @@ void handle_append(const httplib::Request& req, httplib::Response& res,
 
 void handle_batch(const httplib::Request& req, httplib::Response& res,
                   request_context& ctx) {
-  auto events = parse_batch(req.body);
+  auto events = parse_batch(ctx.body);
   if (!events)
     return send_error(req, res, events.error());
   auto n = events->size();

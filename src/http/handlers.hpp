@@ -15,10 +15,12 @@
 
 namespace ebuse {
 
-/// What a handler needs besides the request: its tenant and the configuration.
+/// What a handler needs besides the request: its tenant, the configuration, and the
+/// body (read under MAX_BODY_BYTES, decompressed) for routes that take one.
 struct request_context {
   std::shared_ptr<tenant> t;
   const server_config& cfg;
+  std::string body;
 };
 
 /// Sends `cmd` (a command with a `reply` member) to `dest` and waits for the answer

@@ -3,6 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <string_view>
+
+#include <sys/socket.h>
 
 #include <httplib.h>
 
@@ -36,7 +39,11 @@ const char* allowed_methods(const std::string& path) {
   for (const auto& r : routes)
     if (path == r.path)
       return r.allow;
-  if (path.rfind("/subscriptions/", 0) == 0)
+  auto ends_with = [&](const char* suffix) {
+    std::string_view p = path, s = suffix;
+    return p.size() >= s.size() && p.substr(p.size() - s.size()) == s;
+  };
+  if (path.rfind("/subscriptions/", 0) == 0 && ends_with("/position"))
     return "GET, POST, PUT";
   return nullptr;
 }
@@ -75,6 +82,7 @@ struct http_server::impl {
   std::shared_ptr<tenant_directory> dir;
   httplib::Server svr;
   std::atomic<bool> stopping{false};
+  socket_t listen_fd = INVALID_SOCKET;
 
   impl(const server_config& c, std::shared_ptr<tenant_directory> d)
     : cfg(c), dir(std::move(d)) {
@@ -107,6 +115,13 @@ struct http_server::impl {
   }
 
   void configure() {
+    // Replaces the library's defaults, which also set SO_REUSEPORT and would let a second
+    // server bind the same port unnoticed. Keeps the socket to raise its backlog.
+    svr.set_socket_options([this](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_fd = sock;
+    });
     int threads = cfg.http_threads;
     svr.new_task_queue = [threads] { return make_pool(threads); };
     // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
@@ -204,20 +219,52 @@ struct http_server::impl {
   template <class F>
   httplib::Server::Handler with_tenant(F f) {
     return [this, f](const httplib::Request& req, httplib::Response& res) {
-      request_context ctx{current.t, cfg};
+      request_context ctx{current.t, cfg, {}};
+      f(req, res, ctx);
+    };
+  }
+
+  // Reads the body itself, so that MAX_BODY_BYTES also bounds chunked and compressed
+  // bodies (the library checks only Content-Length), then calls the handler.
+  template <class F>
+  httplib::Server::HandlerWithContentReader with_body(F f) {
+    return [this, f](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) {
+      std::string body;
+      bool too_big = false;
+      const size_t max = cfg.max_body_bytes;
+      bool ok = reader([&](const char* data, size_t len) {
+        if (len > max - body.size()) {
+          too_big = true;
+          return false;
+        }
+        body.append(data, len);
+        return true;
+      });
+      if (too_big || res.status == 413) {
+        res.set_header("Connection", "close");
+        return reply_error(res, errc::payload_too_large,
+                           "request body larger than " + std::to_string(max) + " bytes");
+      }
+      if (!ok) {
+        res.set_header("Connection", "close");
+        return reply_error(res, errc::invalid_json, "the request body could not be read");
+      }
+      request_context ctx{current.t, cfg, std::move(body)};
       f(req, res, ctx);
     };
   }
 
   void routes() {
-    svr.Post("/events", with_tenant(handle_append));
+    svr.Post("/events", with_body(handle_append));
     svr.Get("/events", with_tenant(handle_load));
-    svr.Post("/events/batch", with_tenant(handle_batch));
+    svr.Post("/events/batch", with_body(handle_batch));
     svr.Get("/events/stream", with_tenant(handle_stream));
     svr.Get("/position", with_tenant(handle_position));
-    svr.Get("/subscriptions/.*", with_tenant(handle_subscription));
-    svr.Post("/subscriptions/.*", with_tenant(handle_subscription));
-    svr.Put("/subscriptions/.*", with_tenant(handle_subscription));
+    // [\s\S]: ids may hold any byte; control characters must reach the validation.
+    svr.Get(R"(/subscriptions/[\s\S]*)", with_tenant(handle_subscription));
+    svr.Post(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
+    svr.Put(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
     bool multi = dir->multi_tenant();
     svr.Get("/metrics", with_tenant([multi](const httplib::Request& req,
                                             httplib::Response& res,
@@ -259,9 +306,15 @@ http_server::~http_server() {
 }
 
 int http_server::bind() {
-  if (impl_->cfg.port == 0)
-    return impl_->svr.bind_to_any_port(impl_->cfg.host);
-  return impl_->svr.bind_to_port(impl_->cfg.host, impl_->cfg.port) ? impl_->cfg.port : -1;
+  int port = impl_->cfg.port;
+  if (port == 0)
+    port = impl_->svr.bind_to_any_port(impl_->cfg.host);
+  else if (!impl_->svr.bind_to_port(impl_->cfg.host, port))
+    port = -1;
+  // The library listens with a backlog of 5, so bursts of new connections are reset.
+  if (port > 0 && impl_->listen_fd != INVALID_SOCKET)
+    ::listen(impl_->listen_fd, SOMAXCONN);
+  return port;
 }
 
 bool http_server::run() {

@@ -19,8 +19,8 @@ void handle_subscription(const httplib::Request& req, httplib::Response& res,
   if (path.size() < prefix.size() + suffix.size()
       || path.substr(path.size() - suffix.size()) != suffix)
     return send_error(req, res,
-                      make_error(errc::invalid_subscription,
-                                 "expected /subscriptions/{id}/position"));
+                      make_error(errc::not_found, "no such path; expected "
+                                                  "/subscriptions/{id}/position"));
   auto id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
   if (auto err = check_subscription_id(id))
     return send_error(req, res, err);
@@ -32,7 +32,7 @@ void handle_subscription(const httplib::Request& req, httplib::Response& res,
       return send_error(req, res, pos.error());
     return send_json(res, render_position(*pos));
   }
-  auto position = parse_position_body(req.body);
+  auto position = parse_position_body(ctx.body);
   if (!position)
     return send_error(req, res, position.error());
   sub_save_cmd cmd;

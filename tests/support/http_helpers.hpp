@@ -119,7 +119,7 @@ inline void seed(httplib::Client& cli, int64_t total) {
 /// object with string `error` and the stable `code`. Non-fatal, so that a loop over many
 /// inputs reports every failing one.
 inline void check_error(const reply& r, int status, const std::string& code) {
-  INFO("status " << r.status << " body: " << r.body);
+  INFO("status " << r.status << " body: " << r.body.substr(0, 300));
   CHECK(r.status == status);
   CHECK(r.header("Content-Type") == "application/json");
   auto j = json::parse(r.body, nullptr, false);
