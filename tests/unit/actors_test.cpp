@@ -149,6 +149,8 @@ TEST_CASE_METHOD(fixture, "one failing write in a group does not fail the others
     REQUIRE(t);
     (*t)->stop();
   }
+  // Stopping is asynchronous: wait until the writer has closed the file.
+  sys.await_all_actors_done();
   // A trigger makes exactly one kind of insert fail, as a constraint would.
   {
     sqlite3* db = nullptr;
@@ -199,6 +201,7 @@ TEST_CASE_METHOD(fixture, "subscription saves are acknowledged after commit and 
     CHECK(*got == 42);
     (*t)->stop();
   }
+  sys.await_all_actors_done();
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
   auto [tx, rx] = make_reply<int64_t>();
