@@ -1,4 +1,4 @@
-// ebuse entry point: configuration, actor system, tenants, HTTP server, signals.
+// ebuse entry point: configuration, actor system, tenant registry, HTTP server, signals.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -12,12 +12,15 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-#include "actors/tenant.hpp"
+#include "actors/registry.hpp"
 #include "http/config.hpp"
 #include "http/logger.hpp"
 #include "http/server.hpp"
+#include "http/tenants_file.hpp"
 
 namespace {
+
+using namespace ebuse;
 
 constexpr int exit_usage = 2;
 
@@ -35,10 +38,28 @@ int usage_error(const std::string& msg) {
   return exit_usage;
 }
 
+void log_warnings(const tenants_file& file) {
+  for (const auto& w : file.warnings)
+    log::write(log::level::warn, "tenants file", {{"warning", log::str(w)}});
+}
+
+// Re-reads the tenants file; an invalid file leaves the running configuration.
+void reload(const std::string& path, tenant_registry& registry) {
+  tenants_file file;
+  std::string err;
+  if (!reload_tenants(path, registry, file, err)) {
+    log::write(log::level::error, "reload rejected; keeping the running configuration",
+               {{"error", log::str(err)}});
+    return;
+  }
+  log_warnings(file);
+  log::write(log::level::info, "configuration reloaded",
+             {{"tenants", log::num(static_cast<int64_t>(file.tenants.size()))}});
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-  using namespace ebuse;
   server_config cfg;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -61,18 +82,44 @@ int main(int argc, char** argv) {
   std::string err;
   if (!load_env_config([](const char* name) { return std::getenv(name); }, cfg, err))
     return usage_error(err);
-  if (!cfg.config_file.empty())
-    return usage_error("multi-tenant mode (-config) is not available in this build yet");
   log::set_level(cfg.log_level);
-  if (cfg.api_key.empty()) {
-    cfg.api_key = random_key();
-    cfg.dev_key = true;
-    std::fprintf(stderr,
-                 "\n  API_KEY is not set: generated a DEVELOPMENT key for this run only.\n"
-                 "  Use it as:  X-API-Key: %s\n"
-                 "  Set API_KEY for anything but local development.\n\n",
-                 cfg.api_key.c_str());
+
+  registry_options ropts;
+  ropts.defaults.readers = cfg.readers;
+  ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
+  ropts.idle_timeout = cfg.tenant_idle_timeout;
+  ropts.on_event = [](std::string_view event, std::string_view tenant,
+                      std::string_view detail) {
+    bool bad = event == "writer died" || event == "tenant failed to start";
+    log::write(bad ? log::level::error : log::level::info, event,
+               {{"tenant", log::str(tenant)}, {"detail", log::str(detail)}});
+  };
+  const bool multi = !cfg.config_file.empty();
+  if (multi) {
+    tenants_file file;
+    if (!load_tenants_file(cfg.config_file, file, err))
+      return usage_error(err);
+    if (!ensure_data_dir(file.data_dir, err))
+      return usage_error(err);
+    log_warnings(file);
+    ropts.tenants = std::move(file.tenants);
+  } else {
+    if (cfg.api_key.empty()) {
+      cfg.api_key = random_key();
+      cfg.dev_key = true;
+      std::fprintf(stderr,
+                   "\n  API_KEY is not set: generated a DEVELOPMENT key for this run only.\n"
+                   "  Use it as:  X-API-Key: %s\n"
+                   "  Set API_KEY for anything but local development.\n\n",
+                   cfg.api_key.c_str());
+    }
+    // Single-tenant mode is the same registry with one tenant, opened at start so that
+    // an unusable DB_PATH fails now rather than at the first request.
+    ropts.tenants.push_back(tenant_spec{"default", cfg.db_path, digest_of(cfg.api_key)});
+    ropts.eager = true;
+    ropts.multi_tenant = false;
   }
+  const auto configured = static_cast<int64_t>(ropts.tenants.size());
 
   // Signals are taken by one thread with sigwait; every thread started from here on
   // inherits the mask, including the actor system's and the HTTP workers.
@@ -86,47 +133,48 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
-  tenant_options topts;
-  topts.name = "default";
-  topts.db_path = cfg.db_path;
-  topts.readers = cfg.readers;
-  topts.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
-  auto t = tenant::start(sys, topts);
-  if (!t) {
+  auto registry = tenant_registry::start(sys, std::move(ropts));
+  if (!registry) {
     log::write(log::level::error, "cannot open the database",
                {{"db_path", log::str(cfg.db_path)},
-                {"detail", log::str(message_of(t.error()))}});
+                {"detail", log::str(message_of(registry.error()))}});
     return 1;
   }
-  auto dir = std::make_shared<single_tenant_directory>(cfg.api_key, *t);
-  http_server server{cfg, dir};
+  http_server server{cfg, *registry};
   int port = server.bind();
   if (port < 0) {
     log::write(log::level::error, "cannot bind",
                {{"host", log::str(cfg.host)}, {"port", log::num(cfg.port)}});
-    (*t)->stop();
+    (*registry)->stop_all();
     return 1;
   }
   log::write(log::level::info, "ebuse started",
              {{"version", log::str(EBUSE_VERSION)},
               {"host", log::str(cfg.host)},
               {"port", log::num(port)},
-              {"mode", log::str("single-tenant")},
-              {"db_path", log::str(cfg.db_path)},
-              {"api_key", log::str(cfg.dev_key ? "generated (development)" : "set")},
+              {"mode", log::str(multi ? "multi-tenant" : "single-tenant")},
+              {"config_file", log::str(cfg.config_file)},
+              {"tenants", log::num(configured)},
+              {"db_path", log::str(multi ? "" : cfg.db_path)},
+              {"api_key", log::str(multi ? "per tenant" : cfg.dev_key ? "generated (development)"
+                                                                        : "set")},
               {"http_threads", log::num(cfg.http_threads)},
               {"readers", log::num(static_cast<int64_t>(cfg.readers))},
               {"max_body_bytes", log::num(static_cast<int64_t>(cfg.max_body_bytes))},
               {"enable_gzip", cfg.enable_gzip ? "true" : "false"},
               {"wal_autocheckpoint", log::num(cfg.wal_autocheckpoint)}});
 
-  std::thread signals{[&server, &cfg, sigs] {
+  auto reg = *registry;
+  std::thread signals{[&server, &cfg, reg, multi, sigs] {
     for (;;) {
       int sig = 0;
       if (sigwait(&sigs, &sig) != 0)
         continue;
       if (sig == SIGHUP) {
-        log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
+        if (multi)
+          reload(cfg.config_file, *reg);
+        else
+          log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
         continue;
       }
       log::write(log::level::info, "shutting down", {{"signal", log::str(strsignal(sig))}});
@@ -145,8 +193,9 @@ int main(int argc, char** argv) {
   signals.detach();
 
   bool ok = server.run();
-  (*t)->stop();
-  t->reset();
+  reg->stop_all();
+  reg.reset();
+  registry->reset();
   log::write(log::level::info, "ebuse stopped");
   return ok ? 0 : 1;
 }

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,10 @@
 #include "storage/event_store.hpp"
 
 namespace ebuse {
+
+class tenant;
+struct tenant_slot;
+struct tenant_spec;
 
 /// Append events (one, or a batch written all-or-nothing) through the tenant writer.
 /// Answered after COMMIT succeeded, or with the error that prevented it.
@@ -48,6 +53,23 @@ struct sub_save_cmd {
   reply_to<int64_t> reply;
 };
 
+/// Ask the registry to start the tenant of `slot` (or return it if already running).
+/// A null tenant means the slot was removed by a reload meanwhile.
+struct acquire_cmd {
+  std::shared_ptr<tenant_slot> slot;
+  reply_to<std::shared_ptr<tenant>> reply;
+};
+
+/// Replace the registry's set of tenants.
+struct reload_cmd {
+  std::shared_ptr<const std::vector<tenant_spec>> tenants;
+};
+
+/// Stop every tenant; answers how many were stopped.
+struct stop_all_cmd {
+  reply_to<int64_t> reply;
+};
+
 /// Figures a tenant's actors publish for lock-free reads by the HTTP layer.
 struct tenant_stats {
   std::atomic<int64_t> head{0};             ///< committed head position
@@ -65,3 +87,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::load_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::health_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_get_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_save_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::acquire_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::reload_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stop_all_cmd)

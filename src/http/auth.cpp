@@ -1,7 +1,5 @@
-// Constant-time key checks and the single-tenant directory.
+// Constant-time key checks and key extraction.
 #include "http/auth.hpp"
-
-#include "actors/tenant.hpp"
 
 namespace ebuse {
 
@@ -23,28 +21,6 @@ std::string_view extract_key(std::string_view x_api_key, std::string_view author
   if (authorization.substr(0, bearer.size()) == bearer)
     authorization.remove_prefix(bearer.size());
   return authorization;
-}
-
-single_tenant_directory::single_tenant_directory(std::string key, std::shared_ptr<tenant> t)
-  : key_(std::move(key)), tenant_(std::move(t)) {
-}
-
-std::shared_ptr<tenant> single_tenant_directory::find(std::string_view key) {
-  if (key.empty() || !constant_time_equals(key, key_))
-    return nullptr;
-  return tenant_;
-}
-
-std::vector<std::string> single_tenant_directory::names() const {
-  return {tenant_->name()};
-}
-
-bool single_tenant_directory::multi_tenant() const {
-  return false;
-}
-
-std::vector<std::shared_ptr<tenant>> single_tenant_directory::running() const {
-  return {tenant_};
 }
 
 } // namespace ebuse

@@ -284,4 +284,17 @@ std::string render_batch_reply(size_t saved, int64_t first, int64_t last) {
   return out;
 }
 
+std::string render_tenants(const std::vector<std::string>& names) {
+  std::string out = "{\"count\":";
+  append_int(out, static_cast<int64_t>(names.size()));
+  out.append(",\"tenants\":[");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0)
+      out.push_back(',');
+    json::append_quoted(names[i], out);
+  }
+  out.append("]}\n");
+  return out;
+}
+
 } // namespace ebuse

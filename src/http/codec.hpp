@@ -51,6 +51,9 @@ std::string render_position(int64_t position);
 /// The stored event echoed by POST /events.
 std::string render_saved_event(const new_event& ev, int64_t position);
 
+/// The reply of GET /tenants: `{"count":N,"tenants":[...]}` (keys in Go's map order).
+std::string render_tenants(const std::vector<std::string>& names);
+
 /// The reply of POST /events/batch (keys in Go's map order).
 std::string render_batch_reply(std::size_t saved, int64_t first, int64_t last);
 

@@ -185,6 +185,7 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.duration("IDLE_TIMEOUT", false, cfg.idle_timeout)
             && r.duration("SHUTDOWN_TIMEOUT", true, cfg.shutdown_timeout)
             && r.duration("REQUEST_TIMEOUT", false, cfg.request_timeout)
+            && r.duration("TENANT_IDLE_TIMEOUT", false, cfg.tenant_idle_timeout)
             && r.number("HTTP_THREADS", 2, 4096, cfg.http_threads)
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
@@ -205,7 +206,8 @@ Multi-tenant event store server: an append-only log per tenant in SQLite, served
 HTTP + JSON with API keys.
 
 Options:
-  -config, --config FILE  run multi-tenant with the tenants of FILE (YAML)
+  -config, --config FILE  run multi-tenant with the tenants of FILE (YAML);
+                          SIGHUP re-reads it
   -h, --help              print this help and exit
   --version               print the version and exit
 
@@ -223,6 +225,7 @@ Environment (default in brackets):
   IDLE_TIMEOUT        keep-alive idle time [120s]
   SHUTDOWN_TIMEOUT    grace period for in-flight work on SIGINT/SIGTERM [30s]
   REQUEST_TIMEOUT     longest wait for the store to answer one request [30s]
+  TENANT_IDLE_TIMEOUT stop a tenant's actors after this long without requests [5m]
   HTTP_THREADS        HTTP worker threads (each serves one connection) [128]
   MAX_BODY_BYTES      largest request body [10485760]
   READERS             reader actors (read-only connections) per tenant [3]

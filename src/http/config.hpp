@@ -26,6 +26,7 @@ struct server_config {
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(120);    ///< IDLE_TIMEOUT
   std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(30); ///< SHUTDOWN_TIMEOUT
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);  ///< REQUEST_TIMEOUT
+  std::chrono::nanoseconds tenant_idle_timeout = std::chrono::minutes(5); ///< TENANT_IDLE_TIMEOUT
   int http_threads = 128;                    ///< HTTP_THREADS
   std::size_t max_body_bytes = 10u << 20;    ///< MAX_BODY_BYTES
   std::size_t readers = 3;                   ///< READERS, reader actors per tenant

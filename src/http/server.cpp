@@ -9,6 +9,8 @@
 
 #include <httplib.h>
 
+#include "http/auth.hpp"
+#include "http/codec.hpp"
 #include "http/handlers.hpp"
 #include "http/logger.hpp"
 #include "storage/json_text.hpp"
@@ -31,7 +33,9 @@ struct route_info {
 };
 
 // Known paths and their methods, for 405 responses with `Allow`.
-const char* allowed_methods(const std::string& path) {
+const char* allowed_methods(const std::string& path, bool multi_tenant) {
+  if (path == "/tenants")
+    return multi_tenant ? "GET" : nullptr;
   static const route_info routes[] = {
     {"/events", "GET, POST"}, {"/events/batch", "POST"}, {"/events/stream", "GET"},
     {"/position", "GET"},     {"/health", "GET"},        {"/metrics", "GET"},
@@ -79,12 +83,12 @@ void send_error(const httplib::Request& req, httplib::Response& res, const caf::
 
 struct http_server::impl {
   server_config cfg;
-  std::shared_ptr<tenant_directory> dir;
+  std::shared_ptr<tenant_registry> dir;
   httplib::Server svr;
   std::atomic<bool> stopping{false};
   socket_t listen_fd = INVALID_SOCKET;
 
-  impl(const server_config& c, std::shared_ptr<tenant_directory> d)
+  impl(const server_config& c, std::shared_ptr<tenant_registry> d)
     : cfg(c), dir(std::move(d)) {
     configure();
     routes();
@@ -164,11 +168,16 @@ struct http_server::impl {
       // Both header values must outlive the key, which is a view into one of them.
       const std::string x_api_key = req.get_header_value("X-API-Key");
       const std::string authorization = req.get_header_value("Authorization");
-      current.t = dir->find(extract_key(x_api_key, authorization));
-      if (!current.t) {
+      auto found = dir->find(extract_key(x_api_key, authorization));
+      if (!found) {
+        send_error(req, res, found.error());
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (!*found) {
         reply_error(res, errc::unauthorized, "missing or invalid API key");
         return httplib::Server::HandlerResponse::Handled;
       }
+      current.t = std::move(*found);
       return httplib::Server::HandlerResponse::Unhandled;
     });
     svr.set_error_handler(httplib::Server::HandlerWithResponse{[this](
@@ -176,7 +185,7 @@ struct http_server::impl {
       if (!res.body.empty() || res.content_length_ > 0)
         return httplib::Server::HandlerResponse::Unhandled;
       if (res.status == 404) {
-        if (auto allow = allowed_methods(req.path)) {
+        if (auto allow = allowed_methods(req.path, dir->multi_tenant())) {
           res.set_header("Allow", allow);
           reply_error(res, errc::method_not_allowed,
                       "method " + req.method + " not allowed; allowed: " + allow);
@@ -271,6 +280,11 @@ struct http_server::impl {
                                             request_context& ctx) {
               handle_metrics(req, res, ctx, multi);
             }));
+    if (multi)
+      svr.Get("/tenants", with_tenant([this](const httplib::Request&, httplib::Response& res,
+                                             request_context&) {
+                send_json(res, render_tenants(dir->names()));
+              }));
     svr.Get("/health", [this](const httplib::Request& req, httplib::Response& res) {
       health(req, res);
     });
@@ -297,7 +311,7 @@ struct http_server::impl {
   }
 };
 
-http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_directory> dir)
+http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_registry> dir)
   : impl_(std::make_unique<impl>(cfg, std::move(dir))) {
 }
 

@@ -3,15 +3,15 @@
 
 #include <memory>
 
-#include "http/auth.hpp"
+#include "actors/registry.hpp"
 #include "http/config.hpp"
 
 namespace ebuse {
 
-/// Serves the API for the tenants of a directory.
+/// Serves the API for the tenants of a registry.
 class http_server {
 public:
-  http_server(const server_config& cfg, std::shared_ptr<tenant_directory> dir);
+  http_server(const server_config& cfg, std::shared_ptr<tenant_registry> registry);
   ~http_server();
 
   http_server(const http_server&) = delete;

@@ -9,7 +9,7 @@
 #include <caf/actor_system_config.hpp>
 #include <httplib.h>
 
-#include "actors/tenant.hpp"
+#include "actors/registry.hpp"
 #include "http/config.hpp"
 #include "http/logger.hpp"
 #include "http/server.hpp"
@@ -22,29 +22,38 @@ class test_server {
 public:
   static constexpr const char* key = "test-key";
 
-  explicit test_server(std::string db_path, server_config cfg = default_config()) {
+  /// Single-tenant mode over `db_path`, with the key `key`.
+  explicit test_server(std::string db_path, server_config cfg = default_config())
+    : test_server(single_tenant(db_path, cfg), with_db(cfg, db_path)) {
+  }
+
+  /// Any registry configuration (multi-tenant mode when `ropts.multi_tenant`).
+  test_server(registry_options ropts, server_config cfg) {
     cfg.host = "127.0.0.1";
     cfg.port = 0;
-    cfg.api_key = key;
-    cfg.db_path = std::move(db_path);
     cfg_ = cfg;
     log::set_level(cfg.log_level);
     sys_ = std::make_unique<caf::actor_system>(sys_cfg_);
-    tenant_options topts;
-    topts.name = "default";
-    topts.db_path = cfg.db_path;
-    topts.readers = cfg.readers;
-    topts.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
-    auto t = tenant::start(*sys_, topts);
-    if (!t)
-      throw std::runtime_error("tenant start failed: " + message_of(t.error()));
-    tenant_ = *t;
-    server_ = std::make_unique<http_server>(
-      cfg, std::make_shared<single_tenant_directory>(cfg.api_key, tenant_));
+    ropts.defaults.readers = cfg.readers;
+    ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
+    auto reg = tenant_registry::start(*sys_, std::move(ropts));
+    if (!reg)
+      throw std::runtime_error("tenant start failed: " + message_of(reg.error()));
+    registry_ = *reg;
+    server_ = std::make_unique<http_server>(cfg, registry_);
     port_ = server_->bind();
     if (port_ <= 0)
       throw std::runtime_error("bind failed");
     thread_ = std::thread{[this] { server_->run(); }};
+  }
+
+  /// The registry options of single-tenant mode, as main() builds them.
+  static registry_options single_tenant(const std::string& db_path, const server_config&) {
+    registry_options ropts;
+    ropts.tenants.push_back(tenant_spec{"default", db_path, digest_of(key)});
+    ropts.eager = true;
+    ropts.multi_tenant = false;
+    return ropts;
   }
 
   ~test_server() {
@@ -60,9 +69,15 @@ public:
     if (thread_.joinable())
       thread_.join();
     server_.reset();
-    tenant_->stop();
-    tenant_.reset();
+    registry_->stop_all();
+    registry_.reset();
     sys_.reset();
+  }
+
+  static server_config with_db(server_config cfg, const std::string& db_path) {
+    cfg.api_key = key;
+    cfg.db_path = db_path;
+    return cfg;
   }
 
   /// Quiet defaults for tests: no request log lines.
@@ -87,15 +102,20 @@ public:
     return cli;
   }
 
-  const std::shared_ptr<tenant>& get_tenant() const {
-    return tenant_;
+  /// The running tenant.
+  std::shared_ptr<tenant> get_tenant() const {
+    return registry_->running().front();
+  }
+
+  const std::shared_ptr<tenant_registry>& registry() const {
+    return registry_;
   }
 
 private:
   server_config cfg_;
   caf::actor_system_config sys_cfg_;
   std::unique_ptr<caf::actor_system> sys_;
-  std::shared_ptr<tenant> tenant_;
+  std::shared_ptr<tenant_registry> registry_;
   std::unique_ptr<http_server> server_;
   std::thread thread_;
   int port_ = 0;

@@ -1,0 +1,106 @@
+// The registry handle: directory lookups for HTTP threads, messages for everything else.
+#include "actors/registry.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/registry_view.hpp"
+
+namespace ebuse {
+
+namespace {
+
+// Starting a tenant opens (and on first use creates and migrates) its database.
+constexpr auto start_timeout = std::chrono::seconds(30);
+
+} // namespace
+
+caf::expected<std::shared_ptr<tenant_registry>>
+tenant_registry::start(caf::actor_system& sys, registry_options opts) {
+  auto view = std::make_shared<registry_view>();
+  std::vector<std::shared_ptr<tenant_slot>> unused;
+  auto dir = build_directory(opts.tenants, nullptr, unused);
+  if (opts.eager) {
+    for (auto& slot : dir->slots) {
+      tenant_options topts = opts.defaults;
+      topts.name = slot->name;
+      topts.db_path = slot->db_path;
+      auto t = tenant::start(sys, topts);
+      if (!t)
+        return std::move(t.error());
+      slot->running = *t;
+      slot->last_used = std::chrono::steady_clock::now();
+      view->stats.spawns.fetch_add(1);
+      view->stats.active.fetch_add(1);
+    }
+  }
+  view->stats.configured.store(static_cast<int64_t>(opts.tenants.size()));
+  view->publish(std::move(dir));
+  view->opts = std::move(opts);
+  view->opts.tenants.clear(); // the directory holds them; keys are not kept twice
+  view->actor = spawn_registry_actor(sys, view);
+  std::shared_ptr<tenant_registry> result{new tenant_registry};
+  result->view_ = std::move(view);
+  return result;
+}
+
+tenant_registry::~tenant_registry() {
+  // Breaks the cycle between the actor's state and the view.
+  caf::anon_send_exit(view_->actor, caf::exit_reason::user_shutdown);
+}
+
+caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view key) {
+  if (key.empty())
+    return std::shared_ptr<tenant>{};
+  // A map lookup by digest leaks nothing useful through timing: a guess's digest says
+  // nothing about the keys.
+  auto dir = view_->current();
+  auto i = dir->by_key.find(digest_key(digest_of(key)));
+  if (i == dir->by_key.end())
+    return std::shared_ptr<tenant>{};
+  if (auto t = i->second->use())
+    return t;
+  auto [tx, rx] = make_reply<std::shared_ptr<tenant>>();
+  caf::anon_send(view_->actor, acquire_cmd{i->second, std::move(tx)});
+  return await(rx, start_timeout);
+}
+
+std::vector<std::string> tenant_registry::names() const {
+  std::vector<std::string> result;
+  for (const auto& slot : view_->current()->slots)
+    result.push_back(slot->name);
+  return result;
+}
+
+std::vector<std::shared_ptr<tenant>> tenant_registry::running() const {
+  std::vector<std::shared_ptr<tenant>> result;
+  for (const auto& slot : view_->current()->slots) {
+    std::lock_guard<std::mutex> guard{slot->mtx};
+    if (slot->running)
+      result.push_back(slot->running);
+  }
+  return result;
+}
+
+void tenant_registry::reload(std::vector<tenant_spec> tenants) {
+  auto shared = std::make_shared<const std::vector<tenant_spec>>(std::move(tenants));
+  caf::anon_send(view_->actor, reload_cmd{std::move(shared)});
+}
+
+void tenant_registry::stop_all() {
+  auto [tx, rx] = make_reply<int64_t>();
+  caf::anon_send(view_->actor, stop_all_cmd{std::move(tx)});
+  await(rx, start_timeout);
+}
+
+const registry_stats& tenant_registry::stats() const noexcept {
+  return view_->stats;
+}
+
+bool tenant_registry::multi_tenant() const noexcept {
+  return view_->opts.multi_tenant;
+}
+
+} // namespace ebuse

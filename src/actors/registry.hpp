@@ -1,0 +1,100 @@
+// The tenant registry: API keys to tenants, tenants spawned on demand and stopped when idle.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/key_digest.hpp"
+#include "actors/tenant.hpp"
+
+namespace ebuse {
+
+/// One configured tenant.
+struct tenant_spec {
+  std::string name;    ///< validated, [A-Za-z0-9_-]{1,100}
+  std::string db_path; ///< its SQLite file
+  key_digest key{};    ///< SHA-256 of its API key
+};
+
+/// How the registry runs tenants.
+struct registry_options {
+  std::vector<tenant_spec> tenants;
+  tenant_options defaults; ///< readers, pragmas, group commit (name and path per tenant)
+  /// A tenant without requests for this long is stopped (its actors and connections);
+  /// the next request starts it again.
+  std::chrono::nanoseconds idle_timeout = std::chrono::minutes(5);
+  /// Start every tenant at once and fail if one cannot open (single-tenant mode).
+  bool eager = false;
+  /// Adds `tenant` to /metrics and serves /tenants.
+  bool multi_tenant = true;
+  /// Told of lifecycle events ("tenant started", "tenant stopped", "writer died",
+  /// "tenant failed to start") with the tenant's name and a detail; for the log.
+  std::function<void(std::string_view event, std::string_view tenant,
+                     std::string_view detail)>
+    on_event;
+};
+
+/// Counters the registry publishes.
+struct registry_stats {
+  std::atomic<uint64_t> spawns{0};     ///< tenants started
+  std::atomic<uint64_t> idle_stops{0}; ///< tenants stopped for being idle or removed
+  std::atomic<uint64_t> restarts{0};   ///< tenants whose writer died and were dropped
+  std::atomic<uint64_t> reloads{0};    ///< configurations applied
+  std::atomic<int64_t> active{0};      ///< tenants running now
+  std::atomic<int64_t> configured{0};  ///< tenants configured now
+};
+
+class registry_view;
+
+/// Shared handle to the registry actor and the directory it publishes. HTTP threads call
+/// find() on every request: it reads the published directory without a message, and
+/// sends the actor one only to start a tenant that is not running.
+class tenant_registry {
+public:
+  /// Spawns the registry actor (detached: starting a tenant opens its database).
+  /// With `eager`, starts every tenant first and fails if one cannot be opened.
+  static caf::expected<std::shared_ptr<tenant_registry>>
+  start(caf::actor_system& sys, registry_options opts);
+
+  ~tenant_registry();
+
+  /// The running tenant of `key`, starting it if needed. A null pointer means that no
+  /// tenant has this key; an error that its database cannot be used.
+  caf::expected<std::shared_ptr<tenant>> find(std::string_view key);
+
+  /// Sorted names of the configured tenants.
+  std::vector<std::string> names() const;
+
+  /// The tenants running now.
+  std::vector<std::shared_ptr<tenant>> running() const;
+
+  /// Applies a new set of tenants: added ones become reachable, removed ones stop once
+  /// their in-flight requests are done, renamed keys take effect at once.
+  void reload(std::vector<tenant_spec> tenants);
+
+  /// Stops every tenant (writers commit what they hold) and waits until the registry
+  /// has handed them their exit; used at shutdown.
+  void stop_all();
+
+  /// Figures for /metrics.
+  const registry_stats& stats() const noexcept;
+
+  /// Whether /metrics shows the tenant and /tenants is served.
+  bool multi_tenant() const noexcept;
+
+private:
+  tenant_registry() = default;
+
+  std::shared_ptr<registry_view> view_;
+};
+
+} // namespace ebuse

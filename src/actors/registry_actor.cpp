@@ -1,0 +1,216 @@
+// The registry actor: starts tenants on demand, reaps idle ones, applies reloads.
+#include <algorithm>
+#include <map>
+
+#include <caf/error.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/registry_view.hpp"
+#include "actors/tenant.hpp"
+
+namespace ebuse {
+
+std::shared_ptr<const directory>
+build_directory(const std::vector<tenant_spec>& specs, const directory* old,
+                std::vector<std::shared_ptr<tenant_slot>>& dropped) {
+  std::map<std::string, std::shared_ptr<tenant_slot>> previous;
+  if (old)
+    for (const auto& s : old->slots)
+      previous.emplace(s->name, s);
+  auto dir = std::make_shared<directory>();
+  for (const auto& spec : specs) {
+    std::shared_ptr<tenant_slot> slot;
+    auto i = previous.find(spec.name);
+    if (i != previous.end() && i->second->db_path == spec.db_path) {
+      slot = i->second;
+      previous.erase(i);
+    } else {
+      slot = std::make_shared<tenant_slot>();
+      slot->name = spec.name;
+      slot->db_path = spec.db_path;
+    }
+    dir->by_key.emplace(digest_key(spec.key), slot);
+    dir->slots.push_back(std::move(slot));
+  }
+  std::sort(dir->slots.begin(), dir->slots.end(),
+            [](const auto& a, const auto& b) { return a->name < b->name; });
+  for (auto& [name, slot] : previous)
+    dropped.push_back(std::move(slot));
+  return dir;
+}
+
+namespace {
+
+struct registry_state {
+  std::shared_ptr<registry_view> view;
+  std::vector<std::shared_ptr<tenant_slot>> retired; ///< removed, maybe still running
+  std::map<caf::actor_addr, std::shared_ptr<tenant_slot>> by_writer;
+
+  static inline const char* name = "tenant_registry";
+};
+
+using registry_actor = caf::stateful_actor<registry_state>;
+
+void notify(registry_state& st, std::string_view event, std::string_view tenant,
+            std::string_view detail = {}) {
+  if (st.view->opts.on_event)
+    st.view->opts.on_event(event, tenant, detail);
+}
+
+std::chrono::nanoseconds reap_period(const registry_options& opts) {
+  auto quarter = opts.idle_timeout / 4;
+  return std::clamp<std::chrono::nanoseconds>(quarter, std::chrono::milliseconds(10),
+                                              std::chrono::seconds(5));
+}
+
+caf::expected<std::shared_ptr<tenant>> start_slot(registry_actor* self, tenant_slot& slot) {
+  auto& view = *self->state.view;
+  tenant_options topts = view.opts.defaults;
+  topts.name = slot.name;
+  topts.db_path = slot.db_path;
+  auto t = tenant::start(self->system(), topts);
+  if (!t) {
+    notify(self->state, "tenant failed to start", slot.name, message_of(t.error()));
+    return std::move(t.error());
+  }
+  notify(self->state, "tenant started", slot.name);
+  self->monitor((*t)->writer());
+  view.stats.spawns.fetch_add(1, std::memory_order_relaxed);
+  view.stats.active.fetch_add(1, std::memory_order_relaxed);
+  return *t;
+}
+
+// Stops the tenant of `slot` if nobody holds it: the slot's reference is then the only
+// one, and no request can take another without the slot's lock.
+bool stop_if_unused(registry_state& st, tenant_slot& slot, bool force,
+                    std::string_view why) {
+  std::shared_ptr<tenant> t;
+  {
+    std::lock_guard<std::mutex> guard{slot.mtx};
+    if (!slot.running || (!force && slot.running.use_count() > 1))
+      return false;
+    t = std::move(slot.running);
+  }
+  st.by_writer.erase(t->writer().address());
+  t->stop();
+  notify(st, "tenant stopped", slot.name, why);
+  st.view->stats.active.fetch_sub(1, std::memory_order_relaxed);
+  return true;
+}
+
+void reap(registry_actor* self) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  auto idle = st.view->opts.idle_timeout;
+  auto dir = st.view->current();
+  for (auto& slot : dir->slots) {
+    bool expired;
+    {
+      std::lock_guard<std::mutex> guard{slot->mtx};
+      expired = slot->running && now - slot->last_used >= idle;
+    }
+    if (expired && stop_if_unused(st, *slot, false, "idle"))
+      st.view->stats.idle_stops.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Removed tenants stop as soon as their in-flight requests are done.
+  auto& retired = st.retired;
+  for (auto i = retired.begin(); i != retired.end();) {
+    stop_if_unused(st, **i, false, "removed from the configuration");
+    bool still_running;
+    {
+      std::lock_guard<std::mutex> guard{(*i)->mtx};
+      still_running = static_cast<bool>((*i)->running);
+    }
+    i = still_running ? std::next(i) : retired.erase(i);
+  }
+}
+
+caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view> view) {
+  self->state.view = std::move(view);
+  // Tenants started eagerly before the actor existed still need their writer watched.
+  for (auto& slot : self->state.view->current()->slots) {
+    std::lock_guard<std::mutex> guard{slot->mtx};
+    if (slot->running) {
+      self->monitor(slot->running->writer());
+      self->state.by_writer.emplace(slot->running->writer().address(), slot);
+    }
+  }
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    auto i = st.by_writer.find(msg.source);
+    if (i == st.by_writer.end())
+      return;
+    // The writer died on its own: drop the tenant so the next request starts it anew.
+    auto slot = i->second;
+    st.by_writer.erase(i);
+    notify(st, "writer died", slot->name, to_string(msg.reason));
+    if (stop_if_unused(st, *slot, true, "writer died; restarted on the next request"))
+      st.view->stats.restarts.fetch_add(1, std::memory_order_relaxed);
+  });
+  self->send(self, reap_atom::value);
+  return {
+    [self](acquire_cmd& cmd) {
+      auto& slot = *cmd.slot;
+      {
+        std::lock_guard<std::mutex> guard{slot.mtx};
+        if (slot.retired)
+          return deliver<std::shared_ptr<tenant>>(cmd.reply, std::shared_ptr<tenant>{});
+        if (slot.running) {
+          slot.last_used = std::chrono::steady_clock::now();
+          return deliver<std::shared_ptr<tenant>>(cmd.reply, slot.running);
+        }
+      }
+      auto t = start_slot(self, slot);
+      if (!t)
+        return deliver<std::shared_ptr<tenant>>(cmd.reply, std::move(t.error()));
+      self->state.by_writer.emplace((*t)->writer().address(), cmd.slot);
+      {
+        std::lock_guard<std::mutex> guard{slot.mtx};
+        slot.running = *t;
+        slot.last_used = std::chrono::steady_clock::now();
+      }
+      deliver<std::shared_ptr<tenant>>(cmd.reply, *t);
+    },
+    [self](reload_cmd& cmd) {
+      auto& st = self->state;
+      std::vector<std::shared_ptr<tenant_slot>> dropped;
+      auto old = st.view->current();
+      st.view->publish(build_directory(*cmd.tenants, old.get(), dropped));
+      for (auto& slot : dropped) {
+        std::lock_guard<std::mutex> guard{slot->mtx};
+        slot->retired = true;
+        st.retired.push_back(slot);
+      }
+      st.view->stats.configured.store(static_cast<int64_t>(cmd.tenants->size()));
+      st.view->stats.reloads.fetch_add(1, std::memory_order_relaxed);
+      reap(self);
+    },
+    [self](reap_atom) {
+      reap(self);
+      self->delayed_send(self, reap_period(self->state.view->opts), reap_atom::value);
+    },
+    [self](stop_all_cmd& cmd) {
+      auto& st = self->state;
+      int64_t stopped = 0;
+      for (auto& slot : st.view->current()->slots)
+        stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
+      for (auto& slot : st.retired)
+        stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
+      st.retired.clear();
+      deliver<int64_t>(cmd.reply, stopped);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view) {
+  return sys.spawn<caf::detached>(registry_impl, std::move(view));
+}
+
+} // namespace ebuse

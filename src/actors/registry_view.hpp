@@ -1,0 +1,74 @@
+// The directory the tenant registry publishes for HTTP threads (internal to actors/).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/registry.hpp"
+
+namespace ebuse {
+
+/// A configured tenant and, while it runs, its actors. Slots outlive reloads that keep
+/// the tenant, so a key rotation does not restart it.
+struct tenant_slot {
+  std::string name;
+  std::string db_path;
+
+  std::mutex mtx;
+  std::shared_ptr<tenant> running;                  ///< guarded by mtx
+  std::chrono::steady_clock::time_point last_used;  ///< guarded by mtx
+  bool retired = false;                             ///< removed by a reload; guarded
+
+  /// The running tenant, marking it used; null when it is not running.
+  std::shared_ptr<tenant> use() {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (running)
+      last_used = std::chrono::steady_clock::now();
+    return running;
+  }
+};
+
+/// An immutable directory: key digests and names to slots.
+struct directory {
+  std::unordered_map<std::string, std::shared_ptr<tenant_slot>> by_key;
+  std::vector<std::shared_ptr<tenant_slot>> slots; ///< sorted by name
+};
+
+/// What the registry actor and its handles share.
+class registry_view {
+public:
+  /// Reads the current directory (never null after start).
+  std::shared_ptr<const directory> current() const {
+    return std::atomic_load(&dir_);
+  }
+
+  /// Publishes a new directory.
+  void publish(std::shared_ptr<const directory> d) {
+    std::atomic_store(&dir_, std::move(d));
+  }
+
+  caf::actor actor;
+  registry_stats stats;
+  registry_options opts;
+
+private:
+  std::shared_ptr<const directory> dir_;
+};
+
+/// Builds a directory for `specs`, reusing the slots of `old` for tenants that keep their
+/// name and file; slots of `old` left out are returned in `dropped`.
+std::shared_ptr<const directory>
+build_directory(const std::vector<tenant_spec>& specs, const directory* old,
+                std::vector<std::shared_ptr<tenant_slot>>& dropped);
+
+/// Spawns the registry actor over `view`.
+caf::actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view);
+
+} // namespace ebuse

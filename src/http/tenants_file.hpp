@@ -1,0 +1,38 @@
+// tenants.yaml: the multi-tenant configuration, parsed and validated as a whole.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/registry.hpp"
+
+namespace ebuse {
+
+/// A validated tenants file.
+struct tenants_file {
+  std::string data_dir = "data";        ///< where `<name>.db` files live
+  std::vector<tenant_spec> tenants;     ///< db_path = <data_dir>/<name>.db
+  std::vector<std::string> warnings;    ///< unknown keys, worth a log line
+};
+
+/// True for names of 1..100 characters from [A-Za-z0-9_-]: safe as a file name.
+bool valid_tenant_name(std::string_view name) noexcept;
+
+/// Parses YAML text. On an invalid file returns false with `err` naming the problem
+/// (no tenants, bad or duplicate name, empty or duplicate key, a key given twice, bad
+/// YAML); nothing is partially applied.
+bool parse_tenants_yaml(const std::string& text, tenants_file& out, std::string& err);
+
+/// Reads and parses the file at `path`.
+bool load_tenants_file(const std::string& path, tenants_file& out, std::string& err);
+
+/// Creates `dir` owner-only (0700) if missing; an existing directory is left as it is.
+bool ensure_data_dir(const std::string& dir, std::string& err);
+
+/// Re-reads `path` and applies it to `registry` (SIGHUP). An invalid file changes
+/// nothing and returns false with `err`; `file` receives what was applied.
+bool reload_tenants(const std::string& path, tenant_registry& registry, tenants_file& file,
+                    std::string& err);
+
+} // namespace ebuse
