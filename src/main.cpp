@@ -44,10 +44,11 @@ void log_warnings(const tenants_file& file) {
 }
 
 // Re-reads the tenants file; an invalid file leaves the running configuration.
-void reload(const std::string& path, tenant_registry& registry) {
+void reload(const std::string& path, tenant_registry& registry,
+            const std::vector<key_digest>& env_admins) {
   tenants_file file;
   std::string err;
-  if (!reload_tenants(path, registry, file, err)) {
+  if (!reload_tenants(path, registry, file, err, env_admins)) {
     log::write(log::level::error, "reload rejected; keeping the running configuration",
                {{"error", log::str(err)}});
     return;
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
       return usage_error(err);
     log_warnings(file);
     ropts.tenants = std::move(file.tenants);
+    ropts.admin_keys = std::move(file.admin_keys);
   } else {
     if (cfg.api_key.empty()) {
       cfg.api_key = random_key();
@@ -119,6 +121,10 @@ int main(int argc, char** argv) {
     ropts.eager = true;
     ropts.multi_tenant = false;
   }
+  std::vector<key_digest> env_admins;
+  if (!cfg.admin_api_key.empty())
+    env_admins.push_back(digest_of(cfg.admin_api_key));
+  ropts.admin_keys.insert(ropts.admin_keys.end(), env_admins.begin(), env_admins.end());
   const auto configured = static_cast<int64_t>(ropts.tenants.size());
 
   // Signals are taken by one thread with sigwait; every thread started from here on
@@ -165,14 +171,14 @@ int main(int argc, char** argv) {
               {"wal_autocheckpoint", log::num(cfg.wal_autocheckpoint)}});
 
   auto reg = *registry;
-  std::thread signals{[&server, &cfg, reg, multi, sigs] {
+  std::thread signals{[&server, &cfg, reg, multi, sigs, env_admins] {
     for (;;) {
       int sig = 0;
       if (sigwait(&sigs, &sig) != 0)
         continue;
       if (sig == SIGHUP) {
         if (multi)
-          reload(cfg.config_file, *reg);
+          reload(cfg.config_file, *reg, env_admins);
         else
           log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
         continue;

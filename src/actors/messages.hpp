@@ -9,6 +9,8 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include "actors/key_digest.hpp"
+#include "actors/metrics.hpp"
 #include "actors/reply.hpp"
 #include "actors/type_ids.hpp"
 #include "storage/event_store.hpp"
@@ -63,20 +65,12 @@ struct acquire_cmd {
 /// Replace the registry's set of tenants.
 struct reload_cmd {
   std::shared_ptr<const std::vector<tenant_spec>> tenants;
+  std::shared_ptr<const std::vector<key_digest>> admin_keys;
 };
 
 /// Stop every tenant; answers how many were stopped.
 struct stop_all_cmd {
   reply_to<int64_t> reply;
-};
-
-/// Figures a tenant's actors publish for lock-free reads by the HTTP layer.
-struct tenant_stats {
-  std::atomic<int64_t> head{0};             ///< committed head position
-  std::atomic<uint64_t> commits{0};         ///< successful transactions
-  std::atomic<uint64_t> events_written{0};  ///< events in them
-  std::atomic<uint64_t> failed_commits{0};  ///< transactions that failed
-  std::atomic<uint64_t> max_group{0};       ///< largest group commit so far
 };
 
 } // namespace ebuse

@@ -21,7 +21,7 @@ caf::expected<std::shared_ptr<tenant_registry>>
 tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   auto view = std::make_shared<registry_view>();
   std::vector<std::shared_ptr<tenant_slot>> unused;
-  auto dir = build_directory(opts.tenants, nullptr, unused);
+  auto dir = build_directory(opts.tenants, opts.admin_keys, nullptr, unused);
   if (opts.eager) {
     for (auto& slot : dir->slots) {
       tenant_options topts = opts.defaults;
@@ -39,7 +39,9 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   view->stats.configured.store(static_cast<int64_t>(opts.tenants.size()));
   view->publish(std::move(dir));
   view->opts = std::move(opts);
-  view->opts.tenants.clear(); // the directory holds them; keys are not kept twice
+  // The directory holds them; keys are not kept twice.
+  view->opts.tenants.clear();
+  view->opts.admin_keys.clear();
   view->actor = spawn_registry_actor(sys, view);
   std::shared_ptr<tenant_registry> result{new tenant_registry};
   result->view_ = std::move(view);
@@ -67,6 +69,13 @@ caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view ke
   return await(rx, start_timeout);
 }
 
+bool tenant_registry::is_admin(std::string_view key) const {
+  if (key.empty())
+    return false;
+  auto dir = view_->current();
+  return dir->admin_keys.count(digest_key(digest_of(key))) > 0;
+}
+
 std::vector<std::string> tenant_registry::names() const {
   std::vector<std::string> result;
   for (const auto& slot : view_->current()->slots)
@@ -84,9 +93,11 @@ std::vector<std::shared_ptr<tenant>> tenant_registry::running() const {
   return result;
 }
 
-void tenant_registry::reload(std::vector<tenant_spec> tenants) {
+void tenant_registry::reload(std::vector<tenant_spec> tenants,
+                             std::vector<key_digest> admin_keys) {
   auto shared = std::make_shared<const std::vector<tenant_spec>>(std::move(tenants));
-  caf::anon_send(view_->actor, reload_cmd{std::move(shared)});
+  auto admins = std::make_shared<const std::vector<key_digest>>(std::move(admin_keys));
+  caf::anon_send(view_->actor, reload_cmd{std::move(shared), std::move(admins)});
 }
 
 void tenant_registry::stop_all() {

@@ -14,6 +14,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/key_digest.hpp"
+#include "actors/metrics.hpp"
 #include "actors/tenant.hpp"
 
 namespace ebuse {
@@ -28,6 +29,8 @@ struct tenant_spec {
 /// How the registry runs tenants.
 struct registry_options {
   std::vector<tenant_spec> tenants;
+  /// Digests of keys that may read every tenant's metrics (and nothing else).
+  std::vector<key_digest> admin_keys;
   tenant_options defaults; ///< readers, pragmas, group commit (name and path per tenant)
   /// A tenant without requests for this long is stopped (its actors and connections);
   /// the next request starts it again.
@@ -51,6 +54,7 @@ struct registry_stats {
   std::atomic<uint64_t> reloads{0};    ///< configurations applied
   std::atomic<int64_t> active{0};      ///< tenants running now
   std::atomic<int64_t> configured{0};  ///< tenants configured now
+  actor_metrics actor;                 ///< the registry actor itself
 };
 
 class registry_view;
@@ -71,6 +75,9 @@ public:
   /// tenant has this key; an error that its database cannot be used.
   caf::expected<std::shared_ptr<tenant>> find(std::string_view key);
 
+  /// Whether `key` is an admin key (metrics of every tenant).
+  bool is_admin(std::string_view key) const;
+
   /// Sorted names of the configured tenants.
   std::vector<std::string> names() const;
 
@@ -79,7 +86,7 @@ public:
 
   /// Applies a new set of tenants: added ones become reachable, removed ones stop once
   /// their in-flight requests are done, renamed keys take effect at once.
-  void reload(std::vector<tenant_spec> tenants);
+  void reload(std::vector<tenant_spec> tenants, std::vector<key_digest> admin_keys = {});
 
   /// Stops every tenant (writers commit what they hold) and waits until the registry
   /// has handed them their exit; used at shutdown.

@@ -16,13 +16,15 @@
 namespace ebuse {
 
 std::shared_ptr<const directory>
-build_directory(const std::vector<tenant_spec>& specs, const directory* old,
-                std::vector<std::shared_ptr<tenant_slot>>& dropped) {
+build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_digest>& admins,
+                const directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped) {
   std::map<std::string, std::shared_ptr<tenant_slot>> previous;
   if (old)
     for (const auto& s : old->slots)
       previous.emplace(s->name, s);
   auto dir = std::make_shared<directory>();
+  for (const auto& d : admins)
+    dir->admin_keys.insert(digest_key(d));
   for (const auto& spec : specs) {
     std::shared_ptr<tenant_slot> slot;
     auto i = previous.find(spec.name);
@@ -155,6 +157,7 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
   self->send(self, reap_atom::value);
   return {
     [self](acquire_cmd& cmd) {
+      handling_scope scope{self->state.view->stats.actor, self->mailbox().size()};
       auto& slot = *cmd.slot;
       {
         std::lock_guard<std::mutex> guard{slot.mtx};
@@ -177,10 +180,11 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
       deliver<std::shared_ptr<tenant>>(cmd.reply, *t);
     },
     [self](reload_cmd& cmd) {
+      handling_scope scope{self->state.view->stats.actor, self->mailbox().size()};
       auto& st = self->state;
       std::vector<std::shared_ptr<tenant_slot>> dropped;
       auto old = st.view->current();
-      st.view->publish(build_directory(*cmd.tenants, old.get(), dropped));
+      st.view->publish(build_directory(*cmd.tenants, *cmd.admin_keys, old.get(), dropped));
       for (auto& slot : dropped) {
         std::lock_guard<std::mutex> guard{slot->mtx};
         slot->retired = true;
@@ -191,10 +195,12 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
       reap(self);
     },
     [self](reap_atom) {
+      handling_scope scope{self->state.view->stats.actor, self->mailbox().size()};
       reap(self);
       self->delayed_send(self, reap_period(self->state.view->opts), reap_atom::value);
     },
     [self](stop_all_cmd& cmd) {
+      handling_scope scope{self->state.view->stats.actor, self->mailbox().size()};
       auto& st = self->state;
       int64_t stopped = 0;
       for (auto& slot : st.view->current()->slots)

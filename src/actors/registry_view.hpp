@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -38,6 +39,7 @@ struct tenant_slot {
 /// An immutable directory: key digests and names to slots.
 struct directory {
   std::unordered_map<std::string, std::shared_ptr<tenant_slot>> by_key;
+  std::unordered_set<std::string> admin_keys; ///< digests
   std::vector<std::shared_ptr<tenant_slot>> slots; ///< sorted by name
 };
 
@@ -65,8 +67,8 @@ private:
 /// Builds a directory for `specs`, reusing the slots of `old` for tenants that keep their
 /// name and file; slots of `old` left out are returned in `dropped`.
 std::shared_ptr<const directory>
-build_directory(const std::vector<tenant_spec>& specs, const directory* old,
-                std::vector<std::shared_ptr<tenant_slot>>& dropped);
+build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_digest>& admins,
+                const directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped);
 
 /// Spawns the registry actor over `view`.
 caf::actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view);

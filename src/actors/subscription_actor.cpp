@@ -17,6 +17,7 @@ namespace {
 struct subscription_state {
   caf::actor writer;
   std::unordered_map<std::string, int64_t> positions;
+  std::shared_ptr<tenant_stats> stats;
 
   static inline const char* name = "subscriptions";
 };
@@ -28,16 +29,20 @@ using subscription_actor = caf::stateful_actor<subscription_state>;
 constexpr auto writer_timeout = std::chrono::seconds(60);
 
 caf::behavior subscription_impl(subscription_actor* self, caf::actor writer,
-                                std::unordered_map<std::string, int64_t> initial) {
+                                std::unordered_map<std::string, int64_t> initial,
+                                std::shared_ptr<tenant_stats> stats) {
   self->state.writer = std::move(writer);
   self->state.positions = std::move(initial);
+  self->state.stats = std::move(stats);
   return {
     [self](sub_get_cmd& cmd) {
+      handling_scope scope{self->state.stats->subscriptions, self->mailbox().size()};
       auto& positions = self->state.positions;
       auto i = positions.find(cmd.id);
       deliver<int64_t>(cmd.reply, i == positions.end() ? int64_t{0} : i->second);
     },
     [self](sub_save_cmd& cmd) {
+      handling_scope scope{self->state.stats->subscriptions, self->mailbox().size()};
       auto reply = std::move(cmd.reply);
       auto id = cmd.id;
       self->request(self->state.writer, writer_timeout, save_atom::value,
@@ -55,8 +60,10 @@ caf::behavior subscription_impl(subscription_actor* self, caf::actor writer,
 } // namespace
 
 caf::actor spawn_subscription_actor(caf::actor_system& sys, caf::actor writer,
-                                    std::unordered_map<std::string, int64_t> initial) {
-  return sys.spawn(subscription_impl, std::move(writer), std::move(initial));
+                                    std::unordered_map<std::string, int64_t> initial,
+                                    std::shared_ptr<tenant_stats> stats) {
+  return sys.spawn(subscription_impl, std::move(writer), std::move(initial),
+                   std::move(stats));
 }
 
 } // namespace ebuse

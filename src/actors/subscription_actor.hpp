@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -9,12 +10,15 @@
 
 namespace ebuse {
 
+struct tenant_stats;
+
 /// Spawns the (cooperative, never blocking) actor that keeps a tenant's subscription
 /// positions in memory, starting from `initial`. Reads are answered from memory; a save
 /// goes through `writer` and is applied to memory, then acknowledged, only after it
 /// committed, so a reader never sees a position that is not durable.
 /// Handles `sub_get_cmd` and `sub_save_cmd`.
 caf::actor spawn_subscription_actor(caf::actor_system& sys, caf::actor writer,
-                                    std::unordered_map<std::string, int64_t> initial);
+                                    std::unordered_map<std::string, int64_t> initial,
+                                    std::shared_ptr<tenant_stats> stats);
 
 } // namespace ebuse

@@ -31,15 +31,17 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
   }
   std::shared_ptr<tenant> result{new tenant};
   result->name_ = opts.name;
+  result->db_path_ = opts.db_path;
   result->stats_ = std::make_shared<tenant_stats>();
   result->stats_->head.store((*store)->head());
   result->writer_ = spawn_tenant_writer(sys, std::shared_ptr<store_writer>{std::move(*store)},
                                         result->stats_, opts.writer);
   result->subscriptions_ = spawn_subscription_actor(sys, result->writer_,
-                                                    std::move(positions));
+                                                    std::move(positions), result->stats_);
   auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;
   for (std::size_t i = 0; i < readers; ++i)
-    result->readers_.push_back(spawn_tenant_reader(sys, opts.db_path, opts.store));
+    result->readers_.push_back(
+      spawn_tenant_reader(sys, opts.db_path, opts.store, result->stats_));
   return result;
 }
 

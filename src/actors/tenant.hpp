@@ -59,6 +59,11 @@ public:
     return name_;
   }
 
+  /// Its database file.
+  const std::string& db_path() const noexcept {
+    return db_path_;
+  }
+
   /// Asks every actor to stop; the writer commits what is pending and checkpoints.
   /// Idempotent.
   void stop();
@@ -67,6 +72,7 @@ private:
   tenant() = default;
 
   std::string name_;
+  std::string db_path_;
   std::shared_ptr<tenant_stats> stats_;
   caf::actor writer_;
   caf::actor subscriptions_;

@@ -19,6 +19,7 @@ struct reader_state {
   std::string db_path;
   store_options opts;
   std::unique_ptr<store_reader> store;
+  std::shared_ptr<tenant_stats> stats;
 
   static inline const char* name = "tenant_reader";
 
@@ -46,12 +47,15 @@ using reader_actor = caf::stateful_actor<reader_state>;
 constexpr int64_t typical_event_bytes = 256;
 constexpr int64_t max_reserve_events = 2000;
 
-caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options opts) {
+caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options opts,
+                          std::shared_ptr<tenant_stats> stats) {
   self->state.db_path = std::move(db_path);
   self->state.opts = opts;
+  self->state.stats = std::move(stats);
   return {
     [self](load_cmd& cmd) {
       auto& st = self->state;
+      handling_scope scope{st.stats->readers, self->mailbox().size()};
       if (auto err = st.ensure_open()) {
         deliver<event_page>(cmd.reply, err);
         return;
@@ -64,10 +68,13 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
         deliver<event_page>(cmd.reply, err);
         return;
       }
+      st.stats->pages.fetch_add(1, std::memory_order_relaxed);
+      st.stats->rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
       deliver<event_page>(cmd.reply, std::move(page));
     },
     [self](health_cmd& cmd) {
       auto& st = self->state;
+      handling_scope scope{st.stats->readers, self->mailbox().size()};
       if (auto err = st.ensure_open()) {
         deliver<int64_t>(cmd.reply, err);
         return;
@@ -83,8 +90,8 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
 } // namespace
 
 caf::actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
-                               store_options opts) {
-  return sys.spawn<caf::detached>(reader_impl, std::move(db_path), opts);
+                               store_options opts, std::shared_ptr<tenant_stats> stats) {
+  return sys.spawn<caf::detached>(reader_impl, std::move(db_path), opts, std::move(stats));
 }
 
 } // namespace ebuse

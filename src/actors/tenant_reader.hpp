@@ -1,6 +1,7 @@
 // Tenant readers: read-only connections that serve loads, stream pages and health checks.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <caf/fwd.hpp>
@@ -9,10 +10,12 @@
 
 namespace ebuse {
 
+struct tenant_stats;
+
 /// Spawns a detached reader owning one read-only connection to `db_path` (WAL lets it
 /// run beside the writer). The connection is opened on first use and reopened after a
-/// failure. Handles `load_cmd` and `health_cmd`.
+/// failure. Handles `load_cmd` and `health_cmd`; counts into `stats->readers`.
 caf::actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
-                               store_options opts);
+                               store_options opts, std::shared_ptr<tenant_stats> stats);
 
 } // namespace ebuse

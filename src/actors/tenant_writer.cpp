@@ -2,6 +2,7 @@
 #include "actors/tenant_writer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -87,6 +88,7 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
   st.stats->head.store(head, std::memory_order_release);
   st.stats->commits.fetch_add(1, std::memory_order_relaxed);
   st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
+  st.stats->group_events.observe(static_cast<double>(events));
   if (events > st.stats->max_group.load(std::memory_order_relaxed))
     st.stats->max_group.store(events, std::memory_order_relaxed);
 }
@@ -95,7 +97,10 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
 // specific to one of its writes, each write is retried alone so that one bad write
 // does not fail the others; faults of the storage itself fail the whole group at once.
 void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
+  auto start = std::chrono::steady_clock::now();
   auto err = write_group(*st.store, ops);
+  st.stats->commit_latency.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (!err) {
     publish(st, ops);
     for (auto& op : ops)
@@ -152,12 +157,14 @@ caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> stor
   });
   return {
     [self](append_cmd& cmd) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
       pending_op op;
       op.events = std::move(cmd.events);
       op.reply = std::move(cmd.reply);
       enqueue(self, std::move(op));
     },
     [self](save_atom, std::string& id, int64_t position) -> caf::response_promise {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
       pending_op op;
       op.is_subscription = true;
       op.sub_id = std::move(id);
@@ -167,7 +174,10 @@ caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> stor
       enqueue(self, std::move(op));
       return rp;
     },
-    [self](flush_atom) { flush(self->state); },
+    [self](flush_atom) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
+      flush(self->state);
+    },
   };
 }
 

@@ -190,7 +190,9 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
             && r.number("WAL_AUTOCHECKPOINT", 0, 1000000000, cfg.wal_autocheckpoint)
-            && r.text("LOG_LEVEL", cfg.log_level);
+            && r.text("LOG_LEVEL", cfg.log_level)
+            && r.text("ADMIN_API_KEY", cfg.admin_api_key)
+            && r.boolean("METRICS_PUBLIC", cfg.metrics_public);
   if (!ok)
     return false;
   if (cfg.log_level != "debug" && cfg.log_level != "info" && cfg.log_level != "warn"
@@ -231,6 +233,9 @@ Environment (default in brackets):
   READERS             reader actors (read-only connections) per tenant [3]
   WAL_AUTOCHECKPOINT  WAL pages between checkpoints, 0 leaves it to a replicator [1000]
   LOG_LEVEL           debug, info, warn or error [info]
+  ADMIN_API_KEY       a key that reads the metrics of every tenant (and nothing else)
+                      [none]
+  METRICS_PUBLIC      serve Prometheus metrics without a key [false]
 
 Durations use Go syntax: 500ms, 30s, 1m30s, 2h.
 )";

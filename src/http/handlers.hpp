@@ -12,6 +12,7 @@
 #include "actors/tenant.hpp"
 #include "http/config.hpp"
 #include "http/errors.hpp"
+#include "http/metrics_render.hpp"
 
 namespace ebuse {
 
@@ -53,8 +54,14 @@ void handle_subscription(const httplib::Request& req, httplib::Response& res,
                          request_context& ctx);
 /// GET /position
 void handle_position(const httplib::Request& req, httplib::Response& res, request_context& ctx);
-/// GET /metrics
-void handle_metrics(const httplib::Request& req, httplib::Response& res, request_context& ctx,
-                    bool multi_tenant);
+/// Whether the client asks for the Prometheus text format (`Accept`).
+bool wants_prometheus(const httplib::Request& req);
+/// GET /metrics, /metrics/prometheus
+void handle_metrics(const httplib::Request& req, httplib::Response& res,
+                    const metrics_view& view);
+
+/// Counts response bytes written outside `res.body` (chunked streams) for the request
+/// being served on this thread.
+void note_bytes_sent(std::size_t n) noexcept;
 
 } // namespace ebuse

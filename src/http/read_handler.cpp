@@ -82,20 +82,24 @@ struct pager {
       // Avoid copying a large page just to prepend one byte.
       if (!sink.write(chunk.data(), 1))
         return false;
+      note_bytes_sent(1);
       chunk.clear();
     }
     started = true;
     if (page.count > 0 && !sink.write(page.json.data(), page.json.size()))
       return false;
+    note_bytes_sent(page.json.size());
     if (!more) {
       chunk.append(closing);
       if (!sink.write(chunk.data(), chunk.size()))
         return false;
+      note_bytes_sent(chunk.size());
       sink.done();
       return true;
     }
     if (!chunk.empty() && !sink.write(chunk.data(), chunk.size()))
       return false;
+    note_bytes_sent(chunk.size());
     return true;
   }
 };

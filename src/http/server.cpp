@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <string_view>
 
 #include <sys/socket.h>
@@ -12,6 +14,8 @@
 #include "http/auth.hpp"
 #include "http/codec.hpp"
 #include "http/handlers.hpp"
+#include "http/routes.hpp"
+#include "http/http_metrics.hpp"
 #include "http/logger.hpp"
 #include "storage/json_text.hpp"
 
@@ -23,38 +27,11 @@ namespace {
 // request runs start to finish on one worker thread, so thread-local state is exact.
 struct request_scope {
   std::shared_ptr<tenant> t;
+  bool admin = false;        ///< an admin key, or public metrics: every tenant's figures
+  uint64_t stream_bytes = 0; ///< bytes written by a chunked provider
   std::chrono::steady_clock::time_point start;
 };
 thread_local request_scope current;
-
-struct route_info {
-  const char* path;
-  const char* allow;
-};
-
-// Known paths and their methods, for 405 responses with `Allow`.
-const char* allowed_methods(const std::string& path, bool multi_tenant) {
-  if (path == "/tenants")
-    return multi_tenant ? "GET" : nullptr;
-  static const route_info routes[] = {
-    {"/events", "GET, POST"}, {"/events/batch", "POST"}, {"/events/stream", "GET"},
-    {"/position", "GET"},     {"/health", "GET"},        {"/metrics", "GET"},
-  };
-  for (const auto& r : routes)
-    if (path == r.path)
-      return r.allow;
-  auto ends_with = [&](const char* suffix) {
-    std::string_view p = path, s = suffix;
-    return p.size() >= s.size() && p.substr(p.size() - s.size()) == s;
-  };
-  if (path.rfind("/subscriptions/", 0) == 0 && ends_with("/position"))
-    return "GET, POST, PUT";
-  return nullptr;
-}
-
-httplib::ThreadPool* make_pool(int threads) {
-  return new httplib::ThreadPool(static_cast<size_t>(threads));
-}
 
 template <class Duration>
 void split(Duration d, time_t& sec, time_t& usec) {
@@ -64,6 +41,10 @@ void split(Duration d, time_t& sec, time_t& usec) {
 }
 
 } // namespace
+
+void note_bytes_sent(std::size_t n) noexcept {
+  current.stream_bytes += n;
+}
 
 void send_json(httplib::Response& res, std::string body, int status) {
   res.status = status;
@@ -86,6 +67,7 @@ struct http_server::impl {
   std::shared_ptr<tenant_registry> dir;
   httplib::Server svr;
   std::atomic<bool> stopping{false};
+  http_metrics metrics;
   socket_t listen_fd = INVALID_SOCKET;
 
   impl(const server_config& c, std::shared_ptr<tenant_registry> d)
@@ -127,7 +109,7 @@ struct http_server::impl {
       listen_fd = sock;
     });
     int threads = cfg.http_threads;
-    svr.new_task_queue = [threads] { return make_pool(threads); };
+    svr.new_task_queue = [this, threads] { return new counting_pool(threads, metrics); };
     // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
     svr.set_tcp_nodelay(true);
     svr.set_payload_max_length(cfg.max_body_bytes);
@@ -157,6 +139,8 @@ struct http_server::impl {
                                        httplib::Response& res) {
       current.start = std::chrono::steady_clock::now();
       current.t.reset();
+      current.admin = false;
+      current.stream_bytes = 0;
       if (stopping.load(std::memory_order_relaxed)) {
         res.set_header("Connection", "close");
         reply_error(res, errc::shutting_down, {});
@@ -165,15 +149,26 @@ struct http_server::impl {
       normalize(const_cast<httplib::Request&>(req));
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
+      if (cfg.metrics_public && is_metrics_path(req.path)
+          && (req.path == "/metrics/prometheus" || wants_prometheus(req))) {
+        current.admin = true;
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
       // Both header values must outlive the key, which is a view into one of them.
       const std::string x_api_key = req.get_header_value("X-API-Key");
       const std::string authorization = req.get_header_value("Authorization");
-      auto found = dir->find(extract_key(x_api_key, authorization));
+      auto key = extract_key(x_api_key, authorization);
+      auto found = dir->find(key);
       if (!found) {
         send_error(req, res, found.error());
         return httplib::Server::HandlerResponse::Handled;
       }
       if (!*found) {
+        // An admin key opens no tenant, only every tenant's metrics and the list.
+        if ((is_metrics_path(req.path) || req.path == "/tenants") && dir->is_admin(key)) {
+          current.admin = true;
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
         reply_error(res, errc::unauthorized, "missing or invalid API key");
         return httplib::Server::HandlerResponse::Handled;
       }
@@ -206,14 +201,20 @@ struct http_server::impl {
       }
       return httplib::Server::HandlerResponse::Handled;
     }});
-    svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       auto elapsed = std::chrono::steady_clock::now() - current.start;
+      double seconds = std::chrono::duration<double>(elapsed).count();
+      uint64_t bytes_out = res.body.size() + current.stream_bytes;
+      uint64_t bytes_in = req.body.size();
+      if (bytes_in == 0 && req.has_header("Content-Length"))
+        bytes_in = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+      metrics.record(classify(req.method, req.path), res.status, seconds, bytes_in, bytes_out);
       log::request_line line;
       line.method = req.method;
       line.path = req.path;
       line.status = res.status;
-      line.duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
-      line.bytes = res.body.size();
+      line.duration_ms = seconds * 1e3;
+      line.bytes = bytes_out;
       line.ip = req.remote_addr;
       line.tenant = current.t ? std::string_view{current.t->name()} : std::string_view{};
       auto ua = req.headers.find("User-Agent");
@@ -275,11 +276,22 @@ struct http_server::impl {
     svr.Post(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
     svr.Put(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
     bool multi = dir->multi_tenant();
-    svr.Get("/metrics", with_tenant([multi](const httplib::Request& req,
-                                            httplib::Response& res,
-                                            request_context& ctx) {
-              handle_metrics(req, res, ctx, multi);
-            }));
+    auto metrics_route = [this](const httplib::Request& req, httplib::Response& res) {
+      metrics_view view;
+      if (current.admin) {
+        view.tenants = dir->running();
+        view.configured = dir->names();
+      } else {
+        view.caller = current.t;
+        view.tenants = {current.t};
+      }
+      view.registry = &dir->stats();
+      view.http = &metrics;
+      view.multi_tenant = dir->multi_tenant();
+      handle_metrics(req, res, view);
+    };
+    svr.Get("/metrics", metrics_route);
+    svr.Get("/metrics/prometheus", metrics_route);
     if (multi)
       svr.Get("/tenants", with_tenant([this](const httplib::Request&, httplib::Response& res,
                                              request_context&) {

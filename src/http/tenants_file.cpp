@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -75,6 +76,31 @@ bool parse_tenant(const YAML::Node& node, size_t i, tenant_spec& spec, tenants_f
   return true;
 }
 
+// admin_keys: a list of keys, each a string or {api_key_sha256: <hex>}.
+bool parse_admin_keys(const YAML::Node& node, tenants_file& out, std::string& err) {
+  if (!node)
+    return true;
+  if (!node.IsSequence()) {
+    err = "admin_keys must be a list";
+    return false;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    key_digest d;
+    auto item = node[i];
+    if (scalar(item) && !item.as<std::string>().empty()) {
+      d = digest_of(item.as<std::string>());
+    } else if (item.IsMap() && scalar(item["api_key_sha256"])
+               && parse_digest_hex(item["api_key_sha256"].as<std::string>(), d)) {
+    } else {
+      err = "admin_keys #" + std::to_string(i + 1)
+            + ": expected a non-empty key or {api_key_sha256: <64 hex digits>}";
+      return false;
+    }
+    out.admin_keys.push_back(d);
+  }
+  return true;
+}
+
 } // namespace
 
 bool parse_tenants_yaml(const std::string& text, tenants_file& out, std::string& err) {
@@ -93,7 +119,7 @@ bool parse_tenants_yaml(const std::string& text, tenants_file& out, std::string&
     }
     for (const auto& kv : root) {
       auto k = kv.first.as<std::string>();
-      if (k != "data_dir" && k != "tenants")
+      if (k != "data_dir" && k != "tenants" && k != "admin_keys")
         out.warnings.push_back("unknown top-level key \"" + k + "\" ignored");
     }
     if (auto dd = root["data_dir"]) {
@@ -103,6 +129,8 @@ bool parse_tenants_yaml(const std::string& text, tenants_file& out, std::string&
       }
       out.data_dir = dd.as<std::string>();
     }
+    if (!parse_admin_keys(root["admin_keys"], out, err))
+      return false;
     auto list = root["tenants"];
     if (!list || !list.IsSequence() || list.size() == 0) {
       err = "no tenants: expected a non-empty list under tenants";
@@ -117,8 +145,9 @@ bool parse_tenants_yaml(const std::string& text, tenants_file& out, std::string&
         err = where(i, spec.name) + ": duplicate name";
         return false;
       }
-      if (!keys.insert(digest_key(spec.key)).second) {
-        err = where(i, spec.name) + ": duplicate API key (already used by another tenant)";
+      if (!keys.insert(digest_key(spec.key)).second
+          || std::count(out.admin_keys.begin(), out.admin_keys.end(), spec.key) > 0) {
+        err = where(i, spec.name) + ": duplicate API key (already used by another tenant or an admin)";
         return false;
       }
       spec.db_path = out.data_dir + "/" + spec.name + ".db";
@@ -159,10 +188,12 @@ bool ensure_data_dir(const std::string& dir, std::string& err) {
 }
 
 bool reload_tenants(const std::string& path, tenant_registry& registry, tenants_file& file,
-                    std::string& err) {
+                    std::string& err, const std::vector<key_digest>& extra_admin_keys) {
   if (!load_tenants_file(path, file, err) || !ensure_data_dir(file.data_dir, err))
     return false;
-  registry.reload(file.tenants);
+  auto admins = file.admin_keys;
+  admins.insert(admins.end(), extra_admin_keys.begin(), extra_admin_keys.end());
+  registry.reload(file.tenants, std::move(admins));
   return true;
 }
 

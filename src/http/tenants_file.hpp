@@ -13,6 +13,7 @@ namespace ebuse {
 struct tenants_file {
   std::string data_dir = "data";        ///< where `<name>.db` files live
   std::vector<tenant_spec> tenants;     ///< db_path = <data_dir>/<name>.db
+  std::vector<key_digest> admin_keys;   ///< keys that read every tenant's metrics
   std::vector<std::string> warnings;    ///< unknown keys, worth a log line
 };
 
@@ -30,9 +31,10 @@ bool load_tenants_file(const std::string& path, tenants_file& out, std::string& 
 /// Creates `dir` owner-only (0700) if missing; an existing directory is left as it is.
 bool ensure_data_dir(const std::string& dir, std::string& err);
 
-/// Re-reads `path` and applies it to `registry` (SIGHUP). An invalid file changes
-/// nothing and returns false with `err`; `file` receives what was applied.
+/// Re-reads `path` and applies it to `registry` (SIGHUP), with `extra_admin_keys` (from
+/// ADMIN_API_KEY) added to the file's. An invalid file changes nothing and returns false
+/// with `err`; `file` receives what was applied.
 bool reload_tenants(const std::string& path, tenant_registry& registry, tenants_file& file,
-                    std::string& err);
+                    std::string& err, const std::vector<key_digest>& extra_admin_keys = {});
 
 } // namespace ebuse

@@ -106,3 +106,25 @@ TEST_CASE("a thousand tenants parse") {
   REQUIRE(parse_tenants_yaml(yaml, f, err));
   CHECK(f.tenants.size() == 1000);
 }
+
+TEST_CASE("admin keys are read as clear or hashed keys and may not open a tenant") {
+  tenants_file f;
+  std::string err;
+  REQUIRE(parse_tenants_yaml("admin_keys:\n  - adm\n  - {api_key_sha256: "
+                             "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae}\n"
+                             "tenants:\n  - {name: a, api_key: k}\n",
+                             f, err));
+  REQUIRE(f.admin_keys.size() == 2);
+  CHECK(f.admin_keys[0] == digest_of("adm"));
+  CHECK(f.admin_keys[1] == digest_of("foo"));
+  CHECK(f.warnings.empty());
+  CHECK(parse_err("admin_keys: adm\ntenants:\n  - {name: a, api_key: k}\n")
+          .find("must be a list")
+        != std::string::npos);
+  CHECK(parse_err("admin_keys: [\"\"]\ntenants:\n  - {name: a, api_key: k}\n")
+          .find("admin_keys #1")
+        != std::string::npos);
+  CHECK(parse_err("admin_keys: [k]\ntenants:\n  - {name: a, api_key: k}\n")
+          .find("duplicate API key")
+        != std::string::npos);
+}
