@@ -15,6 +15,19 @@ namespace {
 // Starting a tenant opens (and on first use creates and migrates) its database.
 constexpr auto start_timeout = std::chrono::seconds(30);
 
+// Hashing costs ~1 µs; a connection nearly always presents the same key again, so each
+// thread remembers the last key it hashed. The comparison is constant-time: the cached key
+// is a real one.
+const key_digest& cached_digest(std::string_view key) {
+  thread_local std::string last_key;
+  thread_local key_digest last_digest{};
+  if (last_key.empty() || !constant_time_equal(key, last_key)) {
+    last_digest = digest_of(key);
+    last_key.assign(key);
+  }
+  return last_digest;
+}
+
 } // namespace
 
 caf::expected<std::shared_ptr<tenant_registry>>
@@ -53,13 +66,14 @@ tenant_registry::~tenant_registry() {
   caf::anon_send_exit(view_->actor, caf::exit_reason::user_shutdown);
 }
 
+
 caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view key) {
   if (key.empty())
     return std::shared_ptr<tenant>{};
   // A map lookup by digest leaks nothing useful through timing: a guess's digest says
   // nothing about the keys.
   auto dir = view_->current();
-  auto i = dir->by_key.find(digest_key(digest_of(key)));
+  auto i = dir->by_key.find(digest_key(cached_digest(key)));
   if (i == dir->by_key.end())
     return std::shared_ptr<tenant>{};
   if (auto t = i->second->use())
@@ -73,7 +87,7 @@ bool tenant_registry::is_admin(std::string_view key) const {
   if (key.empty())
     return false;
   auto dir = view_->current();
-  return dir->admin_keys.count(digest_key(digest_of(key))) > 0;
+  return dir->admin_keys.count(digest_key(cached_digest(key))) > 0;
 }
 
 std::vector<std::string> tenant_registry::names() const {
