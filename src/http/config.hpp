@@ -31,6 +31,10 @@ struct server_config {
   std::size_t readers = 3;                   ///< READERS, reader actors per tenant
   int wal_autocheckpoint = 1000;             ///< WAL_AUTOCHECKPOINT (pages, 0 = off)
   std::string log_level = "info";            ///< LOG_LEVEL
+  int rate_limit_per_key = 0;                ///< RATE_LIMIT_PER_KEY, requests/s per API key (0 = off)
+  int rate_burst_per_key = 0;                ///< RATE_BURST_PER_KEY (0: twice RATE_LIMIT_PER_KEY)
+  std::string trusted_proxies;               ///< TRUSTED_PROXIES, addresses/CIDR ranges
+  std::size_t gzip_min_bytes = 1024;         ///< GZIP_MIN_BYTES, smallest body compressed
 };
 
 /// Reads one environment variable (nullptr when unset).

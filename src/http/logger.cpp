@@ -1,11 +1,19 @@
-// A small JSON-lines logger; one write per line keeps lines whole across threads.
+// A small JSON-lines logger. Request threads append whole lines to a buffer; one writer
+// thread hands the buffer to the output in a single write, so a request costs the
+// formatting and a short lock, not a system call.
 #include "http/logger.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <thread>
+
+#include <unistd.h>
 
 #include "storage/event_json.hpp"
 #include "storage/json_text.hpp"
@@ -15,7 +23,57 @@ namespace ebuse::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(level::info)};
-std::mutex out_mtx;
+
+// Beyond this much pending output, writers wait: logs slow requests down rather than
+// grow without bound or get lost when stdout is slower than the request rate.
+constexpr std::size_t max_pending = 4u << 20;
+
+struct output {
+  std::mutex mtx;
+  std::condition_variable has_data;
+  std::condition_variable has_space;
+  std::string pending;
+  bool writing = false;
+  bool started = false;
+  bool synchronous = false;
+  int fd = STDOUT_FILENO;
+};
+
+// Never destroyed: lines may still be written while static objects are torn down.
+output& out() {
+  static output* o = new output;
+  return *o;
+}
+
+void write_all(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return; // nowhere to log to; the server keeps serving
+    off += static_cast<size_t>(n);
+  }
+}
+
+void writer_loop() {
+  auto& o = out();
+  std::string batch;
+  std::unique_lock<std::mutex> lock{o.mtx};
+  for (;;) {
+    o.has_data.wait(lock, [&] { return !o.pending.empty(); });
+    batch.swap(o.pending);
+    o.writing = true;
+    int fd = o.fd;
+    lock.unlock();
+    write_all(fd, batch);
+    batch.clear();
+    lock.lock();
+    o.writing = false;
+    o.has_space.notify_all();
+  }
+}
 
 const char* level_name(level lvl) {
   switch (lvl) {
@@ -44,9 +102,23 @@ void append_time(std::string& out) {
 
 void emit(std::string& line) {
   line.append("}\n");
-  std::lock_guard<std::mutex> guard{out_mtx};
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
+  auto& o = out();
+  std::unique_lock<std::mutex> lock{o.mtx};
+  if (o.synchronous) {
+    write_all(o.fd, line);
+    return;
+  }
+  if (!o.started) {
+    o.started = true;
+    std::thread{writer_loop}.detach();
+    std::atexit(flush);
+  }
+  if (o.pending.size() >= max_pending)
+    o.has_space.wait(lock, [&] { return o.pending.size() < max_pending; });
+  bool was_empty = o.pending.empty();
+  o.pending.append(line);
+  if (was_empty)
+    o.has_data.notify_one();
 }
 
 // Text from clients (paths, user agents) may hold any bytes; logs stay valid JSON.
@@ -124,6 +196,25 @@ void request(const request_line& r) {
   line.append(",\"tenant\":").append(safe_quoted(r.tenant));
   line.append(",\"user_agent\":").append(safe_quoted(r.user_agent));
   emit(line);
+}
+
+void flush() {
+  auto& o = out();
+  std::unique_lock<std::mutex> lock{o.mtx};
+  o.has_space.wait_for(lock, std::chrono::seconds(2),
+                       [&] { return o.pending.empty() && !o.writing; });
+}
+
+void set_output(int fd) {
+  flush();
+  std::lock_guard<std::mutex> guard{out().mtx};
+  out().fd = fd;
+}
+
+void set_synchronous(bool on) {
+  flush();
+  std::lock_guard<std::mutex> guard{out().mtx};
+  out().synchronous = on;
 }
 
 } // namespace ebuse::log

@@ -9,6 +9,9 @@
 
 #include <httplib.h>
 
+#include "actors/rate_limiter.hpp"
+#include "http/connection.hpp"
+#include "http/edge.hpp"
 #include "http/handlers.hpp"
 #include "http/logger.hpp"
 #include "storage/json_text.hpp"
@@ -48,8 +51,22 @@ const char* allowed_methods(const std::string& path) {
   return nullptr;
 }
 
-httplib::ThreadPool* make_pool(int threads) {
-  return new httplib::ThreadPool(static_cast<size_t>(threads));
+connection_limits limits_of(const server_config& cfg) {
+  connection_limits lim;
+  lim.read_timeout = cfg.read_timeout;
+  lim.write_timeout = cfg.write_timeout;
+  lim.idle_timeout = cfg.idle_timeout;
+  lim.threads = cfg.http_threads;
+  return lim;
+}
+
+rate_limiter_options limiter_options(const server_config& cfg) {
+  rate_limiter_options o;
+  o.per_ip = {cfg.rate_limit, cfg.rate_burst};
+  o.per_key = {cfg.rate_limit_per_key,
+               cfg.rate_burst_per_key > 0 ? cfg.rate_burst_per_key
+                                          : std::max(1, 2 * cfg.rate_limit_per_key)};
+  return o;
 }
 
 template <class Duration>
@@ -80,12 +97,15 @@ void send_error(const httplib::Request& req, httplib::Response& res, const caf::
 struct http_server::impl {
   server_config cfg;
   std::shared_ptr<tenant_directory> dir;
-  httplib::Server svr;
+  std::shared_ptr<rate_limiter> limiter;
+  connection_server svr;
+  http_edge edge;
   std::atomic<bool> stopping{false};
   socket_t listen_fd = INVALID_SOCKET;
 
-  impl(const server_config& c, std::shared_ptr<tenant_directory> d)
-    : cfg(c), dir(std::move(d)) {
+  impl(const server_config& c, std::shared_ptr<tenant_directory> d,
+       std::shared_ptr<rate_limiter> l)
+    : cfg(c), dir(std::move(d)), limiter(l), svr(limits_of(c)), edge(c, std::move(l)) {
     configure();
     routes();
   }
@@ -99,9 +119,6 @@ struct http_server::impl {
   // the body. The request object is not const in the library, only in the signature of
   // the pre-routing callback.
   void normalize(httplib::Request& req) {
-    // The library compresses whenever the client accepts it.
-    if (!cfg.enable_gzip)
-      req.headers.erase("Accept-Encoding");
     // Bodies are JSON whatever the client declares (curl -d says form-urlencoded), and
     // the library would cap form bodies at 8 KiB and parse them as forms.
     auto ct = req.headers.find("Content-Type");
@@ -122,8 +139,9 @@ struct http_server::impl {
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
       listen_fd = sock;
     });
-    int threads = cfg.http_threads;
-    svr.new_task_queue = [threads] { return make_pool(threads); };
+    // The worker pool (HTTP_THREADS) and the read, write and idle deadlines are
+    // enforced by connection_server; the library's own timeouts below only shape its
+    // Keep-Alive header.
     // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
     svr.set_tcp_nodelay(true);
     svr.set_payload_max_length(cfg.max_body_bytes);
@@ -153,6 +171,7 @@ struct http_server::impl {
                                        httplib::Response& res) {
       current.start = std::chrono::steady_clock::now();
       current.t.reset();
+      edge.begin(const_cast<httplib::Request&>(req));
       if (stopping.load(std::memory_order_relaxed)) {
         res.set_header("Connection", "close");
         reply_error(res, errc::shutting_down, {});
@@ -161,14 +180,19 @@ struct http_server::impl {
       normalize(const_cast<httplib::Request&>(req));
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
+      if (!edge.admit_client(req, res))
+        return httplib::Server::HandlerResponse::Handled;
       // Both header values must outlive the key, which is a view into one of them.
       const std::string x_api_key = req.get_header_value("X-API-Key");
       const std::string authorization = req.get_header_value("Authorization");
-      current.t = dir->find(extract_key(x_api_key, authorization));
+      auto key = extract_key(x_api_key, authorization);
+      current.t = dir->find(key);
       if (!current.t) {
         reply_error(res, errc::unauthorized, "missing or invalid API key");
         return httplib::Server::HandlerResponse::Handled;
       }
+      if (!edge.admit_key(key, req, res))
+        return httplib::Server::HandlerResponse::Handled;
       return httplib::Server::HandlerResponse::Unhandled;
     });
     svr.set_error_handler(httplib::Server::HandlerWithResponse{[this](
@@ -188,7 +212,12 @@ struct http_server::impl {
                     "request body larger than " + std::to_string(cfg.max_body_bytes)
                       + " bytes");
       } else {
-        // Rejections by the HTTP parser itself (malformed request line or headers).
+        // Rejections by the HTTP parser itself (malformed request line or headers),
+        // or a request that did not arrive within READ_TIMEOUT.
+        if (current_request_timed_out()) {
+          res.status = 408;
+          res.set_header("Connection", "close");
+        }
         int status = res.status;
         send_json(res,
                   "{\"error\":\"the request was rejected by the HTTP parser\","
@@ -204,8 +233,9 @@ struct http_server::impl {
       line.path = req.path;
       line.status = res.status;
       line.duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
-      line.bytes = res.body.size();
-      line.ip = req.remote_addr;
+      // Streamed bodies are counted as they are sent; both as on the wire (compressed).
+      line.bytes = res.body.size() + current_edge().body_bytes;
+      line.ip = current_edge().ip;
       line.tenant = current.t ? std::string_view{current.t->name()} : std::string_view{};
       auto ua = req.headers.find("User-Agent");
       if (ua != req.headers.end())
@@ -298,7 +328,18 @@ struct http_server::impl {
 };
 
 http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_directory> dir)
-  : impl_(std::make_unique<impl>(cfg, std::move(dir))) {
+  : impl_(std::make_unique<impl>(cfg, std::move(dir), nullptr)) {
+  if (cfg.rate_limit > 0 || cfg.rate_limit_per_key > 0)
+    log::write(log::level::warn, "rate limiting is off: the server was built without an "
+                                 "actor system for the limiter");
+}
+
+http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_directory> dir,
+                         caf::actor_system& sys)
+  : impl_(std::make_unique<impl>(cfg, std::move(dir),
+                                 cfg.rate_limit > 0 || cfg.rate_limit_per_key > 0
+                                   ? rate_limiter::start(sys, limiter_options(cfg))
+                                   : nullptr)) {
 }
 
 http_server::~http_server() {
@@ -318,12 +359,21 @@ int http_server::bind() {
 }
 
 bool http_server::run() {
-  return impl_->svr.listen_after_bind();
+  bool ok = impl_->svr.listen_after_bind();
+  // Every worker has finished: no request will consult the limiter again.
+  if (impl_->limiter)
+    impl_->limiter->stop();
+  return ok;
 }
 
 void http_server::stop() {
   impl_->stopping.store(true);
   impl_->svr.stop();
+  impl_->svr.close_idle();
+}
+
+void http_server::cut_connections() {
+  impl_->svr.close_all();
 }
 
 } // namespace ebuse

@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include <caf/fwd.hpp>
+
 #include "http/auth.hpp"
 #include "http/config.hpp"
 
@@ -12,6 +14,11 @@ namespace ebuse {
 class http_server {
 public:
   http_server(const server_config& cfg, std::shared_ptr<tenant_directory> dir);
+
+  /// As above, with the rate limiter (RATE_LIMIT, RATE_LIMIT_PER_KEY) running as an
+  /// actor of `sys`. Without `sys` nothing is rate limited.
+  http_server(const server_config& cfg, std::shared_ptr<tenant_directory> dir,
+              caf::actor_system& sys);
   ~http_server();
 
   http_server(const http_server&) = delete;
@@ -26,6 +33,9 @@ public:
   /// Stops accepting; requests still arriving on open connections get 503 and every
   /// in-flight request completes. Safe from any thread except a signal handler.
   void stop();
+
+  /// Cuts every open connection (the end of the shutdown grace period).
+  void cut_connections();
 
 private:
   struct impl;

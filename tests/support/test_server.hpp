@@ -40,7 +40,7 @@ public:
       throw std::runtime_error("tenant start failed: " + message_of(t.error()));
     tenant_ = *t;
     server_ = std::make_unique<http_server>(
-      cfg, std::make_shared<single_tenant_directory>(cfg.api_key, tenant_));
+      cfg, std::make_shared<single_tenant_directory>(cfg.api_key, tenant_), *sys_);
     port_ = server_->bind();
     if (port_ <= 0)
       throw std::runtime_error("bind failed");
@@ -65,10 +65,13 @@ public:
     sys_.reset();
   }
 
-  /// Quiet defaults for tests: no request log lines.
+  /// Quiet defaults for tests: no request log lines, and rate limits too high to
+  /// interfere (tests of the limiter set their own).
   static server_config default_config() {
     server_config cfg;
     cfg.log_level = "warn";
+    cfg.rate_limit = 1000000;
+    cfg.rate_burst = 1000000;
     return cfg;
   }
 
