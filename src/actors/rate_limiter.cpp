@@ -32,7 +32,8 @@ rate_table::rate_table(rate_policy policy, std::size_t max_buckets,
 }
 
 rate_table::shard& rate_table::shard_of(const rate_key& key) {
-  return shards_[key_hash{}(key) % shard_count];
+  // The top bits: the map inside the shard uses the low ones.
+  return shards_[key_hash{}(key) >> 60 & (shard_count - 1)];
 }
 
 // GCRA: the bucket is one "theoretical arrival time" (TAT). A request at `now` passes if

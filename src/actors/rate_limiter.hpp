@@ -78,7 +78,11 @@ public:
 private:
   struct key_hash {
     std::size_t operator()(const rate_key& k) const noexcept {
-      return static_cast<std::size_t>((k.hi * 0x9E3779B97F4A7C15ull) ^ k.lo);
+      // splitmix64's finalizer over both halves: addresses differ in few bits.
+      uint64_t h = k.hi * 0x9E3779B97F4A7C15ull ^ (k.lo + 0x632BE59BD9B4E019ull);
+      h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+      h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+      return static_cast<std::size_t>(h ^ (h >> 31));
     }
   };
   struct alignas(64) shard {

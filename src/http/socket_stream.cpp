@@ -56,7 +56,7 @@ bool socket_stream::is_readable() const {
 }
 
 bool socket_stream::is_writable() const {
-  return !broken_ && wait(POLLOUT, clock::now() + write_timeout_) > 0;
+  return !write_failed_ && wait(POLLOUT, clock::now() + write_timeout_) > 0;
 }
 
 ssize_t socket_stream::read(char* ptr, size_t size) {
@@ -85,20 +85,20 @@ ssize_t socket_stream::read(char* ptr, size_t size) {
     if (errno == EINTR)
       continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      broken_ = true;
+      read_failed_ = true;
       return -1;
     }
     int ready = wait(POLLIN, read_deadline_);
     if (ready <= 0) {
       timed_out_ = ready == 0;
-      broken_ = true;
+      read_failed_ = true;
       return -1;
     }
   }
 }
 
 ssize_t socket_stream::write(const char* ptr, size_t size) {
-  if (broken_)
+  if (write_failed_)
     return -1;
   for (;;) {
     ssize_t n = ::send(sock_, ptr, size, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -108,7 +108,7 @@ ssize_t socket_stream::write(const char* ptr, size_t size) {
       continue;
     if ((errno != EAGAIN && errno != EWOULDBLOCK)
         || wait(POLLOUT, clock::now() + write_timeout_) <= 0) {
-      broken_ = true;
+      write_failed_ = true;
       return -1;
     }
   }

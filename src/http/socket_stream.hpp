@@ -32,7 +32,7 @@ public:
 
   /// True once a read or write failed; the connection must not be reused.
   bool broken() const noexcept {
-    return broken_;
+    return read_failed_ || write_failed_;
   }
 
   bool is_readable() const override;
@@ -53,7 +53,8 @@ private:
   std::chrono::nanoseconds write_timeout_;
   clock::time_point read_deadline_ = clock::time_point::max();
   bool timed_out_ = false;
-  bool broken_ = false;
+  bool read_failed_ = false;  ///< an answer (408, 400) may still be written
+  bool write_failed_ = false;
   char buf_[4096];
   size_t off_ = 0;
   size_t len_ = 0;
