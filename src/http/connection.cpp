@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +26,32 @@ struct conn_entry {
   phase ph = phase::busy;
   clock::time_point idle_since;
 };
+
+// Closes after the last response. A client still sending (a body we refused) would get
+// a reset on close, and a reset can destroy the response it has not read yet: so when
+// input is pending, stop writing and discard input until it stops (briefly, boundedly).
+void linger_close(socket_t sock) {
+  char buf[4096];
+  if (::recv(sock, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT) > 0) {
+    ::shutdown(sock, SHUT_WR);
+    auto until = clock::now() + std::chrono::seconds(1);
+    std::size_t drained = 0;
+    while (drained < (1u << 20)) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+      if (left.count() <= 0)
+        break;
+      pollfd p{sock, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 100))) <= 0)
+        break;
+      auto n = ::recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n <= 0)
+        break;
+      drained += static_cast<std::size_t>(n);
+    }
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+}
 
 } // namespace
 
@@ -209,8 +236,12 @@ bool connection_server::process_and_close_socket(socket_t sock) {
   }
   current_stream = nullptr;
   reg_->remove(&entry);
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
+  if (entry.ph == phase::closing || strm.broken()) {
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+  } else {
+    linger_close(sock);
+  }
   return ret;
 }
 
