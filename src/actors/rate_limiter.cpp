@@ -11,6 +11,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 
 namespace ebuse {
 
@@ -167,7 +168,9 @@ std::shared_ptr<rate_limiter> rate_limiter::start(caf::actor_system& sys,
     if (policies[i]->per_second > 0)
       st->tables[i] = result->tables_[i] =
         std::make_shared<rate_table>(*policies[i], opts.max_buckets, opts.idle);
-  result->actor_ = sys.spawn(limiter_actor, st);
+  // Detached: woken by its mailbox at once. On the shared scheduler, an idle worker
+  // polls in 50 us sleeps, which made a new client's check cost ~80 us instead of ~20.
+  result->actor_ = sys.spawn<caf::detached>(limiter_actor, st);
   return result;
 }
 

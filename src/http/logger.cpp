@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <thread>
@@ -34,6 +35,7 @@ struct output {
   std::condition_variable has_space;
   std::string pending;
   bool writing = false;
+  bool sleeping = false; ///< the writer waits without a timeout: a new line must wake it
   bool started = false;
   bool synchronous = false;
   int fd = STDOUT_FILENO;
@@ -62,7 +64,15 @@ void writer_loop() {
   std::string batch;
   std::unique_lock<std::mutex> lock{o.mtx};
   for (;;) {
-    o.has_data.wait(lock, [&] { return !o.pending.empty(); });
+    // After a batch, wait a little for more lines without being woken: under load the
+    // request threads then never pay for waking the writer. Only an idle writer sleeps
+    // until woken.
+    if (!o.has_data.wait_for(lock, std::chrono::milliseconds(2),
+                             [&] { return !o.pending.empty(); })) {
+      o.sleeping = true;
+      o.has_data.wait(lock, [&] { return !o.pending.empty(); });
+      o.sleeping = false;
+    }
     batch.swap(o.pending);
     o.writing = true;
     int fd = o.fd;
@@ -91,12 +101,22 @@ void append_time(std::string& out) {
   auto secs = time_point_cast<seconds>(now);
   auto micros = duration_cast<microseconds>(now - secs).count();
   std::time_t tt = system_clock::to_time_t(secs);
-  std::tm tm;
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                tm.tm_sec, static_cast<long>(micros));
+  // The calendar part changes once a second: format it once per thread and second.
+  thread_local std::time_t cached_tt = -1;
+  thread_local char cached[80];
+  if (tt != cached_tt) {
+    std::tm tm;
+    gmtime_r(&tt, &tm);
+    std::snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_tt = tt;
+  }
+  char buf[40];
+  std::memcpy(buf, cached, 20);
+  for (int i = 25; i >= 20; --i, micros /= 10)
+    buf[i] = static_cast<char>('0' + micros % 10);
+  buf[26] = 'Z';
+  buf[27] = '\0';
   out.append("{\"time\":\"").append(buf).append("\"");
 }
 
@@ -115,9 +135,8 @@ void emit(std::string& line) {
   }
   if (o.pending.size() >= max_pending)
     o.has_space.wait(lock, [&] { return o.pending.size() < max_pending; });
-  bool was_empty = o.pending.empty();
   o.pending.append(line);
-  if (was_empty)
+  if (o.sleeping || o.pending.size() >= max_pending / 2)
     o.has_data.notify_one();
 }
 
