@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/edge.hpp"
 #include "http/socket_stream.hpp"
 
 namespace ebuse {
@@ -208,6 +209,9 @@ bool connection_server::process_and_close_socket(socket_t sock) {
   socket_stream strm{sock, limits_.write_timeout};
   current_stream = &strm;
   auto start = clock::now();
+  std::string peer;
+  int peer_port = 0;
+  strm.get_remote_ip_and_port(peer, peer_port);
   bool ret = false;
   bool first = true;
   for (std::size_t left = keep_alive_max_count_; left > 0; --left) {
@@ -227,6 +231,7 @@ bool connection_server::process_and_close_socket(socket_t sock) {
     strm.set_read_deadline(first ? start + limits_.read_timeout
                                  : clock::now() + limits_.read_timeout);
     first = false;
+    begin_edge_request(peer);
     bool closed = false;
     ret = process_request(strm, left == 1, closed, nullptr);
     if (strm.timed_out())

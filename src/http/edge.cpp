@@ -1,6 +1,7 @@
 // Client address resolution, rate-limit admission with its headers, gzip acceptance.
 #include "http/edge.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -28,12 +29,37 @@ edge_request& current_edge() noexcept {
   return current;
 }
 
+void begin_edge_request(const std::string& peer) {
+  current.start = std::chrono::steady_clock::now();
+  current.ip = peer;
+  current.body_bytes = 0;
+  current.accepts_gzip = false;
+}
+
 rate_key rate_key_of_ip(const ip_address& a) noexcept {
   rate_key k;
   std::memcpy(&k.hi, a.bytes.data(), 8);
   if (a.is_v4())
     std::memcpy(&k.lo, a.bytes.data() + 8, 8);
   return k;
+}
+
+rate_limiter_options rate_limiter_options_of(const server_config& cfg) {
+  rate_limiter_options o;
+  o.per_ip = {cfg.rate_limit, cfg.rate_burst};
+  o.per_key = {cfg.rate_limit_per_key, cfg.rate_burst_per_key > 0
+                                         ? cfg.rate_burst_per_key
+                                         : std::max(1, 2 * cfg.rate_limit_per_key)};
+  return o;
+}
+
+connection_limits connection_limits_of(const server_config& cfg) {
+  connection_limits lim;
+  lim.read_timeout = cfg.read_timeout;
+  lim.write_timeout = cfg.write_timeout;
+  lim.idle_timeout = cfg.idle_timeout;
+  lim.threads = cfg.http_threads;
+  return lim;
 }
 
 http_edge::http_edge(const server_config& cfg, std::shared_ptr<rate_limiter> limiter)

@@ -2,6 +2,7 @@
 // the pre-routing stage before authentication.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -12,12 +13,14 @@
 #include "actors/rate_limiter.hpp"
 #include "http/client_ip.hpp"
 #include "http/config.hpp"
+#include "http/connection.hpp"
 
 namespace ebuse {
 
 /// What the edge learned about the current request. Each request runs start to finish
 /// on one worker thread, so this lives in a thread-local.
 struct edge_request {
+  std::chrono::steady_clock::time_point start; ///< first byte of the request
   std::string ip;                    ///< client address after trusted-proxy resolution
   bool gzip_enabled = false;         ///< ENABLE_GZIP
   bool accepts_gzip = false;         ///< ENABLE_GZIP and the client accepts gzip
@@ -28,9 +31,19 @@ struct edge_request {
 /// The current thread's request.
 edge_request& current_edge() noexcept;
 
+/// Resets the current request when its first byte arrives: also requests the parser
+/// rejects (never reaching the pre-routing stage) are logged with their own peer and time.
+void begin_edge_request(const std::string& peer);
+
 /// Rate-limit key of a client address: IPv4 whole, IPv6 by its /64 (one host usually
 /// holds a whole /64, so finer keys would let it rotate addresses past the limit).
 rate_key rate_key_of_ip(const ip_address& a) noexcept;
+
+/// The limiter's options from RATE_LIMIT, RATE_BURST and their per-key counterparts.
+rate_limiter_options rate_limiter_options_of(const server_config& cfg);
+
+/// The connection deadlines and pool size from the configuration.
+connection_limits connection_limits_of(const server_config& cfg);
 
 /// The edge stage of the server.
 class http_edge {

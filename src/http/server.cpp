@@ -9,8 +9,6 @@
 
 #include <httplib.h>
 
-#include "actors/rate_limiter.hpp"
-#include "http/connection.hpp"
 #include "http/edge.hpp"
 #include "http/handlers.hpp"
 #include "http/logger.hpp"
@@ -24,7 +22,6 @@ namespace {
 // request runs start to finish on one worker thread, so thread-local state is exact.
 struct request_scope {
   std::shared_ptr<tenant> t;
-  std::chrono::steady_clock::time_point start;
 };
 thread_local request_scope current;
 
@@ -49,24 +46,6 @@ const char* allowed_methods(const std::string& path) {
   if (path.rfind("/subscriptions/", 0) == 0 && ends_with("/position"))
     return "GET, POST, PUT";
   return nullptr;
-}
-
-connection_limits limits_of(const server_config& cfg) {
-  connection_limits lim;
-  lim.read_timeout = cfg.read_timeout;
-  lim.write_timeout = cfg.write_timeout;
-  lim.idle_timeout = cfg.idle_timeout;
-  lim.threads = cfg.http_threads;
-  return lim;
-}
-
-rate_limiter_options limiter_options(const server_config& cfg) {
-  rate_limiter_options o;
-  o.per_ip = {cfg.rate_limit, cfg.rate_burst};
-  o.per_key = {cfg.rate_limit_per_key,
-               cfg.rate_burst_per_key > 0 ? cfg.rate_burst_per_key
-                                          : std::max(1, 2 * cfg.rate_limit_per_key)};
-  return o;
 }
 
 template <class Duration>
@@ -105,7 +84,8 @@ struct http_server::impl {
 
   impl(const server_config& c, std::shared_ptr<tenant_directory> d,
        std::shared_ptr<rate_limiter> l)
-    : cfg(c), dir(std::move(d)), limiter(l), svr(limits_of(c)), edge(c, std::move(l)) {
+    : cfg(c), dir(std::move(d)), limiter(l), svr(connection_limits_of(c)),
+      edge(c, std::move(l)) {
     configure();
     routes();
   }
@@ -139,9 +119,8 @@ struct http_server::impl {
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
       listen_fd = sock;
     });
-    // The worker pool (HTTP_THREADS) and the read, write and idle deadlines are
-    // enforced by connection_server; the library's own timeouts below only shape its
-    // Keep-Alive header.
+    // connection_server enforces HTTP_THREADS and the deadlines; the library's own
+    // timeouts below only shape its Keep-Alive header.
     // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
     svr.set_tcp_nodelay(true);
     svr.set_payload_max_length(cfg.max_body_bytes);
@@ -169,7 +148,6 @@ struct http_server::impl {
       });
     svr.set_pre_routing_handler([this](const httplib::Request& req,
                                        httplib::Response& res) {
-      current.start = std::chrono::steady_clock::now();
       current.t.reset();
       edge.begin(const_cast<httplib::Request&>(req));
       if (stopping.load(std::memory_order_relaxed)) {
@@ -227,7 +205,8 @@ struct http_server::impl {
       return httplib::Server::HandlerResponse::Handled;
     }});
     svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      auto elapsed = std::chrono::steady_clock::now() - current.start;
+      // From the request's first byte: reading a slow request counts too.
+      auto elapsed = std::chrono::steady_clock::now() - current_edge().start;
       log::request_line line;
       line.method = req.method;
       line.path = req.path;
@@ -338,7 +317,7 @@ http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_direct
                          caf::actor_system& sys)
   : impl_(std::make_unique<impl>(cfg, std::move(dir),
                                  cfg.rate_limit > 0 || cfg.rate_limit_per_key > 0
-                                   ? rate_limiter::start(sys, limiter_options(cfg))
+                                   ? rate_limiter::start(sys, rate_limiter_options_of(cfg))
                                    : nullptr)) {
 }
 
