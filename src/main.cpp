@@ -14,6 +14,8 @@
 
 #include "actors/registry.hpp"
 #include "http/config.hpp"
+#include "http/config_log.hpp"
+#include "http/lifecycle.hpp"
 #include "http/logger.hpp"
 #include "http/server.hpp"
 #include "http/tenants_file.hpp"
@@ -146,7 +148,7 @@ int main(int argc, char** argv) {
                 {"detail", log::str(message_of(registry.error()))}});
     return 1;
   }
-  http_server server{cfg, *registry};
+  http_server server{cfg, *registry, sys};
   int port = server.bind();
   if (port < 0) {
     log::write(log::level::error, "cannot bind",
@@ -154,24 +156,18 @@ int main(int argc, char** argv) {
     (*registry)->stop_all();
     return 1;
   }
-  log::write(log::level::info, "ebuse started",
-             {{"version", log::str(EBUSE_VERSION)},
-              {"host", log::str(cfg.host)},
-              {"port", log::num(port)},
-              {"mode", log::str(multi ? "multi-tenant" : "single-tenant")},
-              {"config_file", log::str(cfg.config_file)},
-              {"tenants", log::num(configured)},
-              {"db_path", log::str(multi ? "" : cfg.db_path)},
-              {"api_key", log::str(multi ? "per tenant" : cfg.dev_key ? "generated (development)"
-                                                                        : "set")},
-              {"http_threads", log::num(cfg.http_threads)},
-              {"readers", log::num(static_cast<int64_t>(cfg.readers))},
-              {"max_body_bytes", log::num(static_cast<int64_t>(cfg.max_body_bytes))},
-              {"enable_gzip", cfg.enable_gzip ? "true" : "false"},
-              {"wal_autocheckpoint", log::num(cfg.wal_autocheckpoint)}});
+  // The effective configuration, keys redacted; `port` is the bound one (PORT=0).
+  std::vector<log::field> started = {{"version", log::str(EBUSE_VERSION)},
+                                     {"port", log::num(port)},
+                                     {"mode", log::str(multi ? "multi-tenant" : "single-tenant")},
+                                     {"tenants", log::num(configured)}};
+  for (auto& f : config_fields(cfg))
+    started.push_back(std::move(f));
+  log::write(log::level::info, "ebuse started", started);
 
+  shutdown_control shutdown;
   auto reg = *registry;
-  std::thread signals{[&server, &cfg, reg, multi, sigs, env_admins] {
+  std::thread signals{[&server, &cfg, &shutdown, reg, multi, sigs, env_admins] {
     for (;;) {
       int sig = 0;
       if (sigwait(&sigs, &sig) != 0)
@@ -183,25 +179,24 @@ int main(int argc, char** argv) {
           log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
         continue;
       }
-      log::write(log::level::info, "shutting down", {{"signal", log::str(strsignal(sig))}});
-      server.stop();
-      // In-flight requests get SHUTDOWN_TIMEOUT; acknowledged writes are already
-      // committed, so a forced exit after it loses nothing that was acknowledged.
-      auto limit = cfg.shutdown_timeout;
-      std::thread{[limit] {
-        std::this_thread::sleep_for(limit);
-        log::write(log::level::error, "shutdown timed out; exiting");
-        std::_Exit(1);
-      }}.detach();
+      // In-flight requests get SHUTDOWN_TIMEOUT, then their connections are cut;
+      // acknowledged writes are already committed, so nothing acknowledged is lost.
+      shutdown.begin(server, cfg.shutdown_timeout, strsignal(sig));
       return;
     }
   }};
   signals.detach();
 
   bool ok = server.run();
+  shutdown.served();
+  // Every writer commits what is pending, checkpoints and closes its database.
   reg->stop_all();
   reg.reset();
   registry->reset();
-  log::write(log::level::info, "ebuse stopped");
-  return ok ? 0 : 1;
+  sys.await_all_actors_done();
+  bool forced = shutdown.forced();
+  log::write(forced ? log::level::warn : log::level::info, "ebuse stopped",
+             {{"clean", forced ? "false" : "true"}});
+  log::flush();
+  return ok && !forced ? 0 : 1;
 }

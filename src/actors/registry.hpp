@@ -88,8 +88,9 @@ public:
   /// their in-flight requests are done, renamed keys take effect at once.
   void reload(std::vector<tenant_spec> tenants, std::vector<key_digest> admin_keys = {});
 
-  /// Stops every tenant (writers commit what they hold) and waits until the registry
-  /// has handed them their exit; used at shutdown.
+  /// Stops every tenant (writers commit what they hold), waits until the registry has
+  /// handed them their exit, and stops the registry: for shutdown only; afterwards
+  /// find() starts no tenant.
   void stop_all();
 
   /// Figures for /metrics.

@@ -209,6 +209,8 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
         stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
       st.retired.clear();
       deliver<int64_t>(cmd.reply, stopped);
+      // Shutdown: nothing is started any more, and the actor system can wind down.
+      self->quit();
     },
   };
 }

@@ -3,6 +3,8 @@
 
 #include <limits>
 
+#include "http/client_ip.hpp"
+
 namespace ebuse {
 
 bool parse_int64(std::string_view in, int64_t& out) {
@@ -192,12 +194,22 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("WAL_AUTOCHECKPOINT", 0, 1000000000, cfg.wal_autocheckpoint)
             && r.text("LOG_LEVEL", cfg.log_level)
             && r.text("ADMIN_API_KEY", cfg.admin_api_key)
-            && r.boolean("METRICS_PUBLIC", cfg.metrics_public);
+            && r.boolean("METRICS_PUBLIC", cfg.metrics_public)
+            && r.number("RATE_LIMIT_PER_KEY", 0, 1000000000, cfg.rate_limit_per_key)
+            && r.number("RATE_BURST_PER_KEY", 0, 1000000000, cfg.rate_burst_per_key)
+            && r.text("TRUSTED_PROXIES", cfg.trusted_proxies)
+            && r.number("GZIP_MIN_BYTES", 0, int64_t{1} << 30, cfg.gzip_min_bytes);
   if (!ok)
     return false;
   if (cfg.log_level != "debug" && cfg.log_level != "info" && cfg.log_level != "warn"
       && cfg.log_level != "error")
     return r.fail("LOG_LEVEL", cfg.log_level.c_str(), "debug, info, warn or error");
+  trusted_proxies proxies;
+  std::string why;
+  if (!trusted_proxies::parse(cfg.trusted_proxies, proxies, why))
+    return r.fail("TRUSTED_PROXIES", cfg.trusted_proxies.c_str(),
+                  ("a comma-separated list of IP addresses or CIDR ranges such as "
+                   "10.0.0.0/8, 192.168.1.7, fd00::/8 (" + why + ")").c_str());
   return true;
 }
 
@@ -221,10 +233,15 @@ Environment (default in brackets):
   DB_PATH             single-tenant database file [events.db]
   RATE_LIMIT          requests/s per client IP, 0 disables [100]
   RATE_BURST          token-bucket burst [200]
+  RATE_LIMIT_PER_KEY  requests/s per API key, 0 disables [0]
+  RATE_BURST_PER_KEY  burst per API key, 0 means twice RATE_LIMIT_PER_KEY [0]
+  TRUSTED_PROXIES     proxies whose X-Forwarded-For/Forwarded name the client:
+                      comma-separated addresses or CIDR ranges [none]
   ENABLE_GZIP         gzip event responses when the client accepts it [true]
-  READ_TIMEOUT        time to read a request [30s]
-  WRITE_TIMEOUT       time to write a response [60s]
-  IDLE_TIMEOUT        keep-alive idle time [120s]
+  GZIP_MIN_BYTES      smallest event response worth compressing [1024]
+  READ_TIMEOUT        time for a whole request to arrive [30s]
+  WRITE_TIMEOUT       longest stall of a response write [60s]
+  IDLE_TIMEOUT        keep-alive idle time between requests [120s]
   SHUTDOWN_TIMEOUT    grace period for in-flight work on SIGINT/SIGTERM [30s]
   REQUEST_TIMEOUT     longest wait for the store to answer one request [30s]
   TENANT_IDLE_TIMEOUT stop a tenant's actors after this long without requests [5m]

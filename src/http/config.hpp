@@ -34,6 +34,10 @@ struct server_config {
   std::string log_level = "info";            ///< LOG_LEVEL
   std::string admin_api_key;                 ///< ADMIN_API_KEY: metrics of every tenant
   bool metrics_public = false;               ///< METRICS_PUBLIC: Prometheus without a key
+  int rate_limit_per_key = 0;                ///< RATE_LIMIT_PER_KEY, requests/s per API key (0 = off)
+  int rate_burst_per_key = 0;                ///< RATE_BURST_PER_KEY (0: twice RATE_LIMIT_PER_KEY)
+  std::string trusted_proxies;               ///< TRUSTED_PROXIES, addresses/CIDR ranges
+  std::size_t gzip_min_bytes = 1024;         ///< GZIP_MIN_BYTES, smallest body compressed
 };
 
 /// Reads one environment variable (nullptr when unset).

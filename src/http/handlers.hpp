@@ -60,8 +60,4 @@ bool wants_prometheus(const httplib::Request& req);
 void handle_metrics(const httplib::Request& req, httplib::Response& res,
                     const metrics_view& view);
 
-/// Counts response bytes written outside `res.body` (chunked streams) for the request
-/// being served on this thread.
-void note_bytes_sent(std::size_t n) noexcept;
-
 } // namespace ebuse

@@ -48,9 +48,6 @@ struct http_metrics {
   std::array<route_metrics, route_count> routes;
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> bytes_out{0};
-  std::atomic<int64_t> open_connections{0};   ///< connections a worker is serving
-  std::atomic<int64_t> queued_connections{0}; ///< accepted, waiting for a worker
-  std::atomic<uint64_t> connections{0};       ///< accepted since start
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   /// Records one finished request.

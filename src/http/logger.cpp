@@ -1,11 +1,20 @@
-// A small JSON-lines logger; one write per line keeps lines whole across threads.
+// A small JSON-lines logger. Request threads append whole lines to a buffer; one writer
+// thread hands the buffer to the output in a single write, so a request costs the
+// formatting and a short lock, not a system call.
 #include "http/logger.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <mutex>
+#include <thread>
+
+#include <unistd.h>
 
 #include "storage/event_json.hpp"
 #include "storage/json_text.hpp"
@@ -15,7 +24,66 @@ namespace ebuse::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(level::info)};
-std::mutex out_mtx;
+
+// Beyond this much pending output, writers wait: logs slow requests down rather than
+// grow without bound or get lost when stdout is slower than the request rate.
+constexpr std::size_t max_pending = 4u << 20;
+
+struct output {
+  std::mutex mtx;
+  std::condition_variable has_data;
+  std::condition_variable has_space;
+  std::string pending;
+  bool writing = false;
+  bool sleeping = false; ///< the writer waits without a timeout: a new line must wake it
+  bool started = false;
+  bool synchronous = false;
+  int fd = STDOUT_FILENO;
+};
+
+// Never destroyed: lines may still be written while static objects are torn down.
+output& out() {
+  static output* o = new output;
+  return *o;
+}
+
+void write_all(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return; // nowhere to log to; the server keeps serving
+    off += static_cast<size_t>(n);
+  }
+}
+
+void writer_loop() {
+  auto& o = out();
+  std::string batch;
+  std::unique_lock<std::mutex> lock{o.mtx};
+  for (;;) {
+    // After a batch, wait a little for more lines without being woken: under load the
+    // request threads then never pay for waking the writer. Only an idle writer sleeps
+    // until woken.
+    if (!o.has_data.wait_for(lock, std::chrono::milliseconds(2),
+                             [&] { return !o.pending.empty(); })) {
+      o.sleeping = true;
+      o.has_data.wait(lock, [&] { return !o.pending.empty(); });
+      o.sleeping = false;
+    }
+    batch.swap(o.pending);
+    o.writing = true;
+    int fd = o.fd;
+    lock.unlock();
+    write_all(fd, batch);
+    batch.clear();
+    lock.lock();
+    o.writing = false;
+    o.has_space.notify_all();
+  }
+}
 
 const char* level_name(level lvl) {
   switch (lvl) {
@@ -33,20 +101,43 @@ void append_time(std::string& out) {
   auto secs = time_point_cast<seconds>(now);
   auto micros = duration_cast<microseconds>(now - secs).count();
   std::time_t tt = system_clock::to_time_t(secs);
-  std::tm tm;
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                tm.tm_sec, static_cast<long>(micros));
+  // The calendar part changes once a second: format it once per thread and second.
+  thread_local std::time_t cached_tt = -1;
+  thread_local char cached[80];
+  if (tt != cached_tt) {
+    std::tm tm;
+    gmtime_r(&tt, &tm);
+    std::snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_tt = tt;
+  }
+  char buf[40];
+  std::memcpy(buf, cached, 20);
+  for (int i = 25; i >= 20; --i, micros /= 10)
+    buf[i] = static_cast<char>('0' + micros % 10);
+  buf[26] = 'Z';
+  buf[27] = '\0';
   out.append("{\"time\":\"").append(buf).append("\"");
 }
 
 void emit(std::string& line) {
   line.append("}\n");
-  std::lock_guard<std::mutex> guard{out_mtx};
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
+  auto& o = out();
+  std::unique_lock<std::mutex> lock{o.mtx};
+  if (o.synchronous) {
+    write_all(o.fd, line);
+    return;
+  }
+  if (!o.started) {
+    o.started = true;
+    std::thread{writer_loop}.detach();
+    std::atexit(flush);
+  }
+  if (o.pending.size() >= max_pending)
+    o.has_space.wait(lock, [&] { return o.pending.size() < max_pending; });
+  o.pending.append(line);
+  if (o.sleeping || o.pending.size() >= max_pending / 2)
+    o.has_data.notify_one();
 }
 
 // Text from clients (paths, user agents) may hold any bytes; logs stay valid JSON.
@@ -124,6 +215,25 @@ void request(const request_line& r) {
   line.append(",\"tenant\":").append(safe_quoted(r.tenant));
   line.append(",\"user_agent\":").append(safe_quoted(r.user_agent));
   emit(line);
+}
+
+void flush() {
+  auto& o = out();
+  std::unique_lock<std::mutex> lock{o.mtx};
+  o.has_space.wait_for(lock, std::chrono::seconds(2),
+                       [&] { return o.pending.empty() && !o.writing; });
+}
+
+void set_output(int fd) {
+  flush();
+  std::lock_guard<std::mutex> guard{out().mtx};
+  out().fd = fd;
+}
+
+void set_synchronous(bool on) {
+  flush();
+  std::lock_guard<std::mutex> guard{out().mtx};
+  out().synchronous = on;
 }
 
 } // namespace ebuse::log

@@ -80,9 +80,29 @@ std::string process_wide_json(const metrics_view& v) {
     out += "\"latency_ms\":" + quantiles_ms(m.latency) + "}";
   }
   out += "},\"bytes_in\":" + u64(h.bytes_in.load()) + ",\"bytes_out\":" + u64(h.bytes_out.load())
-         + ",\"open_connections\":" + std::to_string(h.open_connections.load())
-         + ",\"queued_connections\":" + std::to_string(h.queued_connections.load())
-         + ",\"connections\":" + u64(h.connections.load()) + "}";
+         + ",\"connections\":{\"open\":" + std::to_string(v.connections.open)
+         + ",\"idle\":" + std::to_string(v.connections.idle)
+         + ",\"queued\":" + std::to_string(v.connections.queued)
+         + ",\"read_timeouts\":" + u64(v.connections.read_cut)
+         + ",\"idle_closed\":" + u64(v.connections.idle_closed)
+         + ",\"shed\":" + u64(v.connections.shed) + "}}";
+  out += ",\"rate_limiter\":";
+  if (!v.limiter) {
+    out += "null";
+  } else {
+    out += "{";
+    const char* names[] = {"per_ip", "per_key"};
+    for (int i = 0; i < 2; ++i) {
+      auto table = v.limiter->table(static_cast<rate_scope>(i));
+      out += std::string{"\""} + names[i] + "\":";
+      out += table ? "{\"allowed\":" + u64(table->allowed.load()) + ",\"denied\":"
+                       + u64(table->denied.load()) + ",\"tracked\":"
+                       + std::to_string(table->size()) + "}"
+                   : std::string{"null"};
+      out += ",";
+    }
+    out += "\"actor\":" + actor_json(v.limiter->actor_stats()) + "}";
+  }
   auto p = read_process(h);
   out += ",\"process\":{\"uptime_seconds\":" + num(p.uptime)
          + ",\"rss_bytes\":" + std::to_string(p.rss_bytes)

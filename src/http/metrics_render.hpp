@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/rate_limiter.hpp"
 #include "actors/registry.hpp"
+#include "http/connection.hpp"
 #include "http/http_metrics.hpp"
 
 namespace ebuse {
@@ -20,6 +22,8 @@ struct metrics_view {
   std::vector<std::string> configured;
   const registry_stats* registry = nullptr;
   const http_metrics* http = nullptr;
+  connection_counts connections;
+  const rate_limiter* limiter = nullptr; ///< null when rate limiting is off
   bool multi_tenant = false;
 };
 

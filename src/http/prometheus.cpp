@@ -70,6 +70,8 @@ void actor_families(prom_writer& w, const metrics_view& v) {
     rows.push_back({tenant_label(*t) + ",actor=\"subscriptions\"", &s.subscriptions});
   }
   rows.push_back({"actor=\"registry\"", &v.registry->actor});
+  if (v.limiter)
+    rows.push_back({"actor=\"rate_limiter\"", &v.limiter->actor_stats()});
   w.family("ebuse_actor_messages_total", "counter", "Messages handled by the actor.");
   for (auto& r : rows)
     w.sample("ebuse_actor_messages_total", r.labels, static_cast<double>(r.m->handled.load()));
@@ -150,13 +152,39 @@ std::string render_prometheus(const metrics_view& v) {
          static_cast<double>(h.bytes_in.load()));
   scalar("ebuse_http_sent_bytes_total", "counter", "Response body bytes sent.",
          static_cast<double>(h.bytes_out.load()));
+  const auto& c = v.connections;
   scalar("ebuse_http_open_connections", "gauge", "Connections a worker is serving.",
-         static_cast<double>(h.open_connections.load()));
-  scalar("ebuse_http_queued_connections", "gauge", "Connections waiting for a worker.",
-         static_cast<double>(h.queued_connections.load()));
-  scalar("ebuse_http_connections_total", "counter", "Connections accepted.",
-         static_cast<double>(h.connections.load()));
-
+         static_cast<double>(c.open));
+  scalar("ebuse_http_idle_connections", "gauge",
+         "Of those, connections waiting for their next request.", static_cast<double>(c.idle));
+  scalar("ebuse_http_queued_connections", "gauge", "Connections waiting for a free worker.",
+         static_cast<double>(c.queued));
+  w.family("ebuse_http_connections_closed_total", "counter",
+           "Connections the server closed, by reason.");
+  w.sample("ebuse_http_connections_closed_total", "reason=\"read_timeout\"",
+           static_cast<double>(c.read_cut));
+  w.sample("ebuse_http_connections_closed_total", "reason=\"idle\"",
+           static_cast<double>(c.idle_closed));
+  w.sample("ebuse_http_connections_closed_total", "reason=\"shed\"",
+           static_cast<double>(c.shed));
+  if (v.limiter) {
+    const char* scopes[] = {"ip", "key"};
+    w.family("ebuse_rate_limit_decisions_total", "counter",
+             "Rate-limit decisions by scope and result.");
+    for (int i = 0; i < 2; ++i)
+      if (auto t = v.limiter->table(static_cast<rate_scope>(i))) {
+        std::string scope = std::string{"scope=\""} + scopes[i] + "\"";
+        w.sample("ebuse_rate_limit_decisions_total", scope + ",result=\"allowed\"",
+                 static_cast<double>(t->allowed.load()));
+        w.sample("ebuse_rate_limit_decisions_total", scope + ",result=\"denied\"",
+                 static_cast<double>(t->denied.load()));
+      }
+    w.family("ebuse_rate_limit_tracked_clients", "gauge", "Buckets held, by scope.");
+    for (int i = 0; i < 2; ++i)
+      if (auto t = v.limiter->table(static_cast<rate_scope>(i)))
+        w.sample("ebuse_rate_limit_tracked_clients",
+                 std::string{"scope=\""} + scopes[i] + "\"", static_cast<double>(t->size()));
+  }
   auto p = read_process(h);
   scalar("ebuse_process_uptime_seconds", "gauge", "Seconds since the server started.",
          p.uptime);

@@ -2,6 +2,8 @@
 #include <memory>
 
 #include "http/codec.hpp"
+#include "http/edge.hpp"
+#include "http/gzip.hpp"
 #include "http/handlers.hpp"
 #include "http/logger.hpp"
 
@@ -26,6 +28,7 @@ struct pager {
   reply_future<event_page> prefetch;
   event_page first_page;
   bool have_first = false;
+  std::unique_ptr<stream_body> body; ///< gzip or identity, counted for the log
 
   void request_next() {
     auto [tx, rx] = make_reply<event_page>();
@@ -80,27 +83,21 @@ struct pager {
     }
     if (chunk.size() == 1 && page.count > 0) {
       // Avoid copying a large page just to prepend one byte.
-      if (!sink.write(chunk.data(), 1))
+      if (!body->write(sink, chunk.data(), 1))
         return false;
-      note_bytes_sent(1);
       chunk.clear();
     }
     started = true;
-    if (page.count > 0 && !sink.write(page.json.data(), page.json.size()))
+    if (page.count > 0 && !body->write(sink, page.json.data(), page.json.size()))
       return false;
-    note_bytes_sent(page.json.size());
     if (!more) {
       chunk.append(closing);
-      if (!sink.write(chunk.data(), chunk.size()))
-        return false;
-      note_bytes_sent(chunk.size());
-      sink.done();
-      return true;
+      return body->write(sink, chunk.data(), chunk.size()) && body->finish(sink);
     }
-    if (!chunk.empty() && !sink.write(chunk.data(), chunk.size()))
+    if (!chunk.empty() && !body->write(sink, chunk.data(), chunk.size()))
       return false;
-    note_bytes_sent(chunk.size());
-    return true;
+    // A consumer decodes each page as it arrives, compressed or not.
+    return body->flush(sink);
   }
 };
 
@@ -119,7 +116,7 @@ void send_page_array(httplib::Response& res, const event_page& page) {
   body.push_back('[');
   body.append(page.json);
   body.append("]\n");
-  send_json(res, std::move(body));
+  send_event_json(res, std::move(body));
 }
 
 // Streams [from, end] page by page; the first page is read before the status line is
@@ -139,6 +136,11 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
     return send_error(req, res, first.error());
   p->first_page = std::move(*first);
   p->have_first = true;
+  // Whether to compress is decided before the status line: by the first page, or by
+  // there being more than one.
+  bool large = p->first_page.json.size() >= current_edge().gzip_min_bytes
+               || p->more_after(p->first_page);
+  p->body = std::make_unique<stream_body>(begin_event_stream(res, large));
   res.set_chunked_content_provider("application/json",
                                    [p](size_t, httplib::DataSink& sink) {
                                      return p->write_next(sink);
@@ -167,7 +169,7 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
     return send_page_array(res, *page);
   }
   if (to < *from)
-    return send_json(res, "[]\n");
+    return send_event_json(res, "[]\n");
   // A range is not capped (as in the original); a large one is streamed so memory
   // stays flat however many events it spans.
   if (to - *from < default_load_limit) {

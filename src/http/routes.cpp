@@ -1,4 +1,4 @@
-// Known paths and their methods; the connection-counting worker pool.
+// Known paths and their methods.
 #include "http/routes.hpp"
 
 #include <string_view>
@@ -36,25 +36,6 @@ const char* allowed_methods(const std::string& path, bool multi_tenant) {
 
 bool is_metrics_path(const std::string& path) {
   return path == "/metrics" || path == "/metrics/prometheus";
-}
-
-counting_pool::counting_pool(int threads, http_metrics& m)
-  : pool_(static_cast<size_t>(threads)), m_(m) {
-}
-
-void counting_pool::enqueue(std::function<void()> fn) {
-  m_.connections.fetch_add(1, std::memory_order_relaxed);
-  m_.queued_connections.fetch_add(1, std::memory_order_relaxed);
-  pool_.enqueue([this, fn = std::move(fn)] {
-    m_.queued_connections.fetch_sub(1, std::memory_order_relaxed);
-    m_.open_connections.fetch_add(1, std::memory_order_relaxed);
-    fn();
-    m_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-  });
-}
-
-void counting_pool::shutdown() {
-  pool_.shutdown();
 }
 
 } // namespace ebuse

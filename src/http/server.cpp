@@ -13,6 +13,7 @@
 
 #include "http/auth.hpp"
 #include "http/codec.hpp"
+#include "http/edge.hpp"
 #include "http/handlers.hpp"
 #include "http/routes.hpp"
 #include "http/http_metrics.hpp"
@@ -27,9 +28,7 @@ namespace {
 // request runs start to finish on one worker thread, so thread-local state is exact.
 struct request_scope {
   std::shared_ptr<tenant> t;
-  bool admin = false;        ///< an admin key, or public metrics: every tenant's figures
-  uint64_t stream_bytes = 0; ///< bytes written by a chunked provider
-  std::chrono::steady_clock::time_point start;
+  bool admin = false; ///< an admin key, or public metrics: every tenant's figures
 };
 thread_local request_scope current;
 
@@ -41,10 +40,6 @@ void split(Duration d, time_t& sec, time_t& usec) {
 }
 
 } // namespace
-
-void note_bytes_sent(std::size_t n) noexcept {
-  current.stream_bytes += n;
-}
 
 void send_json(httplib::Response& res, std::string body, int status) {
   res.status = status;
@@ -65,13 +60,17 @@ void send_error(const httplib::Request& req, httplib::Response& res, const caf::
 struct http_server::impl {
   server_config cfg;
   std::shared_ptr<tenant_registry> dir;
-  httplib::Server svr;
+  std::shared_ptr<rate_limiter> limiter;
+  connection_server svr;
+  http_edge edge;
   std::atomic<bool> stopping{false};
   http_metrics metrics;
   socket_t listen_fd = INVALID_SOCKET;
 
-  impl(const server_config& c, std::shared_ptr<tenant_registry> d)
-    : cfg(c), dir(std::move(d)) {
+  impl(const server_config& c, std::shared_ptr<tenant_registry> d,
+       std::shared_ptr<rate_limiter> l)
+    : cfg(c), dir(std::move(d)), limiter(l), svr(connection_limits_of(c)),
+      edge(c, std::move(l)) {
     configure();
     routes();
   }
@@ -85,9 +84,6 @@ struct http_server::impl {
   // the body. The request object is not const in the library, only in the signature of
   // the pre-routing callback.
   void normalize(httplib::Request& req) {
-    // The library compresses whenever the client accepts it.
-    if (!cfg.enable_gzip)
-      req.headers.erase("Accept-Encoding");
     // Bodies are JSON whatever the client declares (curl -d says form-urlencoded), and
     // the library would cap form bodies at 8 KiB and parse them as forms.
     auto ct = req.headers.find("Content-Type");
@@ -108,8 +104,8 @@ struct http_server::impl {
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
       listen_fd = sock;
     });
-    int threads = cfg.http_threads;
-    svr.new_task_queue = [this, threads] { return new counting_pool(threads, metrics); };
+    // connection_server enforces HTTP_THREADS and the deadlines; the library's own
+    // timeouts below only shape its Keep-Alive header.
     // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
     svr.set_tcp_nodelay(true);
     svr.set_payload_max_length(cfg.max_body_bytes);
@@ -137,10 +133,9 @@ struct http_server::impl {
       });
     svr.set_pre_routing_handler([this](const httplib::Request& req,
                                        httplib::Response& res) {
-      current.start = std::chrono::steady_clock::now();
       current.t.reset();
       current.admin = false;
-      current.stream_bytes = 0;
+      edge.begin(const_cast<httplib::Request&>(req));
       if (stopping.load(std::memory_order_relaxed)) {
         res.set_header("Connection", "close");
         reply_error(res, errc::shutting_down, {});
@@ -149,6 +144,8 @@ struct http_server::impl {
       normalize(const_cast<httplib::Request&>(req));
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
+      if (!edge.admit_client(req, res))
+        return httplib::Server::HandlerResponse::Handled;
       if (cfg.metrics_public && is_metrics_path(req.path)
           && (req.path == "/metrics/prometheus" || wants_prometheus(req))) {
         current.admin = true;
@@ -173,6 +170,8 @@ struct http_server::impl {
         return httplib::Server::HandlerResponse::Handled;
       }
       current.t = std::move(*found);
+      if (!edge.admit_key(key, req, res))
+        return httplib::Server::HandlerResponse::Handled;
       return httplib::Server::HandlerResponse::Unhandled;
     });
     svr.set_error_handler(httplib::Server::HandlerWithResponse{[this](
@@ -192,7 +191,12 @@ struct http_server::impl {
                     "request body larger than " + std::to_string(cfg.max_body_bytes)
                       + " bytes");
       } else {
-        // Rejections by the HTTP parser itself (malformed request line or headers).
+        // Rejections by the HTTP parser itself (malformed request line or headers),
+        // or a request that did not arrive within READ_TIMEOUT.
+        if (current_request_timed_out()) {
+          res.status = 408;
+          res.set_header("Connection", "close");
+        }
         int status = res.status;
         send_json(res,
                   "{\"error\":\"the request was rejected by the HTTP parser\","
@@ -202,9 +206,11 @@ struct http_server::impl {
       return httplib::Server::HandlerResponse::Handled;
     }});
     svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      auto elapsed = std::chrono::steady_clock::now() - current.start;
+      // From the request's first byte: reading a slow request counts too.
+      auto elapsed = std::chrono::steady_clock::now() - current_edge().start;
       double seconds = std::chrono::duration<double>(elapsed).count();
-      uint64_t bytes_out = res.body.size() + current.stream_bytes;
+      // Streamed bodies are counted as they are sent; both as on the wire (compressed).
+      uint64_t bytes_out = res.body.size() + current_edge().body_bytes;
       uint64_t bytes_in = req.body.size();
       if (bytes_in == 0 && req.has_header("Content-Length"))
         bytes_in = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
@@ -215,7 +221,7 @@ struct http_server::impl {
       line.status = res.status;
       line.duration_ms = seconds * 1e3;
       line.bytes = bytes_out;
-      line.ip = req.remote_addr;
+      line.ip = current_edge().ip;
       line.tenant = current.t ? std::string_view{current.t->name()} : std::string_view{};
       auto ua = req.headers.find("User-Agent");
       if (ua != req.headers.end())
@@ -287,6 +293,8 @@ struct http_server::impl {
       }
       view.registry = &dir->stats();
       view.http = &metrics;
+      view.connections = svr.counts();
+      view.limiter = limiter.get();
       view.multi_tenant = dir->multi_tenant();
       handle_metrics(req, res, view);
     };
@@ -324,7 +332,18 @@ struct http_server::impl {
 };
 
 http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_registry> dir)
-  : impl_(std::make_unique<impl>(cfg, std::move(dir))) {
+  : impl_(std::make_unique<impl>(cfg, std::move(dir), nullptr)) {
+  if (cfg.rate_limit > 0 || cfg.rate_limit_per_key > 0)
+    log::write(log::level::warn, "rate limiting is off: the server was built without an "
+                                 "actor system for the limiter");
+}
+
+http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_registry> dir,
+                         caf::actor_system& sys)
+  : impl_(std::make_unique<impl>(cfg, std::move(dir),
+                                 cfg.rate_limit > 0 || cfg.rate_limit_per_key > 0
+                                   ? rate_limiter::start(sys, rate_limiter_options_of(cfg))
+                                   : nullptr)) {
 }
 
 http_server::~http_server() {
@@ -344,12 +363,21 @@ int http_server::bind() {
 }
 
 bool http_server::run() {
-  return impl_->svr.listen_after_bind();
+  bool ok = impl_->svr.listen_after_bind();
+  // Every worker has finished: no request will consult the limiter again.
+  if (impl_->limiter)
+    impl_->limiter->stop();
+  return ok;
 }
 
 void http_server::stop() {
   impl_->stopping.store(true);
   impl_->svr.stop();
+  impl_->svr.close_idle();
+}
+
+void http_server::cut_connections() {
+  impl_->svr.close_all();
 }
 
 } // namespace ebuse

@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include <caf/fwd.hpp>
+
 #include "actors/registry.hpp"
 #include "http/config.hpp"
 
@@ -11,7 +13,12 @@ namespace ebuse {
 /// Serves the API for the tenants of a registry.
 class http_server {
 public:
+  /// Without rate limiting (tools and tests that need none).
   http_server(const server_config& cfg, std::shared_ptr<tenant_registry> registry);
+
+  /// With the rate limiter (RATE_LIMIT, RATE_LIMIT_PER_KEY) running as an actor of `sys`.
+  http_server(const server_config& cfg, std::shared_ptr<tenant_registry> registry,
+              caf::actor_system& sys);
   ~http_server();
 
   http_server(const http_server&) = delete;
@@ -26,6 +33,9 @@ public:
   /// Stops accepting; requests still arriving on open connections get 503 and every
   /// in-flight request completes. Safe from any thread except a signal handler.
   void stop();
+
+  /// Cuts every open connection (the end of the shutdown grace period).
+  void cut_connections();
 
 private:
   struct impl;

@@ -73,10 +73,14 @@ TEST_CASE("writer figures follow known traffic", "[http][metrics]") {
   CHECK(m["http"]["routes"]["events_post"]["2xx"] == 10);
   CHECK(m["http"]["routes"]["position"]["2xx"] == 3);
   CHECK(m["http"]["routes"]["other"]["4xx"].get<int>() >= 1);
-  CHECK(m["http"]["open_connections"].get<int>() >= 1);
+  CHECK(m["http"]["connections"]["open"].get<int>() >= 1);
   CHECK(m["process"]["threads"].get<int>() > 1);
   CHECK(m["process"]["rss_bytes"].get<int64_t>() > 0);
   CHECK(m["registry"]["active"] == 1);
+  // The test configuration limits per address at a very high rate: every request passed.
+  CHECK(m["rate_limiter"]["per_ip"]["allowed"].get<int>() >= 15);
+  CHECK(m["rate_limiter"]["per_ip"]["denied"] == 0);
+  CHECK(m["rate_limiter"]["per_ip"]["tracked"] == 1);
 }
 
 TEST_CASE("Prometheus output is valid and negotiated", "[http][metrics]") {
@@ -92,6 +96,8 @@ TEST_CASE("Prometheus output is valid and negotiated", "[http][metrics]") {
   CHECK(prom.body.find("ebuse_writer_group_events_bucket{tenant=\"a\",le=\"+Inf\"} 1\n")
         != std::string::npos);
   CHECK(prom.body.find("ebuse_actor_messages_total{tenant=\"a\",actor=\"writer\"}")
+        != std::string::npos);
+  CHECK(prom.body.find("ebuse_rate_limit_decisions_total{scope=\"ip\",result=\"allowed\"}")
         != std::string::npos);
   std::string out;
   int rc = promtool_check(prom.body, out, dir);

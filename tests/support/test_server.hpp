@@ -40,7 +40,7 @@ public:
     if (!reg)
       throw std::runtime_error("tenant start failed: " + message_of(reg.error()));
     registry_ = *reg;
-    server_ = std::make_unique<http_server>(cfg, registry_);
+    server_ = std::make_unique<http_server>(cfg, registry_, *sys_);
     port_ = server_->bind();
     if (port_ <= 0)
       throw std::runtime_error("bind failed");
@@ -80,10 +80,13 @@ public:
     return cfg;
   }
 
-  /// Quiet defaults for tests: no request log lines.
+  /// Quiet defaults for tests: no request log lines, and rate limits too high to
+  /// interfere (tests of the limiter set their own).
   static server_config default_config() {
     server_config cfg;
     cfg.log_level = "warn";
+    cfg.rate_limit = 1000000;
+    cfg.rate_burst = 1000000;
     return cfg;
   }
 

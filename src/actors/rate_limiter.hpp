@@ -1,0 +1,181 @@
+// The rate limiter: token buckets (GCRA) per client address and per API key. One actor
+// owns the bucket tables; the request path consumes from an existing bucket without a
+// message and asks the actor only for a client it has no bucket for yet.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <string_view>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "actors/metrics.hpp"
+
+#include "actors/reply.hpp"
+
+namespace ebuse {
+
+/// What a bucket is keyed on: an address (IPv6 cut to its /64) or a hash of an API key.
+struct rate_key {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+
+  friend bool operator==(const rate_key& a, const rate_key& b) {
+    return a.hi == b.hi && a.lo == b.lo;
+  }
+};
+
+/// A sustained rate and a burst; per_second == 0 disables the limit.
+struct rate_policy {
+  int64_t per_second = 0;
+  int64_t burst = 1;
+};
+
+/// An answer of the limiter, with what `Retry-After` and `RateLimit-*` need.
+struct rate_decision {
+  bool allowed = true;
+  int64_t limit = 0;               ///< bucket capacity (RateLimit-Limit)
+  int64_t remaining = 0;           ///< requests left now (RateLimit-Remaining)
+  int64_t reset_seconds = 0;       ///< until the bucket is full again (RateLimit-Reset)
+  int64_t retry_after_seconds = 0; ///< when denied: until a request passes again, >= 1
+};
+
+/// A sharded table of buckets. Any thread may consume from an existing bucket (a CAS
+/// under a shared shard lock); only the owning actor inserts and evicts.
+class rate_table {
+public:
+  rate_table(rate_policy policy, std::size_t max_buckets, std::chrono::nanoseconds idle);
+
+  /// Consumes from the bucket of `key` if it exists; false when there is none.
+  bool try_consume(const rate_key& key, int64_t now_ns, rate_decision& out);
+
+  /// Owner only: consumes, creating the bucket first if needed. A full shard is swept,
+  /// and if still full its most rested buckets are dropped.
+  rate_decision consume_or_insert(const rate_key& key, int64_t now_ns);
+
+  /// Owner only: drops buckets idle (full again) for longer than the idle time; a full
+  /// bucket is the same as no bucket, so this changes no decision. Returns the count.
+  std::size_t sweep(int64_t now_ns);
+
+  /// Buckets held.
+  std::size_t size() const;
+
+  const rate_policy& policy() const noexcept {
+    return policy_;
+  }
+
+  std::atomic<uint64_t> allowed{0}; ///< requests allowed so far
+  std::atomic<uint64_t> denied{0};  ///< requests denied so far
+
+private:
+  struct key_hash {
+    std::size_t operator()(const rate_key& k) const noexcept {
+      // splitmix64's finalizer over both halves: addresses differ in few bits.
+      uint64_t h = k.hi * 0x9E3779B97F4A7C15ull ^ (k.lo + 0x632BE59BD9B4E019ull);
+      h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+      h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+      return static_cast<std::size_t>(h ^ (h >> 31));
+    }
+  };
+  struct alignas(64) shard {
+    mutable std::shared_mutex mtx;
+    std::unordered_map<rate_key, std::atomic<int64_t>, key_hash> buckets; ///< key -> TAT
+  };
+  static constexpr std::size_t shard_count = 16;
+
+  shard& shard_of(const rate_key& key);
+  rate_decision consume(std::atomic<int64_t>& tat, int64_t now_ns);
+  std::size_t sweep_shard(shard& s, int64_t now_ns);
+
+  rate_policy policy_;
+  int64_t interval_ns_; ///< emission interval T = 1 s / rate
+  int64_t capacity_ns_; ///< burst * T
+  int64_t idle_ns_;
+  std::size_t max_per_shard_;
+  std::array<shard, shard_count> shards_;
+};
+
+/// How to run the limiter.
+struct rate_limiter_options {
+  rate_policy per_ip;                      ///< RATE_LIMIT / RATE_BURST
+  rate_policy per_key;                     ///< RATE_LIMIT_PER_KEY / RATE_BURST_PER_KEY
+  std::size_t max_buckets = 100000;        ///< per table: bounds memory under floods
+  std::chrono::nanoseconds idle = std::chrono::seconds(60); ///< evict after this at rest
+  std::chrono::nanoseconds sweep_interval = std::chrono::seconds(1);
+  std::chrono::nanoseconds ask_timeout = std::chrono::seconds(1); ///< then fail open
+};
+
+/// Which table a check is for.
+enum class rate_scope : uint8_t { ip = 0, key = 1 };
+
+/// Asks the limiter actor to consume from a bucket it may have to create.
+struct rate_check_cmd {
+  rate_scope scope = rate_scope::ip;
+  rate_key key;
+  reply_to<rate_decision> reply;
+};
+
+/// Tells the limiter actor to evict idle buckets now (it also does so periodically).
+struct rate_sweep_cmd {};
+
+/// The limiter: its actor and the tables it owns. Thread-safe.
+class rate_limiter {
+public:
+  /// Spawns the actor. Each table exists only when its policy is enabled.
+  static std::shared_ptr<rate_limiter> start(caf::actor_system& sys, rate_limiter_options opts);
+
+  ~rate_limiter();
+
+  /// Consumes one request of `key` in `scope`: from the published bucket when there is
+  /// one, else through the actor. Fails open (allows) if the actor does not answer.
+  rate_decision check(rate_scope scope, const rate_key& key);
+
+  /// Whether `scope` is limited at all.
+  bool enabled(rate_scope scope) const noexcept;
+
+  /// The table of `scope` (null when disabled), for figures and tests.
+  const rate_table* table(rate_scope scope) const noexcept;
+
+  /// The owning actor (handles rate_check_cmd and rate_sweep_cmd).
+  const caf::actor& actor() const noexcept {
+    return actor_;
+  }
+
+  /// Stops the actor. Idempotent.
+  void stop();
+
+  /// Figures of the owning actor.
+  const actor_metrics& actor_stats() const noexcept {
+    return *metrics_;
+  }
+
+  /// The monotonic clock the limiter runs on, in nanoseconds.
+  static int64_t now_ns() noexcept;
+
+private:
+  rate_limiter() = default;
+
+  rate_limiter_options opts_;
+  std::shared_ptr<rate_table> tables_[2];
+  caf::actor actor_;
+  std::atomic<bool> stopped_{false};
+  std::shared_ptr<actor_metrics> metrics_ = std::make_shared<actor_metrics>();
+};
+
+/// The bucket key of an API key (a hash: the key itself is never stored).
+rate_key rate_key_of_api_key(std::string_view api_key) noexcept;
+
+} // namespace ebuse
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_check_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_sweep_cmd)

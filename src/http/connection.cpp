@@ -1,0 +1,253 @@
+// The keep-alive loop of each connection and the registry of open connections.
+#include "http/connection.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/edge.hpp"
+#include "http/socket_stream.hpp"
+
+namespace ebuse {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+thread_local const socket_stream* current_stream = nullptr;
+
+enum class phase { idle, busy, closing };
+
+struct conn_entry {
+  socket_t sock = INVALID_SOCKET;
+  phase ph = phase::busy;
+  clock::time_point idle_since;
+};
+
+// Closes after the last response. A client still sending (a body we refused) would get
+// a reset on close, and a reset can destroy the response it has not read yet: so when
+// input is pending, stop writing and discard input until it stops (briefly, boundedly).
+void linger_close(socket_t sock) {
+  char buf[4096];
+  if (::recv(sock, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT) > 0) {
+    ::shutdown(sock, SHUT_WR);
+    auto until = clock::now() + std::chrono::seconds(1);
+    std::size_t drained = 0;
+    while (drained < (1u << 20)) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+      if (left.count() <= 0)
+        break;
+      pollfd p{sock, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 100))) <= 0)
+        break;
+      auto n = ::recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n <= 0)
+        break;
+      drained += static_cast<std::size_t>(n);
+    }
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+}
+
+} // namespace
+
+bool current_request_timed_out() noexcept {
+  return current_stream && current_stream->timed_out();
+}
+
+// Open connections and their phase. A connection moves idle -> busy only under the
+// lock, so closing an idle one can never cut a request that has begun.
+struct connection_server::registry {
+  mutable std::mutex mtx;
+  std::vector<conn_entry*> conns;
+  bool draining = false;
+  std::atomic<std::size_t> queued{0};
+  std::atomic<uint64_t> read_cut{0};
+  std::atomic<uint64_t> idle_closed{0};
+  std::atomic<uint64_t> shed{0};
+  int threads = 1;
+
+  void add(conn_entry* c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    conns.push_back(c);
+  }
+
+  void remove(conn_entry* c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    conns.erase(std::find(conns.begin(), conns.end(), c));
+  }
+
+  // False when the connection must close instead of waiting for another request.
+  bool enter_idle(conn_entry* c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (draining || c->ph == phase::closing)
+      return false;
+    c->ph = phase::idle;
+    c->idle_since = clock::now();
+    return true;
+  }
+
+  bool enter_busy(conn_entry* c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (c->ph == phase::closing)
+      return false;
+    c->ph = phase::busy;
+    return true;
+  }
+
+  static void cut(conn_entry* c) {
+    c->ph = phase::closing;
+    ::shutdown(c->sock, SHUT_RDWR);
+  }
+
+  // A new connection waits for a worker: free the one idle the longest, if any.
+  void shed_one_idle() {
+    std::lock_guard<std::mutex> guard{mtx};
+    conn_entry* oldest = nullptr;
+    for (auto* c : conns)
+      if (c->ph == phase::idle && (!oldest || c->idle_since < oldest->idle_since))
+        oldest = c;
+    if (oldest) {
+      cut(oldest);
+      shed.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  void close(bool all) {
+    std::lock_guard<std::mutex> guard{mtx};
+    draining = true;
+    for (auto* c : conns)
+      if (all || c->ph == phase::idle)
+        cut(c);
+  }
+};
+
+namespace {
+
+// The worker pool, counting connections that wait for a worker.
+class counting_queue : public httplib::TaskQueue {
+public:
+  counting_queue(std::shared_ptr<connection_server::registry> reg, std::size_t threads)
+    : reg_(std::move(reg)), pool_(threads) {
+  }
+
+  void enqueue(std::function<void()> fn) override;
+
+  void shutdown() override {
+    pool_.shutdown();
+  }
+
+private:
+  std::shared_ptr<connection_server::registry> reg_;
+  httplib::ThreadPool pool_;
+};
+
+} // namespace
+
+void counting_queue::enqueue(std::function<void()> fn) {
+  auto waiting = reg_->queued.fetch_add(1) + 1;
+  std::size_t open;
+  {
+    std::lock_guard<std::mutex> guard{reg_->mtx};
+    open = reg_->conns.size();
+  }
+  // Every worker holds a connection: an idle keep-alive one must not make a new
+  // client wait up to IDLE_TIMEOUT.
+  if (open + waiting > static_cast<std::size_t>(reg_->threads))
+    reg_->shed_one_idle();
+  auto reg = reg_;
+  pool_.enqueue([reg, fn = std::move(fn)] {
+    reg->queued.fetch_sub(1);
+    fn();
+  });
+}
+
+connection_server::connection_server(connection_limits limits)
+  : limits_(limits), reg_(std::make_shared<registry>()) {
+  reg_->threads = std::max(1, limits.threads);
+  auto reg = reg_;
+  auto threads = static_cast<std::size_t>(reg_->threads);
+  new_task_queue = [reg, threads] { return new counting_queue(reg, threads); };
+  keep_alive_max_count_ = std::max<std::size_t>(1, limits.keep_alive_max);
+}
+
+connection_server::~connection_server() = default;
+
+void connection_server::close_idle() {
+  reg_->close(false);
+}
+
+void connection_server::close_all() {
+  reg_->close(true);
+}
+
+connection_counts connection_server::counts() const {
+  connection_counts out;
+  {
+    std::lock_guard<std::mutex> guard{reg_->mtx};
+    out.open = reg_->conns.size();
+    for (auto* c : reg_->conns)
+      if (c->ph == phase::idle)
+        ++out.idle;
+  }
+  out.queued = reg_->queued.load();
+  out.read_cut = reg_->read_cut.load();
+  out.idle_closed = reg_->idle_closed.load();
+  out.shed = reg_->shed.load();
+  return out;
+}
+
+bool connection_server::process_and_close_socket(socket_t sock) {
+  conn_entry entry;
+  entry.sock = sock;
+  reg_->add(&entry);
+  socket_stream strm{sock, limits_.write_timeout};
+  current_stream = &strm;
+  auto start = clock::now();
+  std::string peer;
+  int peer_port = 0;
+  strm.get_remote_ip_and_port(peer, peer_port);
+  bool ret = false;
+  bool first = true;
+  for (std::size_t left = keep_alive_max_count_; left > 0; --left) {
+    // Stopped: serve nothing more on this connection.
+    if (svr_sock_ == INVALID_SOCKET || !reg_->enter_idle(&entry))
+      break;
+    // The first request must arrive within READ_TIMEOUT of the connection; later ones
+    // may take IDLE_TIMEOUT to begin and READ_TIMEOUT to arrive once begun.
+    auto wait_until = first ? start + limits_.read_timeout : clock::now() + limits_.idle_timeout;
+    bool ready = strm.wait_readable(wait_until);
+    if (!reg_->enter_busy(&entry))
+      break;
+    if (!ready) {
+      (first ? reg_->read_cut : reg_->idle_closed).fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+    strm.set_read_deadline(first ? start + limits_.read_timeout
+                                 : clock::now() + limits_.read_timeout);
+    first = false;
+    begin_edge_request(peer);
+    bool closed = false;
+    ret = process_request(strm, left == 1, closed, nullptr);
+    if (strm.timed_out())
+      reg_->read_cut.fetch_add(1, std::memory_order_relaxed);
+    if (!ret || closed || strm.broken())
+      break;
+  }
+  current_stream = nullptr;
+  reg_->remove(&entry);
+  if (entry.ph == phase::closing || strm.broken()) {
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+  } else {
+    linger_close(sock);
+  }
+  return ret;
+}
+
+} // namespace ebuse

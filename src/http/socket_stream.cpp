@@ -1,0 +1,131 @@
+// Socket reads and writes with deadlines; data is tried first, poll() only when none.
+#include "http/socket_stream.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+namespace ebuse {
+
+namespace {
+
+void address_of(const sockaddr_storage& addr, socklen_t len, std::string& ip, int& port) {
+  char host[NI_MAXHOST];
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof(host), nullptr,
+                  0, NI_NUMERICHOST)
+      == 0)
+    ip = host;
+  if (addr.ss_family == AF_INET)
+    port = ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+  else if (addr.ss_family == AF_INET6)
+    port = ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+}
+
+} // namespace
+
+socket_stream::socket_stream(socket_t sock, std::chrono::nanoseconds write_timeout)
+  : sock_(sock), write_timeout_(write_timeout) {
+}
+
+int socket_stream::wait(short events, clock::time_point until) const {
+  for (;;) {
+    auto now = clock::now();
+    if (now >= until)
+      return 0;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1;
+    pollfd p{sock_, events, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(ms, 60000)));
+    if (n > 0)
+      return (p.revents & (events | POLLHUP | POLLERR)) ? 1 : -1;
+    if (n < 0 && errno != EINTR)
+      return -1;
+  }
+}
+
+bool socket_stream::wait_readable(clock::time_point until) {
+  if (off_ < len_)
+    return true;
+  return wait(POLLIN, until) > 0;
+}
+
+bool socket_stream::is_readable() const {
+  return off_ < len_ || wait(POLLIN, read_deadline_) > 0;
+}
+
+bool socket_stream::is_writable() const {
+  return !write_failed_ && wait(POLLOUT, clock::now() + write_timeout_) > 0;
+}
+
+ssize_t socket_stream::read(char* ptr, size_t size) {
+  if (off_ < len_) {
+    size_t n = std::min(size, len_ - off_);
+    std::memcpy(ptr, buf_ + off_, n);
+    off_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  for (;;) {
+    // Small reads (the library reads lines byte by byte) go through the buffer.
+    bool buffered = size < sizeof(buf_);
+    ssize_t n = ::recv(sock_, buffered ? buf_ : ptr, buffered ? sizeof(buf_) : size,
+                       MSG_DONTWAIT);
+    if (n > 0) {
+      if (!buffered)
+        return n;
+      size_t take = std::min(size, static_cast<size_t>(n));
+      std::memcpy(ptr, buf_, take);
+      off_ = take;
+      len_ = static_cast<size_t>(n);
+      return static_cast<ssize_t>(take);
+    }
+    if (n == 0)
+      return 0;
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      read_failed_ = true;
+      return -1;
+    }
+    int ready = wait(POLLIN, read_deadline_);
+    if (ready <= 0) {
+      timed_out_ = ready == 0;
+      read_failed_ = true;
+      return -1;
+    }
+  }
+}
+
+ssize_t socket_stream::write(const char* ptr, size_t size) {
+  if (write_failed_)
+    return -1;
+  for (;;) {
+    ssize_t n = ::send(sock_, ptr, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0)
+      return n;
+    if (errno == EINTR)
+      continue;
+    if ((errno != EAGAIN && errno != EWOULDBLOCK)
+        || wait(POLLOUT, clock::now() + write_timeout_) <= 0) {
+      write_failed_ = true;
+      return -1;
+    }
+  }
+}
+
+void socket_stream::get_remote_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage addr;
+  socklen_t len = sizeof(addr);
+  if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    address_of(addr, len, ip, port);
+}
+
+void socket_stream::get_local_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage addr;
+  socklen_t len = sizeof(addr);
+  if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    address_of(addr, len, ip, port);
+}
+
+} // namespace ebuse

@@ -1,0 +1,63 @@
+// The byte stream of one connection: buffered reads under a request deadline, writes
+// under a progress timeout.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include <httplib.h>
+
+namespace ebuse {
+
+/// A connection's stream as cpp-httplib reads and writes it.
+class socket_stream : public httplib::Stream {
+public:
+  using clock = std::chrono::steady_clock;
+
+  socket_stream(socket_t sock, std::chrono::nanoseconds write_timeout);
+
+  /// Reads fail once `deadline` has passed.
+  void set_read_deadline(clock::time_point deadline) noexcept {
+    read_deadline_ = deadline;
+  }
+
+  /// Waits until a byte can be read or `until`; false on timeout, EOF or error.
+  bool wait_readable(clock::time_point until);
+
+  /// True once a read missed its deadline (the request took too long to arrive).
+  bool timed_out() const noexcept {
+    return timed_out_;
+  }
+
+  /// True once a read or write failed; the connection must not be reused.
+  bool broken() const noexcept {
+    return read_failed_ || write_failed_;
+  }
+
+  bool is_readable() const override;
+  bool is_writable() const override;
+  ssize_t read(char* ptr, size_t size) override;
+  ssize_t write(const char* ptr, size_t size) override;
+  void get_remote_ip_and_port(std::string& ip, int& port) const override;
+  void get_local_ip_and_port(std::string& ip, int& port) const override;
+  socket_t socket() const override {
+    return sock_;
+  }
+
+private:
+  // poll() for `events` until `until`; 1 ready, 0 timeout, -1 error.
+  int wait(short events, clock::time_point until) const;
+
+  socket_t sock_;
+  std::chrono::nanoseconds write_timeout_;
+  clock::time_point read_deadline_ = clock::time_point::max();
+  bool timed_out_ = false;
+  bool read_failed_ = false;  ///< an answer (408, 400) may still be written
+  bool write_failed_ = false;
+  char buf_[4096];
+  size_t off_ = 0;
+  size_t len_ = 0;
+};
+
+} // namespace ebuse
