@@ -11,6 +11,7 @@
 
 #include "http/auth.hpp"
 #include "http/codec.hpp"
+#include "http/connection_loop.hpp"
 #include "http/handlers.hpp"
 #include "http/logger.hpp"
 #include "storage/json_text.hpp"
@@ -84,7 +85,7 @@ void send_error(const httplib::Request& req, httplib::Response& res, const caf::
 struct http_server::impl {
   server_config cfg;
   std::shared_ptr<tenant_registry> dir;
-  httplib::Server svr;
+  http_engine svr; // keeps pipelined bytes, closes after `Connection: close`
   std::atomic<bool> stopping{false};
   socket_t listen_fd = INVALID_SOCKET;
 
@@ -162,6 +163,12 @@ struct http_server::impl {
         reply_error(res, errc::shutting_down, {});
         return httplib::Server::HandlerResponse::Handled;
       }
+      if (const char* why = ambiguous_framing(req)) {
+        res.set_header("Connection", "close");
+        std::string body = "{\"error\":\"ambiguous request framing: ";
+        send_json(res, body + why + "\",\"code\":\"http_400\"}\n", 400);
+        return httplib::Server::HandlerResponse::Handled;
+      }
       normalize(const_cast<httplib::Request&>(req));
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
@@ -197,8 +204,10 @@ struct http_server::impl {
                     "request body larger than " + std::to_string(cfg.max_body_bytes)
                       + " bytes");
       } else {
-        // Rejections by the HTTP parser itself (malformed request line or headers).
-        int status = res.status;
+        // Rejections by the HTTP parser itself (malformed request line or headers). The
+        // rest of such a request cannot be framed: the connection is closed.
+        int status = res.status == 400 && request_headers_too_large() ? 431 : res.status;
+        res.set_header("Connection", "close");
         send_json(res,
                   "{\"error\":\"the request was rejected by the HTTP parser\","
                   "\"code\":\"http_" + std::to_string(status) + "\"}\n",
