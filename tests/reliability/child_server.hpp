@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <regex>
@@ -30,6 +32,10 @@ class child_server {
 public:
   /// Starts `ebuse args...` with exactly `env` (NAME=VALUE) and waits for its port.
   explicit child_server(std::vector<std::string> env, std::vector<std::string> args = {}) {
+    // Sanitizer settings (suppressions, halt_on_error) apply to the server as well.
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"})
+      if (const char* v = std::getenv(name))
+        env.push_back(std::string{name} + "=" + v);
     std::vector<std::string> argv_s{ebuse_binary()};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     // Everything exec needs is built before fork: the child only calls
@@ -69,6 +75,14 @@ public:
       out_reader_.join();
     if (err_reader_.joinable())
       err_reader_.join();
+    // In sanitizer builds the server is instrumented too: its findings fail the tests.
+    for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                               "WARNING: ThreadSanitizer", "runtime error:"}) {
+      if (stderr_.find(marker) != std::string::npos) {
+        std::fprintf(stderr, "sanitizer report from the ebuse child:\n%s\n", stderr_.c_str());
+        std::abort();
+      }
+    }
   }
 
   child_server(const child_server&) = delete;
