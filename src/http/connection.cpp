@@ -16,6 +16,30 @@ namespace ebuse {
 
 namespace {
 
+// Set by the post-routing handler of the request answered on this thread.
+thread_local bool close_requested = false;
+
+} // namespace
+
+const char* ambiguous_framing(const httplib::Request& req) {
+  auto lengths = req.headers.equal_range("Content-Length");
+  auto count = std::distance(lengths.first, lengths.second);
+  if (count > 1)
+    return "more than one Content-Length header";
+  if (count == 1) {
+    const auto& v = lengths.first->second;
+    if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+      return "Content-Length is not a decimal number";
+    if (req.has_header("Transfer-Encoding"))
+      return "both Content-Length and Transfer-Encoding";
+  }
+  if (req.get_header_value_count("Transfer-Encoding") > 1)
+    return "more than one Transfer-Encoding header";
+  return nullptr;
+}
+
+namespace {
+
 using clock = std::chrono::steady_clock;
 
 thread_local const socket_stream* current_stream = nullptr;
@@ -174,6 +198,12 @@ connection_server::connection_server(connection_limits limits)
   auto threads = static_cast<std::size_t>(reg_->threads);
   new_task_queue = [reg, threads] { return new counting_queue(reg, threads); };
   keep_alive_max_count_ = std::max<std::size_t>(1, limits.keep_alive_max);
+  // The library keeps a connection open after a response that says `Connection: close`,
+  // so the unread rest of a rejected body would be parsed as further requests.
+  set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.get_header_value("Connection") == "close")
+      close_requested = true;
+  });
 }
 
 connection_server::~connection_server() = default;
@@ -232,8 +262,12 @@ bool connection_server::process_and_close_socket(socket_t sock) {
                                  : clock::now() + limits_.read_timeout);
     first = false;
     begin_edge_request(peer);
+    strm.start_request();
+    close_requested = false;
     bool closed = false;
     ret = process_request(strm, left == 1, closed, nullptr);
+    if (close_requested)
+      closed = true;
     if (strm.timed_out())
       reg_->read_cut.fetch_add(1, std::memory_order_relaxed);
     if (!ret || closed || strm.broken())

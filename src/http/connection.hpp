@@ -10,6 +10,8 @@
 
 #include <httplib.h>
 
+#include "http/socket_stream.hpp"
+
 namespace ebuse {
 
 /// Deadlines and sizes of connections.
@@ -37,6 +39,12 @@ struct connection_counts {
   uint64_t idle_closed = 0; ///< closed: idle for IDLE_TIMEOUT
   uint64_t shed = 0;        ///< idle connections closed to free a worker for a new one
 };
+
+/// The reason a request's framing is ambiguous (several or invalid Content-Length
+/// values, or Content-Length together with Transfer-Encoding), or nullptr. Such a request
+/// is answered 400 and its connection closed: a proxy in front may have framed it
+/// differently (request smuggling, RFC 9112 6.3).
+const char* ambiguous_framing(const httplib::Request& req);
 
 /// True while the current thread's request exceeded READ_TIMEOUT (for the 408 answer).
 bool current_request_timed_out() noexcept;

@@ -61,7 +61,7 @@ struct http_server::impl {
   server_config cfg;
   std::shared_ptr<tenant_registry> dir;
   std::shared_ptr<rate_limiter> limiter;
-  connection_server svr;
+  connection_server svr; // deadlines, pipelining, header limits, Connection: close
   http_edge edge;
   std::atomic<bool> stopping{false};
   http_metrics metrics;
@@ -141,6 +141,12 @@ struct http_server::impl {
         reply_error(res, errc::shutting_down, {});
         return httplib::Server::HandlerResponse::Handled;
       }
+      if (const char* why = ambiguous_framing(req)) {
+        res.set_header("Connection", "close");
+        std::string body = "{\"error\":\"ambiguous request framing: ";
+        send_json(res, body + why + "\",\"code\":\"http_400\"}\n", 400);
+        return httplib::Server::HandlerResponse::Handled;
+      }
       normalize(const_cast<httplib::Request&>(req));
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
@@ -192,11 +198,13 @@ struct http_server::impl {
                       + " bytes");
       } else {
         // Rejections by the HTTP parser itself (malformed request line or headers),
-        // or a request that did not arrive within READ_TIMEOUT.
-        if (current_request_timed_out()) {
+        // or a request that did not arrive within READ_TIMEOUT. The rest of such a
+        // request cannot be framed: the connection is closed.
+        if (current_request_timed_out())
           res.status = 408;
-          res.set_header("Connection", "close");
-        }
+        else if (res.status == 400 && request_headers_too_large())
+          res.status = 431;
+        res.set_header("Connection", "close");
         int status = res.status;
         send_json(res,
                   "{\"error\":\"the request was rejected by the HTTP parser\","

@@ -59,7 +59,66 @@ bool socket_stream::is_writable() const {
   return !write_failed_ && wait(POLLOUT, clock::now() + write_timeout_) > 0;
 }
 
+namespace {
+
+// Set when the request being read on this thread exceeded a header limit; each
+// connection is served start to finish by one worker thread.
+thread_local bool headers_too_large = false;
+
+} // namespace
+
+bool request_headers_too_large() noexcept {
+  return headers_too_large;
+}
+
+void socket_stream::start_request() noexcept {
+  in_headers_ = true;
+  first_line_ = true;
+  cut_line_ = false;
+  line_len_ = 0;
+  header_bytes_ = 0;
+  headers_too_large = false;
+}
+
+// The library reads the request line and headers one byte at a time, and reads a line of
+// any length into memory before it rejects it: lines are cut right past max_line_bytes
+// (the library then rejects the request), and past max_header_bytes the read fails.
+ssize_t socket_stream::read_header_byte(char* ptr) {
+  if (header_bytes_ >= max_header_bytes) {
+    headers_too_large = true;
+    return -1;
+  }
+  if (line_len_ > max_line_bytes) {
+    // CRLF: the library skips lines ending in a bare LF instead of rejecting them.
+    if (!first_line_)
+      headers_too_large = true;
+    *ptr = cut_line_ ? '\n' : '\r';
+    cut_line_ = !cut_line_;
+  } else {
+    auto n = read_raw(ptr, 1);
+    if (n <= 0)
+      return n;
+  }
+  ++header_bytes_;
+  if (*ptr == '\n') {
+    if (line_len_ == 0 && !first_line_)
+      in_headers_ = false; // the blank line: the body follows
+    first_line_ = false;
+    line_len_ = 0;
+  } else if (*ptr != '\r') {
+    ++line_len_;
+  }
+  return 1;
+}
+
 ssize_t socket_stream::read(char* ptr, size_t size) {
+  if (in_headers_ && size == 1)
+    return read_header_byte(ptr);
+  in_headers_ = false;
+  return read_raw(ptr, size);
+}
+
+ssize_t socket_stream::read_raw(char* ptr, size_t size) {
   if (off_ < len_) {
     size_t n = std::min(size, len_ - off_);
     std::memcpy(ptr, buf_ + off_, n);

@@ -10,6 +10,17 @@
 
 namespace ebuse {
 
+/// Longest request or header line read; a longer one is cut and rejected.
+constexpr size_t max_line_bytes = 8192;
+
+/// Largest request head (request line and headers) read; larger ones get 431.
+constexpr size_t max_header_bytes = 64 * 1024;
+
+/// True while answering a request the parser rejected because a header line was longer
+/// than max_line_bytes or the head longer than max_header_bytes (the library says 400;
+/// the server answers 431).
+bool request_headers_too_large() noexcept;
+
 /// A connection's stream as cpp-httplib reads and writes it.
 class socket_stream : public httplib::Stream {
 public:
@@ -35,6 +46,9 @@ public:
     return read_failed_ || write_failed_;
   }
 
+  /// Starts counting the head (request line and headers) of the next request.
+  void start_request() noexcept;
+
   bool is_readable() const override;
   bool is_writable() const override;
   ssize_t read(char* ptr, size_t size) override;
@@ -55,6 +69,14 @@ private:
   bool timed_out_ = false;
   bool read_failed_ = false;  ///< an answer (408, 400) may still be written
   bool write_failed_ = false;
+  ssize_t read_raw(char* ptr, size_t size);
+  ssize_t read_header_byte(char* ptr);
+
+  bool in_headers_ = false;
+  bool first_line_ = false;
+  bool cut_line_ = false; ///< '\r' of a cut line was returned, '\n' is next
+  size_t line_len_ = 0;
+  size_t header_bytes_ = 0;
   char buf_[4096];
   size_t off_ = 0;
   size_t len_ = 0;

@@ -45,6 +45,8 @@ caf::error apply_pragmas(sql::connection& db, const store_options& opts,
            "PRAGMA synchronous=NORMAL;"
            "PRAGMA wal_autocheckpoint="
            + std::to_string(opts.wal_autocheckpoint) + ";";
+    if (opts.max_page_count > 0)
+      sql += "PRAGMA max_page_count=" + std::to_string(opts.max_page_count) + ";";
   }
   return db.exec(sql.c_str());
 }

@@ -44,6 +44,10 @@ struct store_options {
   int cache_size = -64000;
   /// How long a statement waits for a lock held by another connection (ms).
   int busy_timeout_ms = 5000;
+  /// Largest database size in pages (PRAGMA max_page_count on the writer; 0: SQLite's
+  /// default). A write past it fails with SQLITE_FULL (507) as on a full disk: a
+  /// per-tenant quota, and how the tests simulate a full disk.
+  int64_t max_page_count = 0;
 };
 
 /// The schema version this build writes (PRAGMA user_version).
