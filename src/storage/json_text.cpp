@@ -1,5 +1,6 @@
 // Strict, non-recursive JSON scanning and the string codec used on every append and read.
 #include "storage/json_text.hpp"
+#include "storage/utf8.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -21,28 +22,6 @@ struct string_table {
 };
 constexpr string_table str_tab{};
 
-// Go's HTML-safe escapes for ASCII (encoding/json since Go 1.22 writes \b and \f by
-// name); an empty entry means the byte is written as is.
-struct quote_table {
-  char esc[128][7];
-  constexpr quote_table() : esc{} {
-    for (int c = 0; c < 128; ++c) {
-      if (c >= 0x20 && c != '<' && c != '>' && c != '&') continue;
-      const char u[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 0xF]};
-      for (int i = 0; i < 6; ++i) esc[c][i] = u[i];
-    }
-    const char named[][2] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'},
-                              {'\b', 'b'}, {'\f', 'f'}};
-    for (const auto& e : named) {
-      char* d = esc[static_cast<unsigned char>(e[0])];
-      d[0] = '\\';
-      d[1] = e[1];
-      d[2] = '\0';
-    }
-  }
-};
-constexpr quote_table quote_tab{};
-
 constexpr bool is_ws(unsigned char c) noexcept {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
@@ -53,30 +32,6 @@ int hex_val(unsigned char c) noexcept {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Length of the well-formed UTF-8 sequence starting at p (lead byte >= 0x80), or 0.
-std::size_t utf8_seq_len(const unsigned char* p, std::size_t avail) noexcept {
-  const unsigned char c = p[0];
-  unsigned char lo = 0x80, hi = 0xBF;  // the range allowed for the second byte
-  std::size_t len;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;       // overlong
-    else if (c == 0xED) hi = 0x9F;  // UTF-16 surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;       // overlong
-    else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (avail < len || p[1] < lo || p[1] > hi) return 0;
-  for (std::size_t i = 2; i < len; ++i)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  return len;
 }
 
 // Error helpers set `err` and return npos so scanners can `return` them directly.
@@ -324,89 +279,5 @@ bool decode_string(std::string_view in, std::size_t pos, std::size_t& end, std::
   return true;
 }
 
-void append_compact(std::string_view valid, std::string& out) {
-  const char* s = valid.data();
-  const std::size_t n = valid.size();
-  out.reserve(out.size() + n);
-  std::size_t run = 0;  // start of the bytes not yet copied
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '"') {
-      for (++i; i < n; ++i) {
-        if (s[i] == '\\') ++i;
-        else if (s[i] == '"') break;
-      }
-      ++i;
-    } else if (is_ws(c)) {
-      out.append(s + run, i - run);
-      while (i < n && is_ws(static_cast<unsigned char>(s[i]))) ++i;
-      run = i;
-    } else {
-      ++i;
-    }
-  }
-  if (run < n) out.append(s + run, n - run);
-}
-
-void append_quoted(std::string_view s, std::string& out) {
-  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  out.reserve(out.size() + n + 2);
-  out += '"';
-  std::size_t run = 0;  // start of the bytes not yet copied
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char c = b[i];
-    const char* esc;
-    std::size_t len = 1;
-    if (c < 0x80) {
-      esc = quote_tab.esc[c];
-      if (!*esc) {
-        ++i;
-        continue;
-      }
-    } else {
-      len = utf8_seq_len(b + i, n - i);
-      // U+2028/U+2029 end lines in JavaScript; bytes that are not UTF-8 become U+FFFD.
-      if (len == 3 && c == 0xE2 && b[i + 1] == 0x80 && (b[i + 2] & 0xFE) == 0xA8) {
-        esc = b[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
-      } else if (len == 0) {
-        esc = "\\ufffd";
-        len = 1;
-      } else {
-        i += len;
-        continue;
-      }
-    }
-    out.append(s.data() + run, i - run);
-    out += esc;
-    i += len;
-    run = i;
-  }
-  out.append(s.data() + run, n - run);
-  out += '"';
-}
-
-bool valid_utf8(std::string_view s) noexcept {
-  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII dominates real payloads; check eight bytes per step while it lasts.
-    if (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, b + i, 8);
-      if ((w & 0x8080808080808080ULL) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    const std::size_t len = b[i] < 0x80 ? 1 : utf8_seq_len(b + i, n - i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
 
 }  // namespace ebuse::json
