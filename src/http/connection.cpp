@@ -50,7 +50,9 @@ struct conn_entry {
   socket_t sock = INVALID_SOCKET;
   phase ph = phase::busy;
   clock::time_point idle_since;
+  bool served = false; ///< answered a request: idle now means keep-alive idle
 };
+
 
 // Closes after the last response. A client still sending (a body we refused) would get
 // a reset on close, and a reset can destroy the response it has not read yet: so when
@@ -129,12 +131,14 @@ struct connection_server::registry {
     ::shutdown(c->sock, SHUT_RDWR);
   }
 
-  // A new connection waits for a worker: free the one idle the longest, if any.
+  // A new connection waits for a worker: free the keep-alive connection idle the longest,
+  // if any. A connection that has not yet sent its first request is never shed: its
+  // request may already be on the way (READ_TIMEOUT bounds it).
   void shed_one_idle() {
     std::lock_guard<std::mutex> guard{mtx};
     conn_entry* oldest = nullptr;
     for (auto* c : conns)
-      if (c->ph == phase::idle && (!oldest || c->idle_since < oldest->idle_since))
+      if (c->ph == phase::idle && c->served && (!oldest || c->idle_since < oldest->idle_since))
         oldest = c;
     if (oldest) {
       cut(oldest);
@@ -266,6 +270,7 @@ bool connection_server::process_and_close_socket(socket_t sock) {
     close_requested = false;
     bool closed = false;
     ret = process_request(strm, left == 1, closed, nullptr);
+    entry.served = true;
     if (close_requested)
       closed = true;
     if (strm.timed_out())
