@@ -35,6 +35,9 @@ struct load_cmd {
   int64_t to = -1;
   int64_t limit = 0;
   reply_to<event_page> reply;
+  /// Render a whole JSON array (`[...]` and a newline) rather than a bare page, so that
+  /// a one-page response is sent without copying it again.
+  bool as_array = false;
 };
 
 /// Check that a reader can use the database; answers the highest stored position.

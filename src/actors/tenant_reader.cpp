@@ -63,11 +63,15 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
       event_page page;
       page.json.reserve(static_cast<size_t>(std::min(cmd.limit, max_reserve_events)
                                             * typical_event_bytes));
+      if (cmd.as_array)
+        page.json.push_back('[');
       if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page)) {
         st.drop_on_fault(err);
         deliver<event_page>(cmd.reply, err);
         return;
       }
+      if (cmd.as_array)
+        page.json.append("]\n");
       st.stats->pages.fetch_add(1, std::memory_order_relaxed);
       st.stats->rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
       deliver<event_page>(cmd.reply, std::move(page));

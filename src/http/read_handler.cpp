@@ -110,13 +110,18 @@ caf::expected<event_page> load_once(tenant& t, int64_t from, int64_t to, int64_t
   return ask<event_page>(t.reader(), std::move(cmd), timeout);
 }
 
-void send_page_array(httplib::Response& res, const event_page& page) {
-  std::string body;
-  body.reserve(page.json.size() + 3);
-  body.push_back('[');
-  body.append(page.json);
-  body.append("]\n");
-  send_event_json(res, std::move(body));
+// Reads [from, to] as one page rendered as a whole array, and sends it as the body.
+void send_one_page(const httplib::Request& req, httplib::Response& res, request_context& ctx,
+                   int64_t from, int64_t to) {
+  load_cmd cmd;
+  cmd.from = from;
+  cmd.to = to;
+  cmd.limit = default_load_limit;
+  cmd.as_array = true;
+  auto page = ask<event_page>(ctx.t->reader(), std::move(cmd), ctx.cfg.request_timeout);
+  if (!page)
+    return send_error(req, res, page.error());
+  send_event_json(res, std::move(page->json));
 }
 
 // Streams [from, end] page by page; the first page is read before the status line is
@@ -163,20 +168,14 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
     to = *parsed;
   }
   if (to < 0) {
-    auto page = load_once(*ctx.t, *from, -1, default_load_limit, ctx.cfg.request_timeout);
-    if (!page)
-      return send_error(req, res, page.error());
-    return send_page_array(res, *page);
+    return send_one_page(req, res, ctx, *from, -1);
   }
   if (to < *from)
     return send_event_json(res, "[]\n");
   // A range is not capped (as in the original); a large one is streamed so memory
   // stays flat however many events it spans.
   if (to - *from < default_load_limit) {
-    auto page = load_once(*ctx.t, *from, to, default_load_limit, ctx.cfg.request_timeout);
-    if (!page)
-      return send_error(req, res, page.error());
-    return send_page_array(res, *page);
+    return send_one_page(req, res, ctx, *from, to);
   }
   stream_pages(req, res, ctx, *from, to, range_page_size, "]\n");
 }
