@@ -11,14 +11,6 @@ namespace {
 
 constexpr std::array<uint8_t, 12> v4_prefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool parse_int(std::string_view s, int& out) {
   if (s.empty() || s.size() > 3)
     return false;
@@ -35,7 +27,7 @@ bool parse_int(std::string_view s, int& out) {
 // One hop of a forwarding header: an address, optionally with a port
 // (`1.2.3.4:80`, `[::1]:80`), optionally quoted.
 bool parse_hop(std::string_view s, ip_address& out) {
-  s = trim(s);
+  s = trim_ows(s);
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"')
     s = s.substr(1, s.size() - 2);
   if (!s.empty() && s.front() == '[') {
@@ -78,7 +70,7 @@ std::vector<std::string_view> forwarded_for(const std::vector<std::string_view>&
     split(v, ',', [&](std::string_view element) {
       std::string_view found;
       split(element, ';', [&](std::string_view pair) {
-        pair = trim(pair);
+        pair = trim_ows(pair);
         if (iequals_prefix(pair, "for="))
           found = pair.substr(4);
       });
@@ -88,6 +80,14 @@ std::vector<std::string_view> forwarded_for(const std::vector<std::string_view>&
 }
 
 } // namespace
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
 
 bool ip_address::is_v4() const noexcept {
   return std::memcmp(bytes.data(), v4_prefix.data(), v4_prefix.size()) == 0;
@@ -128,11 +128,11 @@ std::string to_string(const ip_address& a) {
 bool trusted_proxies::parse(std::string_view text, trusted_proxies& out, std::string& err) {
   trusted_proxies result;
   bool ok = true;
-  if (!trim(text).empty())
+  if (!trim_ows(text).empty())
     split(text, ',', [&](std::string_view entry) {
       if (!ok)
         return;
-      entry = trim(entry);
+      entry = trim_ows(entry);
       auto slash = entry.find('/');
       ip_address base;
       int prefix = 128;

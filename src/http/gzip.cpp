@@ -7,19 +7,12 @@
 
 #include <zlib.h>
 
+#include "http/client_ip.hpp"
 #include "http/edge.hpp"
 
 namespace ebuse {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size())
@@ -34,9 +27,9 @@ bool iequals(std::string_view a, std::string_view b) {
 double q_of(std::string_view params) {
   while (!params.empty()) {
     auto semi = params.find(';');
-    auto p = trim(params.substr(0, semi));
+    auto p = trim_ows(params.substr(0, semi));
     if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-      std::string v{trim(p.substr(2))};
+      std::string v{trim_ows(p.substr(2))};
       char* end = nullptr;
       double q = std::strtod(v.c_str(), &end);
       return end && *end == '\0' && !v.empty() ? q : 0;
@@ -56,7 +49,7 @@ bool accepts_gzip(std::string_view accept_encoding) {
     auto comma = accept_encoding.find(',');
     auto element = accept_encoding.substr(0, comma);
     auto semi = element.find(';');
-    auto coding = trim(element.substr(0, semi));
+    auto coding = trim_ows(element.substr(0, semi));
     double q = semi == std::string_view::npos ? 1 : q_of(element.substr(semi + 1));
     if (iequals(coding, "gzip") || iequals(coding, "x-gzip"))
       gzip_q = std::max(gzip_q, q);
