@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,6 +37,11 @@ public:
     std::vector<std::string> argv_s = {EBUSE_BINARY};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<std::string> env_s = {"PATH=/usr/bin:/bin"};
+    // A sanitizer build's child runs under the same sanitizer options (suppressions of
+    // uninstrumented libraries among them) as the test itself.
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"})
+      if (const char* v = std::getenv(name))
+        env_s.push_back(std::string{name} + "=" + v);
     for (auto& [k, v] : env)
       env_s.push_back(k + "=" + v);
     std::string bin = EBUSE_BINARY;
