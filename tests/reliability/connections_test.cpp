@@ -9,7 +9,7 @@
 #include <httplib.h>
 
 #include "reliability/child_server.hpp"
-#include "reliability/raw_socket.hpp"
+#include "support/raw_socket.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse::test;

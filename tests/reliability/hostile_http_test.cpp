@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "reliability/child_server.hpp"
-#include "reliability/raw_socket.hpp"
+#include "support/raw_socket.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse::test;
