@@ -5,6 +5,8 @@
 #include <cstring>
 #include <utility>
 
+#include <mutex>
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -95,7 +97,22 @@ connection::~connection() {
   sqlite3_close_v2(db_);
 }
 
+namespace {
+
+// Every connection is owned by one thread (SQLITE_OPEN_NOMUTEX), but SQLite's memory
+// statistics still take a process-wide mutex on each of its allocations: with several
+// writers and readers that lock is contended on every row. Nothing here reads the
+// statistics. sqlite3_config only works before SQLite initialises, which the first
+// open does; if something else initialised it first, the default stays.
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+} // namespace
+
 caf::expected<connection> connection::open(const std::string& path, bool read_only) {
+  configure_sqlite_once();
   if (!read_only) {
     // Create the file ourselves so that it never exists with a looser mode;
     // SQLite gives the -wal and -shm files the mode of the database file.
