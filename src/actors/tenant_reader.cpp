@@ -44,7 +44,7 @@ struct reader_state {
 using reader_actor = caf::stateful_actor<reader_state>;
 
 // Rough size of one rendered event, to reserve the page buffer once.
-constexpr int64_t typical_event_bytes = 256;
+constexpr int64_t typical_event_bytes = 320;
 constexpr int64_t max_reserve_events = 2000;
 
 caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options opts,
@@ -61,8 +61,13 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
         return;
       }
       event_page page;
-      page.json.reserve(static_cast<size_t>(std::min(cmd.limit, max_reserve_events)
-                                            * typical_event_bytes));
+      // At most the events that exist in the range: a short range under a large limit
+      // must not allocate (and fault in) a buffer for the whole limit.
+      int64_t last = cmd.to >= 0 ? cmd.to : st.stats->head.load(std::memory_order_acquire);
+      int64_t expect = std::clamp<int64_t>(last - cmd.from + 1, 1, std::max<int64_t>(cmd.limit, 1));
+      page.json.reserve(static_cast<size_t>(std::min(expect, max_reserve_events)
+                                            * typical_event_bytes)
+                        + 4);
       if (cmd.as_array)
         page.json.push_back('[');
       if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page)) {

@@ -42,7 +42,7 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-thread_local const socket_stream* current_stream = nullptr;
+thread_local socket_stream* current_stream = nullptr;
 
 enum class phase { idle, busy, closing };
 
@@ -81,6 +81,11 @@ void linger_close(socket_t sock) {
 }
 
 } // namespace
+
+void flush_response() {
+  if (current_stream)
+    current_stream->flush();
+}
 
 bool current_request_timed_out() noexcept {
   return current_stream && current_stream->timed_out();
@@ -270,6 +275,7 @@ bool connection_server::process_and_close_socket(socket_t sock) {
     close_requested = false;
     bool closed = false;
     ret = process_request(strm, left == 1, closed, nullptr);
+    strm.flush();
     entry.served = true;
     if (close_requested)
       closed = true;

@@ -46,6 +46,10 @@ struct connection_counts {
 /// differently (request smuggling, RFC 9112 6.3).
 const char* ambiguous_framing(const httplib::Request& req);
 
+/// Sends what the current thread's response has buffered (its head and short body go
+/// out together at the end of the response or when this is called).
+void flush_response();
+
 /// True while the current thread's request exceeded READ_TIMEOUT (for the 408 answer).
 bool current_request_timed_out() noexcept;
 

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "http/codec.hpp"
+#include "http/connection.hpp"
 #include "http/edge.hpp"
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
@@ -97,7 +98,10 @@ struct pager {
     if (!chunk.empty() && !body->write(sink, chunk.data(), chunk.size()))
       return false;
     // A consumer decodes each page as it arrives, compressed or not.
-    return body->flush(sink);
+    if (!body->flush(sink))
+      return false;
+    flush_response();
+    return true;
   }
 };
 

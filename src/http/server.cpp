@@ -13,6 +13,7 @@
 
 #include "http/auth.hpp"
 #include "http/codec.hpp"
+#include "http/connection.hpp"
 #include "http/edge.hpp"
 #include "http/handlers.hpp"
 #include "http/routes.hpp"
@@ -214,6 +215,8 @@ struct http_server::impl {
       return httplib::Server::HandlerResponse::Handled;
     }});
     svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      // The library logs after writing the response: send it before the bookkeeping.
+      flush_response();
       // From the request's first byte: reading a slow request counts too.
       auto elapsed = std::chrono::steady_clock::now() - current_edge().start;
       double seconds = std::chrono::duration<double>(elapsed).count();

@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace ebuse {
 
@@ -46,13 +47,44 @@ int socket_stream::wait(short events, clock::time_point until) const {
 }
 
 bool socket_stream::wait_readable(clock::time_point until) {
-  if (off_ < len_)
+  if (off_ < len_ || eof_)
     return true;
-  return wait(POLLIN, until) > 0;
+  if (!flush())
+    return true; // broken: the caller sees it
+  for (;;) {
+    auto left = until - clock::now();
+    if (left <= std::chrono::nanoseconds::zero())
+      return false;
+    // Capped so that a far deadline still gets rechecked; re-set only when it moved
+    // (a keep-alive connection waits with the same IDLE_TIMEOUT each time).
+    left = std::min<std::chrono::nanoseconds>(left, std::chrono::hours(1));
+    auto diff = left - rcv_timeout_;
+    if (diff > std::chrono::milliseconds(5) || diff < -std::chrono::milliseconds(5)) {
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(left).count() + 1;
+      timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+      if (::setsockopt(sock_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+        return wait(POLLIN, until) > 0;
+      rcv_timeout_ = left;
+    }
+    ssize_t n = ::recv(sock_, buf_, sizeof(buf_), 0);
+    if (n > 0) {
+      off_ = 0;
+      len_ = static_cast<size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true; // shut down by the peer, or by us to close an idle connection
+      return true;
+    }
+    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+      continue; // a timeout: the loop checks the deadline
+    read_failed_ = true;
+    return true;
+  }
 }
 
 bool socket_stream::is_readable() const {
-  return off_ < len_ || wait(POLLIN, read_deadline_) > 0;
+  return off_ < len_ || eof_ || wait(POLLIN, read_deadline_) > 0;
 }
 
 bool socket_stream::is_writable() const {
@@ -125,6 +157,13 @@ ssize_t socket_stream::read_raw(char* ptr, size_t size) {
     off_ += n;
     return static_cast<ssize_t>(n);
   }
+  if (eof_)
+    return 0;
+  if (read_failed_)
+    return -1;
+  // Whatever we wrote must be out before we wait for the peer (`100 Continue`).
+  if (!flush())
+    return -1;
   for (;;) {
     // Small reads (the library reads lines byte by byte) go through the buffer.
     bool buffered = size < sizeof(buf_);
@@ -159,18 +198,53 @@ ssize_t socket_stream::read_raw(char* ptr, size_t size) {
 ssize_t socket_stream::write(const char* ptr, size_t size) {
   if (write_failed_)
     return -1;
-  for (;;) {
-    ssize_t n = ::send(sock_, ptr, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0)
-      return n;
-    if (errno == EINTR)
+  if (out_len_ + size <= out_capacity) {
+    std::memcpy(out_ + out_len_, ptr, size);
+    out_len_ += size;
+    return static_cast<ssize_t>(size);
+  }
+  return send_all(ptr, size) ? static_cast<ssize_t>(size) : -1;
+}
+
+bool socket_stream::flush() {
+  return out_len_ == 0 || send_all(nullptr, 0);
+}
+
+bool socket_stream::send_all(const char* ptr, size_t size) {
+  if (write_failed_)
+    return false;
+  iovec iov[2] = {{out_, out_len_}, {const_cast<char*>(ptr), size}};
+  iovec* first = out_len_ > 0 ? iov : iov + 1;
+  int count = static_cast<int>(iov + (size > 0 ? 2 : 1) - first);
+  msghdr msg{};
+  while (count > 0) {
+    msg.msg_iov = first;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t n = ::sendmsg(sock_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if ((errno != EAGAIN && errno != EWOULDBLOCK)
+          || wait(POLLOUT, clock::now() + write_timeout_) <= 0) {
+        write_failed_ = true;
+        out_len_ = 0;
+        return false;
+      }
       continue;
-    if ((errno != EAGAIN && errno != EWOULDBLOCK)
-        || wait(POLLOUT, clock::now() + write_timeout_) <= 0) {
-      write_failed_ = true;
-      return -1;
+    }
+    auto sent = static_cast<size_t>(n);
+    while (count > 0 && sent >= first->iov_len) {
+      sent -= first->iov_len;
+      ++first;
+      --count;
+    }
+    if (count > 0) {
+      first->iov_base = static_cast<char*>(first->iov_base) + sent;
+      first->iov_len -= sent;
     }
   }
+  out_len_ = 0;
+  return true;
 }
 
 void socket_stream::get_remote_ip_and_port(std::string& ip, int& port) const {

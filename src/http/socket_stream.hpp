@@ -33,8 +33,15 @@ public:
     read_deadline_ = deadline;
   }
 
-  /// Waits until a byte can be read or `until`; false on timeout, EOF or error.
+  /// Waits until a byte can be read, the peer closed, or `until`; false on timeout.
+  /// Blocks in recv() itself (with SO_RCVTIMEO), so a request that arrives costs one
+  /// system call, not a poll() and then a recv().
   bool wait_readable(clock::time_point until);
+
+  /// Sends the bytes buffered by write(). Small writes (the response head, short bodies,
+  /// chunk framing) are kept until a large write or the end of the response and go out
+  /// in one writev(): a typical response is one system call and one TCP segment.
+  bool flush();
 
   /// True once a read missed its deadline (the request took too long to arrive).
   bool timed_out() const noexcept {
@@ -71,6 +78,14 @@ private:
   bool write_failed_ = false;
   ssize_t read_raw(char* ptr, size_t size);
   ssize_t read_header_byte(char* ptr);
+  // Sends the buffered bytes and then [ptr, ptr + size) in as few writev() as possible.
+  bool send_all(const char* ptr, size_t size);
+
+  bool eof_ = false;                        ///< the peer closed (seen while waiting)
+  std::chrono::nanoseconds rcv_timeout_{0}; ///< SO_RCVTIMEO as last set
+  static constexpr size_t out_capacity = 16 * 1024;
+  char out_[out_capacity];
+  size_t out_len_ = 0;
 
   bool in_headers_ = false;
   bool first_line_ = false;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 namespace ts = ebuse::ts;
 
@@ -131,4 +132,41 @@ TEST_CASE("stored text written by format_stored converts to the same instant", "
   t.offset_minutes = 0;
   t.nanos = 0;
   CHECK(to_rfc(ts::format_stored(t)) == "2023-12-31T23:59:58Z");
+}
+
+// The canonical form this server writes is converted by a copying shortcut: it must agree
+// with parsing and formatting for every text, near-valid ones included.
+TEST_CASE("the shortcut for canonical stored text agrees with the full conversion",
+          "[ts][stored]") {
+  auto full = [](std::string_view in) {
+    ts::civil_time t;
+    return ts::parse_stored(in, t) ? ts::format_rfc3339(t) : std::string{"reject"};
+  };
+  std::vector<std::string> seeds = {
+    "2024-05-06 07:08:09.123456789+02:00", "2024-05-06 07:08:09+00:00",
+    "2024-02-29 23:59:59.9-00:00",         "2023-02-29 00:00:00+00:00",
+    "2024-04-31 00:00:00+00:00",           "2024-13-01 00:00:00+00:00",
+    "2024-00-10 00:00:00+00:00",           "2024-01-00 00:00:00+00:00",
+    "2024-01-01 24:00:00+00:00",           "2024-01-01 00:60:00+00:00",
+    "2024-01-01 00:00:60+00:00",           "2024-01-01 00:00:00+24:00",
+    "2024-01-01 00:00:00-23:59",           "2024-01-01 00:00:00+00:60",
+    "2024-01-01 00:00:00.1234567891+00:00", "2024-01-01 00:00:00.120+00:00",
+    "2024-01-01 00:00:00.+00:00",          "2024-01-01 00:00:00.5+0000",
+    "2024-01-01T00:00:00.5+01:00",         "2024-01-01 00:00:00.5Z",
+    "0000-01-01 00:00:00+00:00",           "9999-12-31 23:59:59.999999999+23:59",
+    "1900-02-29 00:00:00+00:00",           "2000-02-29 00:00:00+00:00",
+  };
+  std::string alphabet = "0123456789 -:+.TZ";
+  for (const auto& seed : seeds) {
+    CHECK(to_rfc(seed) == full(seed));
+    // Every single-character change of every seed.
+    for (std::size_t i = 0; i < seed.size(); ++i) {
+      for (char c : alphabet) {
+        std::string m = seed;
+        m[i] = c;
+        INFO(m);
+        REQUIRE(to_rfc(m) == full(m));
+      }
+    }
+  }
 }
