@@ -125,3 +125,37 @@ TEST_CASE("stopping closes idle connections at once", "[http][timeouts]") {
   got.clear();
   CHECK_FALSE(s.read_for(500ms, got));
 }
+
+// Response bytes are buffered until the response ends; the interim `100 Continue` must
+// still reach a client that waits for it before sending its body.
+TEST_CASE("a client that expects 100-continue gets it before sending its body",
+          "[http][connection]") {
+  temp_dir dir;
+  test_server srv{dir.file("events.db"), quiet_config()};
+  raw_socket s{srv.port()};
+  REQUIRE(s.connected());
+  const std::string body = R"({"type":"a","data":{"x":1}})";
+  REQUIRE(s.send("POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\n"
+                 "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                 "Content-Length: "
+                 + std::to_string(body.size()) + "\r\n\r\n"));
+  std::string got;
+  auto until = std::chrono::steady_clock::now() + 2s;
+  while (got.find("\r\n\r\n") == std::string::npos && std::chrono::steady_clock::now() < until)
+    REQUIRE(s.read_for(50ms, got));
+  REQUIRE(got.rfind("HTTP/1.1 100 Continue\r\n", 0) == 0);
+  REQUIRE(s.send(body));
+  until = std::chrono::steady_clock::now() + 2s;
+  while (got.find("\"position\":1") == std::string::npos
+         && std::chrono::steady_clock::now() < until)
+    REQUIRE(s.read_for(50ms, got));
+  CHECK(got.find("HTTP/1.1 200 OK\r\n") != std::string::npos);
+  CHECK(got.find("\"position\":1") != std::string::npos);
+  // The connection stays usable.
+  REQUIRE(s.send("GET /position HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\n\r\n"));
+  until = std::chrono::steady_clock::now() + 2s;
+  while (got.find("{\"position\":1}") == std::string::npos
+         && std::chrono::steady_clock::now() < until)
+    REQUIRE(s.read_for(50ms, got));
+  CHECK(got.find("{\"position\":1}") != std::string::npos);
+}
