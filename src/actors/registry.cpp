@@ -1,6 +1,8 @@
 // The registry handle: directory lookups for HTTP threads, messages for everything else.
 #include "actors/registry.hpp"
 
+#include "actors/checkpointer.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
@@ -33,6 +35,9 @@ const key_digest& cached_digest(std::string_view key) {
 caf::expected<std::shared_ptr<tenant_registry>>
 tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   auto view = std::make_shared<registry_view>();
+  // One checkpointer serves every tenant's writer.
+  if (!opts.defaults.writer.checkpointer)
+    opts.defaults.writer.checkpointer = spawn_checkpointer(sys);
   std::vector<std::shared_ptr<tenant_slot>> unused;
   auto dir = build_directory(opts.tenants, opts.admin_keys, nullptr, unused);
   if (opts.eager) {
@@ -64,6 +69,7 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
 tenant_registry::~tenant_registry() {
   // Breaks the cycle between the actor's state and the view.
   caf::anon_send_exit(view_->actor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(view_->opts.defaults.writer.checkpointer, caf::exit_reason::user_shutdown);
 }
 
 

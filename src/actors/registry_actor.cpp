@@ -208,6 +208,9 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
       for (auto& slot : st.retired)
         stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
       st.retired.clear();
+      // After the writers were told to stop: each checkpoints on its own way out.
+      caf::anon_send_exit(st.view->opts.defaults.writer.checkpointer,
+                          caf::exit_reason::user_shutdown);
       deliver<int64_t>(cmd.reply, stopped);
       // Shutdown: nothing is started any more, and the actor system can wind down.
       self->quit();

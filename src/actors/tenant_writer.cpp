@@ -11,8 +11,10 @@
 #include <caf/exit_reason.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
+#include "actors/checkpointer.hpp"
 #include "actors/messages.hpp"
 
 namespace ebuse {
@@ -37,6 +39,8 @@ struct writer_state {
   std::vector<pending_op> pending;
   std::size_t pending_events = 0;
   bool flush_scheduled = false;
+  bool checkpoint_requested = false; ///< a background pass was asked for this WAL
+  int next_own_checkpoint = 0;       ///< WAL size at which the writer checkpoints itself
 
   static inline const char* name = "tenant_writer";
 };
@@ -120,6 +124,56 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
     answer(op, err);
 }
 
+// How far (in thresholds) the WAL may grow while a background pass is running before
+// the writer checkpoints itself: a reader holding old frames or a slow disk must not
+// let it grow without bound.
+constexpr int own_checkpoint_factor = 4;
+
+// The WAL size at which the writer checkpoints itself when the WAL is back to small.
+int own_checkpoint_base(const writer_state& st) {
+  int threshold = st.store->wal_threshold();
+  return st.opts.checkpointer ? own_checkpoint_factor * threshold : threshold;
+}
+
+void own_checkpoint(writer_state& st) {
+  st.store->checkpoint_passive();
+  st.stats->writer_checkpoints.fetch_add(1, std::memory_order_relaxed);
+}
+
+// After a commit was answered. A background pass copies the bulk of the WAL while
+// commits go on; frames appended during it remain, so the WAL would never restart
+// under steady load. The writer copies that small rest itself, after which the next
+// transaction starts the WAL from the beginning.
+void after_commit(writer_state& st) {
+  const int frames = st.store->wal_frames();
+  const int threshold = st.store->wal_threshold();
+  st.stats->wal_frames.store(frames, std::memory_order_relaxed);
+  if (threshold <= 0)
+    return;
+  if (frames < threshold) {
+    st.next_own_checkpoint = own_checkpoint_base(st);
+    return;
+  }
+  if (st.checkpoint_requested) {
+    if (!st.stats->checkpoint_pending.load(std::memory_order_acquire)) {
+      st.checkpoint_requested = false;
+      own_checkpoint(st);
+    } else if (frames >= st.next_own_checkpoint) {
+      own_checkpoint(st);
+      st.next_own_checkpoint = frames + threshold;
+    }
+    return;
+  }
+  if (st.opts.checkpointer) {
+    st.checkpoint_requested = true;
+    st.stats->checkpoint_pending.store(true, std::memory_order_release);
+    caf::anon_send(st.opts.checkpointer, checkpoint_cmd{st.store->path(), st.stats});
+  } else if (frames >= st.next_own_checkpoint) {
+    own_checkpoint(st);
+    st.next_own_checkpoint = frames + threshold;
+  }
+}
+
 void flush(writer_state& st) {
   st.flush_scheduled = false;
   if (st.pending.empty())
@@ -128,6 +182,7 @@ void flush(writer_state& st) {
   st.pending.clear();
   st.pending_events = 0;
   commit_ops(st, ops);
+  after_commit(st);
 }
 
 void enqueue(writer_actor* self, pending_op op) {
@@ -150,6 +205,7 @@ caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> stor
   self->state.stats = std::move(stats);
   self->state.opts = opts;
   self->state.stats->head.store(self->state.store->head());
+  self->state.next_own_checkpoint = own_checkpoint_base(self->state);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     flush(self->state);
     self->state.store->checkpoint();

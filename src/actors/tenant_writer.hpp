@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <memory>
 
-#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
 
 namespace ebuse {
 
@@ -15,6 +15,9 @@ struct tenant_stats;
 struct writer_options {
   /// A group is committed early once it holds this many events.
   std::size_t max_group_events = 10000;
+  /// Where WAL checkpoints run (spawn_checkpointer); without one the writer runs them
+  /// itself, after answering the group that filled the WAL.
+  caf::actor checkpointer;
 };
 
 /// Spawns a detached writer that serializes every write of one tenant. Appends and
@@ -23,6 +26,9 @@ struct writer_options {
 /// the committed head in `stats`.
 ///
 /// Handles: `append_cmd`; `(save_atom, std::string id, int64_t pos) -> int64_t`.
+/// Once the WAL passed its threshold (store_options::wal_autocheckpoint) it has the
+/// checkpointer copy the WAL into the database in the background, then finishes the
+/// (by then small) rest itself so that the next transaction restarts the WAL.
 /// On an exit message it commits what is pending, checkpoints, then stops.
 caf::actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
                                std::shared_ptr<tenant_stats> stats, writer_options opts);

@@ -49,6 +49,12 @@ std::string tenant_fields(const tenant& t) {
          + ",\"p95\":" + num(g.quantile(0.95)) + ",\"p99\":" + num(g.quantile(0.99))
          + ",\"sum\":" + num(g.sum()) + ",\"count\":" + u64(g.count())
          + "},\"commit_ms\":" + quantiles_ms(s.commit_latency) + "}";
+  out += ",\"checkpoints\":{\"background\":" + u64(s.checkpoints.load())
+         + ",\"background_frames\":" + u64(s.checkpointed_frames.load())
+         + ",\"by_writer\":" + u64(s.writer_checkpoints.load())
+         + ",\"failed\":" + u64(s.checkpoint_failures.load())
+         + ",\"wal_frames\":" + num(static_cast<double>(s.wal_frames.load()))
+         + ",\"background_ms\":" + quantiles_ms(s.checkpoint_latency) + "}";
   out += ",\"readers\":{\"pages\":" + u64(s.pages.load()) + ",\"rows\":" + u64(s.rows.load())
          + "}";
   out += ",\"actors\":{\"writer\":" + actor_json(s.writer)

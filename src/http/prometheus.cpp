@@ -106,6 +106,30 @@ std::string render_prometheus(const metrics_view& v) {
   w.family("ebuse_writer_commit_seconds", "histogram", "Time to write and commit one group.");
   for (const auto& t : v.tenants)
     w.hist("ebuse_writer_commit_seconds", tenant_label(*t), t->stats().commit_latency);
+  per_tenant(w, v, "ebuse_checkpoints_total", "counter",
+             "WAL checkpoints run by the background checkpointer.",
+             [](const tenant& t) { return static_cast<double>(t.stats().checkpoints.load()); });
+  per_tenant(w, v, "ebuse_checkpoint_frames_total", "counter",
+             "WAL frames copied into the database by background checkpoints.",
+             [](const tenant& t) {
+               return static_cast<double>(t.stats().checkpointed_frames.load());
+             });
+  per_tenant(w, v, "ebuse_writer_checkpoints_total", "counter",
+             "WAL checkpoints run by the writer itself (the rest after a background pass, "
+             "or the WAL far past its threshold).",
+             [](const tenant& t) {
+               return static_cast<double>(t.stats().writer_checkpoints.load());
+             });
+  per_tenant(w, v, "ebuse_checkpoint_failures_total", "counter",
+             "Background checkpoints that failed.",
+             [](const tenant& t) {
+               return static_cast<double>(t.stats().checkpoint_failures.load());
+             });
+  per_tenant(w, v, "ebuse_storage_wal_frames", "gauge", "WAL size in pages after the last commit.",
+             [](const tenant& t) { return static_cast<double>(t.stats().wal_frames.load()); });
+  w.family("ebuse_checkpoint_seconds", "histogram", "Time of one background checkpoint.");
+  for (const auto& t : v.tenants)
+    w.hist("ebuse_checkpoint_seconds", tenant_label(*t), t->stats().checkpoint_latency);
   per_tenant(w, v, "ebuse_reader_pages_total", "counter", "Pages of events read.",
              [](const tenant& t) { return static_cast<double>(t.stats().pages.load()); });
   per_tenant(w, v, "ebuse_reader_rows_total", "counter", "Events read.",

@@ -1,6 +1,7 @@
 // RAII SQLite connection and statement wrappers; every return code is checked.
 #include "storage/db.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -111,9 +112,10 @@ void configure_sqlite_once() {
 
 } // namespace
 
-caf::expected<connection> connection::open(const std::string& path, bool read_only) {
+caf::expected<connection> connection::open(const std::string& path, bool read_only,
+                                           bool create) {
   configure_sqlite_once();
-  if (!read_only) {
+  if (!read_only && create) {
     // Create the file ourselves so that it never exists with a looser mode;
     // SQLite gives the -wal and -shm files the mode of the database file.
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -135,6 +137,16 @@ caf::expected<connection> connection::open(const std::string& path, bool read_on
   }
   sqlite3_extended_result_codes(result.db_, 1);
   return result;
+}
+
+caf::expected<int> checkpoint_passive(connection& db) {
+  int log_frames = 0;
+  int done_frames = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                     &log_frames, &done_frames);
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+    return std::max(done_frames, 0);
+  return db.error_from(rc, "checkpoint");
 }
 
 caf::error connection::exec(const char* sql) {

@@ -63,8 +63,10 @@ public:
   connection& operator=(const connection&) = delete;
   ~connection();
 
-  /// Opens `path`. A read-write open creates a missing file with mode 0600.
-  static caf::expected<connection> open(const std::string& path, bool read_only);
+  /// Opens `path`. A read-write open creates a missing file with mode 0600 unless
+  /// `create` is false (then a missing file is an error).
+  static caf::expected<connection> open(const std::string& path, bool read_only,
+                                        bool create = true);
 
   /// Runs one or more SQL statements without results.
   caf::error exec(const char* sql);
@@ -93,6 +95,11 @@ private:
   sqlite3* db_ = nullptr;
   std::string path_;
 };
+
+/// Checkpoints as much of the WAL as no reader still needs, without waiting (PASSIVE);
+/// answers how many WAL frames are now in the database file. SQLITE_BUSY (another
+/// checkpoint is running) is not an error.
+caf::expected<int> checkpoint_passive(connection& db);
 
 /// Maps a SQLite (extended) result code to a domain error with `message`.
 caf::error error_from_code(int rc, std::string message);

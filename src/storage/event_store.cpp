@@ -42,9 +42,7 @@ caf::error apply_pragmas(sql::connection& db, const store_options& opts,
     // WAL lets readers run beside the writer; NORMAL syncs the WAL at checkpoints,
     // which survives a process kill at any moment (only power loss can lose the tail).
     sql += "PRAGMA journal_mode=WAL;"
-           "PRAGMA synchronous=NORMAL;"
-           "PRAGMA wal_autocheckpoint="
-           + std::to_string(opts.wal_autocheckpoint) + ";";
+           "PRAGMA synchronous=NORMAL;";
     if (opts.max_page_count > 0)
       sql += "PRAGMA max_page_count=" + std::to_string(opts.max_page_count) + ";";
   }
@@ -83,6 +81,15 @@ store_writer::open(const std::string& path, const store_options& opts) {
     return err;
   if (auto err = migrate(self->db_))
     return err;
+  // Replaces SQLite's automatic checkpoint (itself a WAL hook) with a note of the size.
+  self->wal_threshold_ = opts.wal_autocheckpoint;
+  sqlite3_wal_hook(
+    self->db_.get(),
+    [](void* arg, sqlite3*, const char*, int frames) {
+      static_cast<store_writer*>(arg)->wal_frames_ = frames;
+      return SQLITE_OK;
+    },
+    self.get());
   auto prep = [&](sql::statement& st, const char* text) -> caf::error {
     auto res = self->db_.prepare(text);
     if (!res)
@@ -169,6 +176,11 @@ caf::error store_writer::save_subscription(std::string_view id, int64_t position
 
 caf::error store_writer::checkpoint() {
   return db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+caf::error store_writer::checkpoint_passive() {
+  auto res = sql::checkpoint_passive(db_);
+  return res ? caf::error{} : std::move(res.error());
 }
 
 // -- store_reader -------------------------------------------------------------

@@ -37,8 +37,8 @@ struct event_page {
 
 /// Tunables of a store connection.
 struct store_options {
-  /// Pages after which SQLite checkpoints the WAL; 0 leaves checkpoints to an outside
-  /// replicator (Litestream).
+  /// WAL size (pages) at which the writer has the WAL checkpointed, off its commit
+  /// path; 0 leaves checkpoints to an outside replicator (Litestream).
   int wal_autocheckpoint = 1000;
   /// Page-cache size as PRAGMA cache_size (negative: KiB).
   int cache_size = -64000;
@@ -86,6 +86,21 @@ public:
   /// Checkpoints and truncates the WAL.
   caf::error checkpoint();
 
+  /// Checkpoints what it can without waiting for readers (PASSIVE).
+  caf::error checkpoint_passive();
+
+  /// Frames in the WAL after the last commit. SQLite's own automatic checkpoint (which
+  /// would run inside COMMIT, delaying every write of the group) is off: the owner
+  /// decides when and where to checkpoint from this.
+  int wal_frames() const noexcept {
+    return wal_frames_;
+  }
+
+  /// The WAL size (pages) from which a checkpoint is due; 0: never (options).
+  int wal_threshold() const noexcept {
+    return wal_threshold_;
+  }
+
   /// The database path.
   const std::string& path() const noexcept {
     return db_.path();
@@ -102,6 +117,8 @@ private:
   sql::statement save_sub_;
   int64_t head_ = 0;
   bool in_txn_ = false;
+  int wal_frames_ = 0;
+  int wal_threshold_ = 0;
 };
 
 /// A read-only connection, one per tenant reader.

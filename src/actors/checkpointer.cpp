@@ -1,0 +1,103 @@
+// One background thread checkpoints the WAL of every tenant.
+#include "actors/checkpointer.hpp"
+
+#include <chrono>
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/metrics.hpp"
+#include "actors/type_ids.hpp"
+#include "storage/db.hpp"
+
+namespace ebuse {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+constexpr auto idle_close = std::chrono::seconds(60);
+
+struct checkpointer_state {
+  struct entry {
+    sql::connection db;
+    clock::time_point used;
+  };
+  std::unordered_map<std::string, entry> conns;
+  bool sweep_scheduled = false;
+
+  static inline const char* name = "checkpointer";
+
+  // The file must exist: a tenant removed meanwhile is not recreated empty.
+  sql::connection* connection_for(const std::string& path) {
+    auto i = conns.find(path);
+    if (i == conns.end()) {
+      auto db = sql::connection::open(path, false, false);
+      if (!db)
+        return nullptr;
+      // A connection finds the WAL only when it first reads the database; until then
+      // a checkpoint on it does nothing. PASSIVE never waits on a lock, but this read
+      // may (briefly).
+      if (db->exec("PRAGMA busy_timeout=1000;SELECT count(*) FROM sqlite_master"))
+        return nullptr;
+      i = conns.emplace(path, entry{std::move(*db), clock::now()}).first;
+    }
+    i->second.used = clock::now();
+    return &i->second.db;
+  }
+};
+
+using checkpointer_actor = caf::stateful_actor<checkpointer_state>;
+
+void schedule_sweep(checkpointer_actor* self) {
+  if (self->state.sweep_scheduled || self->state.conns.empty())
+    return;
+  self->state.sweep_scheduled = true;
+  self->delayed_send(self, idle_close, reap_atom::value);
+}
+
+caf::behavior checkpointer_impl(checkpointer_actor* self) {
+  return {
+    [self](checkpoint_cmd& cmd) {
+      auto& stats = *cmd.stats;
+      auto start = clock::now();
+      auto* db = self->state.connection_for(cmd.db_path);
+      auto frames = db ? sql::checkpoint_passive(*db) : caf::expected<int>{caf::error{}};
+      if (!db || !frames) {
+        stats.checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
+        // A broken connection is reopened next time.
+        self->state.conns.erase(cmd.db_path);
+      } else {
+        stats.checkpoints.fetch_add(1, std::memory_order_relaxed);
+        stats.checkpointed_frames.fetch_add(static_cast<uint64_t>(*frames),
+                                            std::memory_order_relaxed);
+        stats.checkpoint_latency.observe(
+          std::chrono::duration<double>(clock::now() - start).count());
+      }
+      stats.checkpoint_pending.store(false, std::memory_order_release);
+      schedule_sweep(self);
+    },
+    [self](reap_atom) {
+      auto& st = self->state;
+      st.sweep_scheduled = false;
+      auto now = clock::now();
+      for (auto i = st.conns.begin(); i != st.conns.end();) {
+        if (now - i->second.used >= idle_close)
+          i = st.conns.erase(i);
+        else
+          ++i;
+      }
+      schedule_sweep(self);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_checkpointer(caf::actor_system& sys) {
+  return sys.spawn<caf::detached>(checkpointer_impl);
+}
+
+} // namespace ebuse

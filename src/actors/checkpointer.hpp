@@ -1,0 +1,31 @@
+// The checkpointer: moves WAL checkpoints off the tenant writers' commit path.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+namespace ebuse {
+
+struct tenant_stats;
+
+/// Asks the checkpointer to checkpoint one tenant's WAL (PASSIVE: copies every frame no
+/// reader still needs, without waiting). Sent by the tenant writer when the WAL passed
+/// its threshold; `stats->checkpoint_pending` is set by the sender and cleared when done.
+struct checkpoint_cmd {
+  std::string db_path;
+  std::shared_ptr<tenant_stats> stats;
+};
+
+/// Spawns the process-wide checkpointer: one detached actor (one thread, however many
+/// tenants) holding a read-write connection per tenant file that it uses for nothing but
+/// checkpoints. A checkpoint copies WAL frames into the database and syncs both files;
+/// done here, writers keep committing (WAL mode lets a checkpoint run beside a writer)
+/// and no append waits for a sync. Connections unused for a minute are closed.
+caf::actor spawn_checkpointer(caf::actor_system& sys);
+
+} // namespace ebuse
+
+#include <caf/allowed_unsafe_message_type.hpp>
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::checkpoint_cmd)
