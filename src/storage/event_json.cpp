@@ -2,6 +2,7 @@
 #include "storage/event_json.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include "storage/json_text.hpp"
 #include "storage/timestamp.hpp"
@@ -14,22 +15,61 @@ void append_int(std::string& out, int64_t v) {
   out.append(buf, res.ptr);
 }
 
+namespace {
+
+// True when Go's encoder writes `s` as is between quotes: printable ASCII other than
+// `"`, `\` and the HTML-sensitive `<`, `>`, `&`.
+bool plain_text(std::string_view s) noexcept {
+  for (unsigned char c : s)
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&')
+      return false;
+  return true;
+}
+
+template <std::size_t N>
+char* put(char* p, const char (&lit)[N]) noexcept {
+  std::memcpy(p, lit, N - 1);
+  return p + N - 1;
+}
+
+constexpr std::size_t max_plain_type = 128;
+
+} // namespace
+
+// Called once per event on every read, so the event goes out in three appends: the head
+// with position and type, the stored data, and the tail with the timestamp.
 void append_event_json(std::string& out, int64_t position, std::string_view type,
                        std::string_view data, std::string_view stored_ts) {
-  out.append("{\"position\":");
-  append_int(out, position);
-  out.append(",\"type\":");
-  json::append_quoted(type, out);
-  out.append(",\"data\":");
+  char head[48 + max_plain_type];
+  char* p = put(head, "{\"position\":");
+  p = std::to_chars(p, p + 24, position).ptr;
+  p = put(p, ",\"type\":");
+  if (type.size() <= max_plain_type && plain_text(type)) {
+    *p++ = '"';
+    std::memcpy(p, type.data(), type.size());
+    p += type.size();
+    *p++ = '"';
+    p = put(p, ",\"data\":");
+    out.append(head, static_cast<std::size_t>(p - head));
+  } else {
+    out.append(head, static_cast<std::size_t>(p - head));
+    json::append_quoted(type, out);
+    out.append(",\"data\":");
+  }
   // The column is NOT NULL, but an empty blob would make the document invalid.
   if (data.empty())
     out.append("null");
   else
     out.append(data);
-  out.append(",\"timestamp\":\"");
-  if (!ts::append_stored_as_rfc3339(stored_ts, out))
-    out.append("0001-01-01T00:00:00Z");
-  out.append("\"}");
+  char tail[24 + ts::max_rfc3339_text];
+  p = put(tail, ",\"timestamp\":\"");
+  std::size_t n = ts::stored_to_rfc3339(stored_ts, p);
+  if (n == 0)
+    p = put(p, "0001-01-01T00:00:00Z");
+  else
+    p += n;
+  p = put(p, "\"}");
+  out.append(tail, static_cast<std::size_t>(p - tail));
 }
 
 } // namespace ebuse

@@ -2,6 +2,7 @@
 #include "storage/timestamp.hpp"
 
 #include <chrono>
+#include <cstring>
 
 namespace ebuse::ts {
 namespace {
@@ -238,52 +239,57 @@ bool digits(const char* p, std::size_t n) noexcept {
 // The form this server writes, `2006-01-02 15:04:05.999999999-07:00` with the fraction
 // already trimmed, differs from the wire form only in its separator and in `Z` for a
 // zero offset: it is validated as the full parser would and copied, without a round trip
-// through civil_time. Anything else (other forms, untrimmed fractions) returns false and
+// through civil_time. Anything else (other forms, untrimmed fractions) returns 0 and
 // takes the full path.
-bool append_canonical(std::string_view s, std::string& out) {
+std::size_t write_canonical(std::string_view s, char* out) noexcept {
   const std::size_t n = s.size();
-  if (n < 25 || n > 35) return false;
+  if (n < 25 || n > 35) return 0;
   const char* p = s.data();
   // "YYYY-MM-DD HH:MM:SS"
   if (p[4] != '-' || p[7] != '-' || p[10] != ' ' || p[13] != ':' || p[16] != ':' ||
       !digits(p, 4) || !digits(p + 5, 2) || !digits(p + 8, 2) || !digits(p + 11, 2) ||
       !digits(p + 14, 2) || !digits(p + 17, 2))
-    return false;
+    return 0;
   const int year = two(p) * 100 + two(p + 2), month = two(p + 5), day = two(p + 8);
   if (month < 1 || month > 12 || day < 1 || day > days_in(month, year) || two(p + 11) >= 24 ||
       two(p + 14) >= 60 || two(p + 17) >= 60)
-    return false;
+    return 0;
   // ".fffffffff" (1..9 digits, last one not 0), then "±HH:MM" ending the text.
   std::size_t wall = 19;
   if (p[19] == '.') {
     std::size_t q = 20;
     while (q < n && p[q] >= '0' && p[q] <= '9') ++q;
-    if (q == 20 || q - 20 > 9 || p[q - 1] == '0') return false;
+    if (q == 20 || q - 20 > 9 || p[q - 1] == '0') return 0;
     wall = q;
   }
-  if (n - wall != 6) return false;
+  if (n - wall != 6) return 0;
   const char* o = p + wall;
   if ((o[0] != '+' && o[0] != '-') || o[3] != ':' || !digits(o + 1, 2) || !digits(o + 4, 2) ||
       two(o + 1) >= 24 || two(o + 4) >= 60)
-    return false;
+    return 0;
   const bool utc = two(o + 1) == 0 && two(o + 4) == 0;
-  const std::size_t at = out.size();
-  out.append(p, utc ? wall : n);
-  out[at + 10] = 'T';
-  if (utc) out.push_back('Z');
-  return true;
+  std::memcpy(out, p, utc ? wall : n);
+  out[10] = 'T';
+  if (!utc) return n;
+  out[wall] = 'Z';
+  return wall + 1;
 }
 
 }  // namespace
 
-bool append_stored_as_rfc3339(std::string_view stored, std::string& out) {
-  if (append_canonical(stored, out)) return true;
-  // Parsing is allocation free and formatting goes through a stack buffer, so the
-  // conversion costs one append on the caller's string.
+std::size_t stored_to_rfc3339(std::string_view stored, char* out) noexcept {
+  if (std::size_t n = write_canonical(stored, out)) return n;
+  // Parsing is allocation free and formatting goes to the caller's buffer.
   civil_time t;
-  if (!parse_stored(stored, t)) return false;
-  char buf[max_text];
-  out.append(buf, write_rfc3339(buf, t));
+  if (!parse_stored(stored, t)) return 0;
+  return write_rfc3339(out, t);
+}
+
+bool append_stored_as_rfc3339(std::string_view stored, std::string& out) {
+  char buf[max_rfc3339_text];
+  std::size_t n = stored_to_rfc3339(stored, buf);
+  if (n == 0) return false;
+  out.append(buf, n);
   return true;
 }
 

@@ -40,6 +40,13 @@ bool parse_stored(std::string_view in, civil_time& out) noexcept;
 /// the fraction trimmed; the offset always numeric, `+00:00` for UTC).
 std::string format_stored(const civil_time& t);
 
+/// Longest RFC 3339 text written ("9999-12-31T23:59:59.999999999+23:59" is 35 bytes).
+constexpr std::size_t max_rfc3339_text = 40;
+
+/// Converts stored text straight to the RFC 3339 wire form into `out` (at least
+/// max_rfc3339_text bytes); returns its length, 0 when the text is in no known form.
+std::size_t stored_to_rfc3339(std::string_view stored, char* out) noexcept;
+
 /// Converts stored text straight to the RFC 3339 wire form, appending to `out`.
 /// Returns false (appending nothing) when the text is in no known form.
 bool append_stored_as_rfc3339(std::string_view stored, std::string& out);

@@ -1,4 +1,5 @@
 // Unit tests for the JSON string codec, compaction and UTF-8 checks.
+#include "storage/event_json.hpp"
 #include "storage/json_text.hpp"
 
 #include <catch2/catch.hpp>
@@ -175,4 +176,27 @@ TEST_CASE("valid_utf8 accepts exactly well-formed UTF-8", "[json][utf8]") {
   CHECK_FALSE(json::valid_utf8("\xE2\x28\xA1"));
   CHECK_FALSE(json::valid_utf8("12345678abcdefgh\x80"));
   CHECK_FALSE(json::valid_utf8("1234567\xC3"));  // truncated at the end of a word
+}
+
+TEST_CASE("append_event_json renders an event as the original does", "[json][event]") {
+  auto render = [](std::string_view type, std::string_view data, std::string_view ts) {
+    std::string out = "[";
+    ebuse::append_event_json(out, 42, type, data, ts);
+    return out;
+  };
+  CHECK(render("order.created", R"({"a":1})", "2024-05-06 07:08:09.5+00:00")
+        == R"([{"position":42,"type":"order.created","data":{"a":1},)"
+           R"("timestamp":"2024-05-06T07:08:09.5Z"})");
+  // Types that need escaping take the quoting path; the result is the same as quoting.
+  for (std::string type : {"a\"b"s, "x<y>&z"s, "tab\there"s, "caf\xc3\xa9"s, "back\\slash"s,
+                           std::string(200, 't'), ""s}) {
+    std::string quoted;
+    json::append_quoted(type, quoted);
+    CHECK(render(type, "1", "2024-05-06 07:08:09+02:00")
+          == "[{\"position\":42,\"type\":" + quoted
+               + ",\"data\":1,\"timestamp\":\"2024-05-06T07:08:09+02:00\"}");
+  }
+  // An empty blob would make the document invalid; unknown time text reads as Go's zero.
+  CHECK(render("t", "", "garbage")
+        == R"([{"position":42,"type":"t","data":null,"timestamp":"0001-01-01T00:00:00Z"})");
 }
