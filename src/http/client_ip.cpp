@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 
+#include "http/ascii.hpp"
+
 namespace ebuse {
 
 namespace {
@@ -55,12 +57,7 @@ void split(std::string_view s, char sep, F f) {
 }
 
 bool iequals_prefix(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size())
-    return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if ((s[i] | 0x20) != prefix[i])
-      return false;
-  return true;
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
 // The `for=` values of Forwarded headers, in order (RFC 7239 section 4).

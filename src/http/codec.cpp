@@ -1,6 +1,7 @@
 // Parses request bodies with the strict JSON scanner; renders replies by string assembly.
 #include "http/codec.hpp"
 
+#include "http/ascii.hpp"
 #include "http/config.hpp"
 #include "storage/errc.hpp"
 #include "storage/event_json.hpp"
@@ -10,19 +11,6 @@
 namespace ebuse {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = static_cast<char>(x - 'A' + 'a');
-    if (x != y)
-      return false;
-  }
-  return true;
-}
 
 caf::error bad_json(std::string msg) {
   return make_error(errc::invalid_json, "invalid JSON: " + msg);

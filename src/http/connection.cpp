@@ -21,21 +21,24 @@ thread_local bool close_requested = false;
 
 } // namespace
 
-const char* ambiguous_framing(const httplib::Request& req) {
-  auto lengths = req.headers.equal_range("Content-Length");
-  auto count = std::distance(lengths.first, lengths.second);
-  if (count > 1)
+const char* ambiguous_framing(const request_head& head) {
+  if (head.content_length_count > 1)
     return "more than one Content-Length header";
-  if (count == 1) {
-    const auto& v = lengths.first->second;
+  if (head.content_length_count == 1) {
+    auto v = head.content_length;
     if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
       return "Content-Length is not a decimal number";
-    if (req.has_header("Transfer-Encoding"))
+    if (head.transfer_encoding_count > 0)
       return "both Content-Length and Transfer-Encoding";
   }
-  if (req.get_header_value_count("Transfer-Encoding") > 1)
+  if (head.transfer_encoding_count > 1)
     return "more than one Transfer-Encoding header";
   return nullptr;
+}
+
+void close_after_response(httplib::Response& res) {
+  res.set_header("Connection", "close");
+  close_requested = true;
 }
 
 namespace {
@@ -207,12 +210,6 @@ connection_server::connection_server(connection_limits limits)
   auto threads = static_cast<std::size_t>(reg_->threads);
   new_task_queue = [reg, threads] { return new counting_queue(reg, threads); };
   keep_alive_max_count_ = std::max<std::size_t>(1, limits.keep_alive_max);
-  // The library keeps a connection open after a response that says `Connection: close`,
-  // so the unread rest of a rejected body would be parsed as further requests.
-  set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.get_header_value("Connection") == "close")
-      close_requested = true;
-  });
 }
 
 connection_server::~connection_server() = default;

@@ -10,6 +10,7 @@
 
 #include <httplib.h>
 
+#include "http/request_head.hpp"
 #include "http/socket_stream.hpp"
 
 namespace ebuse {
@@ -40,11 +41,17 @@ struct connection_counts {
   uint64_t shed = 0;        ///< idle connections closed to free a worker for a new one
 };
 
+/// Marks the response to close its connection (`Connection: close`) and makes the
+/// connection loop close it after sending. The only way that header is set: the
+/// library would keep the connection open and read the unread rest of a refused body
+/// as the next request.
+void close_after_response(httplib::Response& res);
+
 /// The reason a request's framing is ambiguous (several or invalid Content-Length
 /// values, or Content-Length together with Transfer-Encoding), or nullptr. Such a request
 /// is answered 400 and its connection closed: a proxy in front may have framed it
 /// differently (request smuggling, RFC 9112 6.3).
-const char* ambiguous_framing(const httplib::Request& req);
+const char* ambiguous_framing(const request_head& head);
 
 /// Sends what the current thread's response has buffered (its head and short body go
 /// out together at the end of the response or when this is called).

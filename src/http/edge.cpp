@@ -34,6 +34,7 @@ void begin_edge_request(const std::string& peer) {
   current.ip = peer;
   current.body_bytes = 0;
   current.accepts_gzip = false;
+  current.head = request_head{};
 }
 
 rate_key rate_key_of_ip(const ip_address& a) noexcept {
@@ -76,9 +77,10 @@ void http_edge::begin(httplib::Request& req) {
   e.gzip_enabled = gzip_enabled_;
   e.gzip_min_bytes = gzip_min_bytes_;
   e.accepts_gzip = false;
-  auto ae = req.headers.find("Accept-Encoding");
-  if (ae != req.headers.end()) {
-    e.accepts_gzip = gzip_enabled_ && accepts_gzip(ae->second);
+  e.head.scan(req);
+  if (!e.head.accept_encoding.empty()) {
+    e.accepts_gzip = gzip_enabled_ && accepts_gzip(e.head.accept_encoding);
+    e.head.accept_encoding = {};
     req.headers.erase("Accept-Encoding");
   }
   if (proxies_.empty()) {
@@ -90,8 +92,13 @@ void http_edge::begin(httplib::Request& req) {
     e.ip = req.remote_addr;
     return;
   }
-  e.ip = to_string(resolve_client(peer, header_values(req, "Forwarded"),
-                                  header_values(req, "X-Forwarded-For"), proxies_));
+  std::vector<std::string_view> forwarded;
+  std::vector<std::string_view> x_forwarded_for;
+  if (e.head.forwarded) {
+    forwarded = header_values(req, "Forwarded");
+    x_forwarded_for = header_values(req, "X-Forwarded-For");
+  }
+  e.ip = to_string(resolve_client(peer, forwarded, x_forwarded_for, proxies_));
 }
 
 bool http_edge::admit_client(const httplib::Request& req, httplib::Response& res) {
@@ -133,9 +140,8 @@ bool http_edge::apply(const rate_decision& d, const char* what, const httplib::R
   res.set_header("Retry-After", std::to_string(d.retry_after_seconds));
   // The body of a refused request is never read; it must not be taken for the next
   // request on this connection.
-  if (req.has_header("Transfer-Encoding")
-      || (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0"))
-    res.set_header("Connection", "close");
+  if (current.head.has_body())
+    close_after_response(res);
   auto e = to_http_error(errc::rate_limited,
                          std::string{"rate limit exceeded for this "} + what + "; retry in "
                            + std::to_string(d.retry_after_seconds) + " s");

@@ -14,6 +14,7 @@
 #include "http/client_ip.hpp"
 #include "http/config.hpp"
 #include "http/connection.hpp"
+#include "http/request_head.hpp"
 
 namespace ebuse {
 
@@ -26,6 +27,7 @@ struct edge_request {
   bool accepts_gzip = false;         ///< ENABLE_GZIP and the client accepts gzip
   std::size_t gzip_min_bytes = 1024; ///< GZIP_MIN_BYTES
   std::size_t body_bytes = 0;        ///< body bytes of a streamed response, as sent
+  request_head head;                 ///< the headers read (empty until pre-routing)
 };
 
 /// The current thread's request.

@@ -7,21 +7,13 @@
 
 #include <zlib.h>
 
+#include "http/ascii.hpp"
 #include "http/client_ip.hpp"
 #include "http/edge.hpp"
 
 namespace ebuse {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i])
-      return false;
-  return true;
-}
 
 // q-value of one coding element (`gzip;q=0.5`); 1 when absent, 0 when malformed.
 double q_of(std::string_view params) {

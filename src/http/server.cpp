@@ -2,6 +2,7 @@
 #include "http/server.hpp"
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -84,17 +85,20 @@ struct http_server::impl {
   // Adjusts what the library would otherwise get wrong for this API, before it reads
   // the body. The request object is not const in the library, only in the signature of
   // the pre-routing callback.
-  void normalize(httplib::Request& req) {
+  void normalize(httplib::Request& req, request_head& head) {
     // Bodies are JSON whatever the client declares (curl -d says form-urlencoded), and
     // the library would cap form bodies at 8 KiB and parse them as forms.
-    auto ct = req.headers.find("Content-Type");
-    if (ct != req.headers.end() && ct->second.rfind("application/x-www-form-urlencoded", 0) == 0)
-      ct->second = "application/json";
+    if (head.content_type
+        && head.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
+      *head.content_type = "application/json";
     // A request without Content-Length or chunked encoding has an empty body (RFC 9112
     // 6.3); the library would instead wait for the connection to close.
-    if ((req.method == "POST" || req.method == "PUT") && !req.has_header("Content-Length")
-        && !req.has_header("Transfer-Encoding"))
+    if ((req.method == "POST" || req.method == "PUT") && head.content_length_count == 0
+        && head.transfer_encoding_count == 0) {
       req.headers.emplace("Content-Length", "0");
+      head.content_length_count = 1;
+      head.content_length = "0";
+    }
   }
 
   void configure() {
@@ -138,17 +142,18 @@ struct http_server::impl {
       current.admin = false;
       edge.begin(const_cast<httplib::Request&>(req));
       if (stopping.load(std::memory_order_relaxed)) {
-        res.set_header("Connection", "close");
+        close_after_response(res);
         reply_error(res, errc::shutting_down, {});
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (const char* why = ambiguous_framing(req)) {
-        res.set_header("Connection", "close");
+      auto& head = current_edge().head;
+      if (const char* why = ambiguous_framing(head)) {
+        close_after_response(res);
         std::string body = "{\"error\":\"ambiguous request framing: ";
         send_json(res, body + why + "\",\"code\":\"http_400\"}\n", 400);
         return httplib::Server::HandlerResponse::Handled;
       }
-      normalize(const_cast<httplib::Request&>(req));
+      normalize(const_cast<httplib::Request&>(req), head);
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
       if (!edge.admit_client(req, res))
@@ -158,10 +163,8 @@ struct http_server::impl {
         current.admin = true;
         return httplib::Server::HandlerResponse::Unhandled;
       }
-      // Both header values must outlive the key, which is a view into one of them.
-      const std::string x_api_key = req.get_header_value("X-API-Key");
-      const std::string authorization = req.get_header_value("Authorization");
-      auto key = extract_key(x_api_key, authorization);
+      // The key is a view into one of the request's headers.
+      auto key = extract_key(head.x_api_key, head.authorization);
       auto found = dir->find(key);
       if (!found) {
         send_error(req, res, found.error());
@@ -205,7 +208,7 @@ struct http_server::impl {
           res.status = 408;
         else if (res.status == 400 && request_headers_too_large())
           res.status = 431;
-        res.set_header("Connection", "close");
+        close_after_response(res);
         int status = res.status;
         send_json(res,
                   "{\"error\":\"the request was rejected by the HTTP parser\","
@@ -223,8 +226,10 @@ struct http_server::impl {
       // Streamed bodies are counted as they are sent; both as on the wire (compressed).
       uint64_t bytes_out = res.body.size() + current_edge().body_bytes;
       uint64_t bytes_in = req.body.size();
-      if (bytes_in == 0 && req.has_header("Content-Length"))
-        bytes_in = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+      const auto& head = current_edge().head;
+      if (bytes_in == 0 && head.content_length_count > 0)
+        std::from_chars(head.content_length.data(),
+                        head.content_length.data() + head.content_length.size(), bytes_in);
       metrics.record(classify(req.method, req.path), res.status, seconds, bytes_in, bytes_out);
       log::request_line line;
       line.method = req.method;
@@ -234,9 +239,7 @@ struct http_server::impl {
       line.bytes = bytes_out;
       line.ip = current_edge().ip;
       line.tenant = current.t ? std::string_view{current.t->name()} : std::string_view{};
-      auto ua = req.headers.find("User-Agent");
-      if (ua != req.headers.end())
-        line.user_agent = ua->second;
+      line.user_agent = head.user_agent;
       log::request(line);
       current.t.reset();
     });
@@ -269,12 +272,12 @@ struct http_server::impl {
         return true;
       });
       if (too_big || res.status == 413) {
-        res.set_header("Connection", "close");
+        close_after_response(res);
         return reply_error(res, errc::payload_too_large,
                            "request body larger than " + std::to_string(max) + " bytes");
       }
       if (!ok) {
-        res.set_header("Connection", "close");
+        close_after_response(res);
         return reply_error(res, errc::invalid_json, "the request body could not be read");
       }
       request_context ctx{current.t, cfg, std::move(body)};
