@@ -39,6 +39,7 @@ struct writer_state {
   std::vector<pending_op> pending;
   std::size_t pending_events = 0;
   bool flush_scheduled = false;
+  std::vector<const new_event*> rows; ///< the group's events, reused across groups
   bool checkpoint_requested = false; ///< a background pass was asked for this WAL
   int next_own_checkpoint = 0;       ///< WAL size at which the writer checkpoints itself
 
@@ -47,22 +48,38 @@ struct writer_state {
 
 using writer_actor = caf::stateful_actor<writer_state>;
 
-// Applies `ops` in one transaction; positions land in each op's result.
-caf::error write_group(store_writer& store, std::vector<pending_op>& ops) {
+// Applies `ops` in one transaction; positions land in each op's result. The events of
+// every append in the group are inserted together, many rows per statement; each
+// append's positions are its consecutive share of them.
+caf::error write_group(store_writer& store, std::vector<pending_op>& ops,
+                       std::vector<const new_event*>& rows) {
   if (auto err = store.begin())
     return err;
+  rows.clear();
   for (auto& op : ops) {
-    caf::error err;
     if (op.is_subscription) {
-      err = store.save_subscription(op.sub_id, op.sub_position);
-    } else if (auto res = store.insert(op.events)) {
-      op.result = *res;
-    } else {
-      err = std::move(res.error());
+      if (auto err = store.save_subscription(op.sub_id, op.sub_position)) {
+        store.rollback();
+        return err;
+      }
+      continue;
     }
-    if (err) {
+    for (const auto& ev : op.events)
+      rows.push_back(&ev);
+  }
+  if (!rows.empty()) {
+    auto res = store.insert_rows(rows);
+    if (!res) {
       store.rollback();
-      return err;
+      return std::move(res.error());
+    }
+    int64_t next = res->first;
+    for (auto& op : ops) {
+      if (op.is_subscription || op.events.empty())
+        continue;
+      op.result.first = next;
+      next += static_cast<int64_t>(op.events.size());
+      op.result.last = next - 1;
     }
   }
   return store.commit();
@@ -102,7 +119,7 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
 // does not fail the others; faults of the storage itself fail the whole group at once.
 void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
   auto start = std::chrono::steady_clock::now();
-  auto err = write_group(*st.store, ops);
+  auto err = write_group(*st.store, ops, st.rows);
   st.stats->commit_latency.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (!err) {

@@ -49,6 +49,14 @@ caf::error apply_pragmas(sql::connection& db, const store_options& opts,
   return db.exec(sql.c_str());
 }
 
+// INSERT of `rows` events: (type, data, timestamp) per row.
+std::string insert_sql(int rows) {
+  std::string sql = "INSERT INTO events (type, data, timestamp) VALUES ";
+  for (int i = 0; i < rows; ++i)
+    sql += i == 0 ? "(?,?,?)" : ",(?,?,?)";
+  return sql;
+}
+
 caf::error migrate(sql::connection& db) {
   auto version = db.query_int64("PRAGMA user_version");
   if (!version)
@@ -103,8 +111,11 @@ store_writer::open(const std::string& path, const store_options& opts) {
     return err;
   if (auto err = prep(self->rollback_, "ROLLBACK"))
     return err;
-  if (auto err = prep(self->insert_,
-                      "INSERT INTO events (type, data, timestamp) VALUES (?1, ?2, ?3)"))
+  if (auto err = prep(self->insert_, insert_sql(1).c_str()))
+    return err;
+  if (auto err = prep(self->insert8_, insert_sql(8).c_str()))
+    return err;
+  if (auto err = prep(self->insert64_, insert_sql(64).c_str()))
     return err;
   if (auto err = prep(self->save_sub_, "INSERT OR REPLACE INTO subscriptions "
                                        "(subscription_id, position) VALUES (?1, ?2)"))
@@ -147,19 +158,36 @@ void store_writer::rollback() noexcept {
 }
 
 caf::expected<append_result> store_writer::insert(const std::vector<new_event>& events) {
+  std::vector<const new_event*> rows;
+  rows.reserve(events.size());
+  for (const auto& ev : events)
+    rows.push_back(&ev);
+  return insert_rows(rows);
+}
+
+caf::expected<append_result> store_writer::insert_rows(const std::vector<const new_event*>& rows) {
   append_result res;
-  for (const auto& ev : events) {
-    insert_.bind_text(1, ev.type);
-    insert_.bind_blob(2, ev.data);
-    insert_.bind_text(3, ev.timestamp);
-    int rc = insert_.step();
-    insert_.reset();
+  std::size_t done = 0;
+  while (done < rows.size()) {
+    std::size_t left = rows.size() - done;
+    auto& st = left >= 64 ? insert64_ : left >= 8 ? insert8_ : insert_;
+    std::size_t n = left >= 64 ? 64 : left >= 8 ? 8 : 1;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& ev = *rows[done + i];
+      int col = static_cast<int>(3 * i);
+      st.bind_text(col + 1, ev.type);
+      st.bind_blob(col + 2, ev.data);
+      st.bind_text(col + 3, ev.timestamp);
+    }
+    int rc = st.step();
+    st.reset();
     if (rc != SQLITE_DONE)
-      return db_.error_from(rc, "insert event");
-    auto pos = sqlite3_last_insert_rowid(db_.get());
+      return db_.error_from(rc, "insert events");
+    auto last = sqlite3_last_insert_rowid(db_.get());
     if (res.first == 0)
-      res.first = pos;
-    res.last = pos;
+      res.first = last - static_cast<int64_t>(n) + 1;
+    res.last = last;
+    done += n;
   }
   return res;
 }

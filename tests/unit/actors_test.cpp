@@ -315,3 +315,47 @@ TEST_CASE_METHOD(fixture, "a checkpoint of a missing file fails without creating
   CHECK_FALSE(std::filesystem::exists(path));
   caf::anon_send_exit(checkpointer, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE_METHOD(fixture, "a group of batches of every size gives each its own positions") {
+  auto t = tenant::start(sys, opts);
+  REQUIRE(t);
+  auto& writer = (*t)->writer();
+  std::vector<int> sizes{1, 70, 3, 8, 64, 1, 129, 9};
+  std::vector<reply_future<append_result>> replies;
+  {
+    // Held lock: everything queues up and is committed as one group (after the first).
+    outside_lock lock{opts.db_path};
+    REQUIRE(lock.held());
+    replies.push_back(send_append(writer, {ev("first")}));
+    std::this_thread::sleep_for(50ms);
+    for (std::size_t j = 0; j < sizes.size(); ++j) {
+      std::vector<new_event> events;
+      for (int i = 0; i < sizes[j]; ++i)
+        events.push_back(ev("op" + std::to_string(j)));
+      replies.push_back(send_append(writer, std::move(events)));
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE(await(replies[0], 10s));
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(opts.db_path.c_str(), &db) == SQLITE_OK);
+  int64_t next = 2;
+  for (std::size_t j = 0; j < sizes.size(); ++j) {
+    auto res = await(replies[j + 1], 10s);
+    REQUIRE(res);
+    CHECK(res->first == next);
+    CHECK(res->last == next + sizes[j] - 1);
+    next = res->last + 1;
+    // Exactly this batch's events sit at its positions.
+    auto sql = "SELECT COUNT(*) FROM events WHERE type = 'op" + std::to_string(j)
+               + "' AND position BETWEEN " + std::to_string(res->first) + " AND "
+               + std::to_string(res->last);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_int64(st, 0) == sizes[j]);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  CHECK((*t)->stats().commits.load() == 2);
+}
