@@ -247,18 +247,30 @@ bool socket_stream::send_all(const char* ptr, size_t size) {
   return true;
 }
 
+// The library asks for both addresses on every request; they are looked up (two system
+// calls and two text conversions) once per connection.
 void socket_stream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage addr;
-  socklen_t len = sizeof(addr);
-  if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    address_of(addr, len, ip, port);
+  if (!remote_.known) {
+    sockaddr_storage addr;
+    socklen_t len = sizeof(addr);
+    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      address_of(addr, len, remote_.ip, remote_.port);
+    remote_.known = true;
+  }
+  ip = remote_.ip;
+  port = remote_.port;
 }
 
 void socket_stream::get_local_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage addr;
-  socklen_t len = sizeof(addr);
-  if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    address_of(addr, len, ip, port);
+  if (!local_.known) {
+    sockaddr_storage addr;
+    socklen_t len = sizeof(addr);
+    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      address_of(addr, len, local_.ip, local_.port);
+    local_.known = true;
+  }
+  ip = local_.ip;
+  port = local_.port;
 }
 
 } // namespace ebuse

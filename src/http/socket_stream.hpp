@@ -81,6 +81,13 @@ private:
   // Sends the buffered bytes and then [ptr, ptr + size) in as few writev() as possible.
   bool send_all(const char* ptr, size_t size);
 
+  struct endpoint {
+    bool known = false;
+    std::string ip;
+    int port = 0;
+  };
+  mutable endpoint remote_; ///< looked up on first use
+  mutable endpoint local_;
   bool eof_ = false;                        ///< the peer closed (seen while waiting)
   std::chrono::nanoseconds rcv_timeout_{0}; ///< SO_RCVTIMEO as last set
   static constexpr size_t out_capacity = 16 * 1024;
