@@ -31,13 +31,19 @@ PRAGMA user_version = 1;
 COMMIT;
 )sql";
 
+// Reads map the file instead of copying pages into each connection's cache (SQLite
+// caps this at 2 GiB - 64 KiB in Debian's build; larger files read the rest through
+// the cache). Address space only: the mapped pages are the kernel's page cache,
+// shared by every connection, and reclaimable.
+constexpr int64_t mmap_bytes = 0x7fff0000;
+
 caf::error apply_pragmas(sql::connection& db, const store_options& opts,
                          bool writer) {
   std::string sql = "PRAGMA busy_timeout=" + std::to_string(opts.busy_timeout_ms)
                     + ";PRAGMA temp_store=MEMORY;"
-                    "PRAGMA mmap_size=268435456;"
+                    "PRAGMA mmap_size=" + std::to_string(mmap_bytes) + ";"
                     "PRAGMA cache_size="
-                    + std::to_string(opts.cache_size) + ";";
+                    + std::to_string(writer ? opts.cache_size : opts.reader_cache_size) + ";";
   if (writer) {
     // WAL lets readers run beside the writer; NORMAL syncs the WAL at checkpoints,
     // which survives a process kill at any moment (only power loss can lose the tail).

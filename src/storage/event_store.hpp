@@ -40,8 +40,14 @@ struct store_options {
   /// WAL size (pages) at which the writer has the WAL checkpointed, off its commit
   /// path; 0 leaves checkpoints to an outside replicator (Litestream).
   int wal_autocheckpoint = 1000;
-  /// Page-cache size as PRAGMA cache_size (negative: KiB).
+  /// Page-cache size of the writer's connection as PRAGMA cache_size (negative: KiB).
   int cache_size = -64000;
+  /// Page-cache size of each reader's connection. Readers scan; the file is mapped
+  /// (mmap_size), so their cache holds little but the pages read from the WAL or past
+  /// the mapped range, which a scan reads once. A large cache here only fills with them:
+  /// with 64 MiB per reader, a stream over a file larger than the mapping grew the
+  /// server's memory by 64 MiB per reader connection.
+  int reader_cache_size = -4000;
   /// How long a statement waits for a lock held by another connection (ms).
   int busy_timeout_ms = 5000;
   /// Largest database size in pages (PRAGMA max_page_count on the writer; 0: SQLite's
