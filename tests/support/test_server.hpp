@@ -36,6 +36,8 @@ public:
     sys_ = std::make_unique<caf::actor_system>(sys_cfg_);
     ropts.defaults.readers = cfg.readers;
     ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
+    ropts.defaults.writer.linger =
+      std::chrono::duration_cast<std::chrono::microseconds>(cfg.writer_linger);
     auto reg = tenant_registry::start(*sys_, std::move(ropts));
     if (!reg)
       throw std::runtime_error("tenant start failed: " + message_of(reg.error()));
