@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   ropts.defaults.readers = cfg.readers;
   ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
   ropts.defaults.writer.linger =
-    std::chrono::duration_cast<std::chrono::microseconds>(cfg.writer_linger);
+    std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
   ropts.idle_timeout = cfg.tenant_idle_timeout;
   ropts.on_event = [](std::string_view event, std::string_view tenant,
                       std::string_view detail) {

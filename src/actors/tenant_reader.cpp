@@ -9,6 +9,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/linger.hpp"
 #include "actors/messages.hpp"
 
 namespace ebuse {
@@ -20,6 +21,7 @@ struct reader_state {
   store_options opts;
   std::unique_ptr<store_reader> store;
   std::shared_ptr<tenant_stats> stats;
+  std::chrono::microseconds linger{0};
 
   static inline const char* name = "tenant_reader";
 
@@ -48,10 +50,12 @@ constexpr int64_t typical_event_bytes = 320;
 constexpr int64_t max_reserve_events = 2000;
 
 caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options opts,
-                          std::shared_ptr<tenant_stats> stats) {
+                          std::shared_ptr<tenant_stats> stats,
+                          std::chrono::microseconds linger_for) {
   self->state.db_path = std::move(db_path);
   self->state.opts = opts;
   self->state.stats = std::move(stats);
+  self->state.linger = linger_for;
   return {
     [self](load_cmd& cmd) {
       auto& st = self->state;
@@ -80,6 +84,7 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
       st.stats->pages.fetch_add(1, std::memory_order_relaxed);
       st.stats->rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
       deliver<event_page>(cmd.reply, std::move(page));
+      linger(self, st.linger);
     },
     [self](health_cmd& cmd) {
       auto& st = self->state;
@@ -99,8 +104,10 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
 } // namespace
 
 caf::actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
-                               store_options opts, std::shared_ptr<tenant_stats> stats) {
-  return sys.spawn<caf::detached>(reader_impl, std::move(db_path), opts, std::move(stats));
+                               store_options opts, std::shared_ptr<tenant_stats> stats,
+                               std::chrono::microseconds linger_for) {
+  return sys.spawn<caf::detached>(reader_impl, std::move(db_path), opts, std::move(stats),
+                                  linger_for);
 }
 
 } // namespace ebuse

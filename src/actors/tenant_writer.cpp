@@ -6,8 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include <sched.h>
-
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -17,6 +15,7 @@
 #include <caf/system_messages.hpp>
 
 #include "actors/checkpointer.hpp"
+#include "actors/linger.hpp"
 #include "actors/messages.hpp"
 
 namespace ebuse {
@@ -204,18 +203,6 @@ void flush(writer_state& st) {
   after_commit(st);
 }
 
-// Waits up to opts.linger for the next message without sleeping; sched_yield() hands
-// the core to any runnable thread (the HTTP threads this writer serves), so a lone
-// client gets a writer that is already awake and a busy server loses nothing.
-void linger(writer_actor* self) {
-  auto linger = self->state.opts.linger;
-  if (linger.count() <= 0)
-    return;
-  auto until = std::chrono::steady_clock::now() + linger;
-  while (self->mailbox().empty() && std::chrono::steady_clock::now() < until)
-    sched_yield();
-}
-
 void enqueue(writer_actor* self, pending_op op) {
   auto& st = self->state;
   st.pending_events += op.is_subscription ? 1 : op.events.size();
@@ -266,7 +253,7 @@ caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> stor
         handling_scope scope{self->state.stats->writer, self->mailbox().size()};
         flush(self->state);
       }
-      linger(self);
+      linger(self, self->state.opts.linger);
     },
   };
 }

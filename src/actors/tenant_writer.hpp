@@ -16,10 +16,7 @@ struct tenant_stats;
 struct writer_options {
   /// A group is committed early once it holds this many events.
   std::size_t max_group_events = 10000;
-  /// After a commit the writer stays awake this long for the next write, yielding its
-  /// core to anything else runnable, before it sleeps. A write that arrives meanwhile
-  /// is taken without waking a sleeping thread (tens of microseconds on a virtual
-  /// machine: a third of a lone client's round trip). Zero: sleep at once.
+  /// After a commit the writer stays awake this long for the next write (see linger()).
   std::chrono::microseconds linger{80};
   /// Where WAL checkpoints run (spawn_checkpointer); without one the writer runs them
   /// itself, after answering the group that filled the WAL.

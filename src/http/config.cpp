@@ -205,9 +205,9 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
             && r.number("WAL_AUTOCHECKPOINT", 0, 1000000000, cfg.wal_autocheckpoint)
-            && r.short_duration("WRITER_LINGER", std::chrono::milliseconds(10),
+            && r.short_duration("STORE_LINGER", std::chrono::milliseconds(10),
                                 "a Go duration from 0 to 10ms such as 80us",
-                                cfg.writer_linger)
+                                cfg.store_linger)
             && r.text("LOG_LEVEL", cfg.log_level)
             && r.text("ADMIN_API_KEY", cfg.admin_api_key)
             && r.boolean("METRICS_PUBLIC", cfg.metrics_public)
@@ -265,7 +265,8 @@ Environment (default in brackets):
   MAX_BODY_BYTES      largest request body [10485760]
   READERS             reader actors (read-only connections) per tenant [3]
   WAL_AUTOCHECKPOINT  WAL pages between checkpoints, 0 leaves it to a replicator [1000]
-  WRITER_LINGER       how long a writer stays awake after a commit, 0 = none [80us]
+  STORE_LINGER        how long a tenant's writer and readers stay awake after their
+                      work for more, 0 = none [80us]
   LOG_LEVEL           debug, info, warn or error [info]
   ADMIN_API_KEY       a key that reads the metrics of every tenant (and nothing else)
                       [none]

@@ -31,7 +31,7 @@ struct server_config {
   std::size_t max_body_bytes = 10u << 20;    ///< MAX_BODY_BYTES
   std::size_t readers = 3;                   ///< READERS, reader actors per tenant
   int wal_autocheckpoint = 1000;             ///< WAL_AUTOCHECKPOINT (pages, 0 = off)
-  std::chrono::nanoseconds writer_linger = std::chrono::microseconds(80); ///< WRITER_LINGER
+  std::chrono::nanoseconds store_linger = std::chrono::microseconds(80); ///< STORE_LINGER
   std::string log_level = "info";            ///< LOG_LEVEL
   std::string admin_api_key;                 ///< ADMIN_API_KEY: metrics of every tenant
   bool metrics_public = false;               ///< METRICS_PUBLIC: Prometheus without a key

@@ -52,7 +52,7 @@ std::vector<log::field> config_fields(const server_config& cfg) {
     {"max_body_bytes", num(static_cast<int64_t>(cfg.max_body_bytes))},
     {"readers", num(static_cast<int64_t>(cfg.readers))},
     {"wal_autocheckpoint", num(cfg.wal_autocheckpoint)},
-    {"writer_linger", dur(cfg.writer_linger)},
+    {"store_linger", dur(cfg.store_linger)},
     {"log_level", log::str(cfg.log_level)},
     {"tenant_idle_timeout", dur(cfg.tenant_idle_timeout)},
     {"admin_api_key", log::str(cfg.admin_api_key.empty() ? "unset" : "set (redacted)")},

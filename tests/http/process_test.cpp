@@ -244,7 +244,7 @@ TEST_CASE("--help, --version, and a start-up error with its cause", "[http][proc
                  "RATE_LIMIT_PER_KEY", "RATE_BURST_PER_KEY", "TRUSTED_PROXIES", "ENABLE_GZIP",
                  "GZIP_MIN_BYTES", "READ_TIMEOUT", "WRITE_TIMEOUT", "IDLE_TIMEOUT",
                  "SHUTDOWN_TIMEOUT", "REQUEST_TIMEOUT", "HTTP_THREADS", "MAX_BODY_BYTES",
-                 "READERS", "WAL_AUTOCHECKPOINT", "WRITER_LINGER", "LOG_LEVEL"})
+                 "READERS", "WAL_AUTOCHECKPOINT", "STORE_LINGER", "LOG_LEVEL"})
     CHECK(text.find(std::string{"\n  "} + v + " ") != std::string::npos);
   child_process version({"--version"}, {});
   CHECK(version.wait_exit(10000ms) == 0);

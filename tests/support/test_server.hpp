@@ -37,7 +37,7 @@ public:
     ropts.defaults.readers = cfg.readers;
     ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
     ropts.defaults.writer.linger =
-      std::chrono::duration_cast<std::chrono::microseconds>(cfg.writer_linger);
+      std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
     auto reg = tenant_registry::start(*sys_, std::move(ropts));
     if (!reg)
       throw std::runtime_error("tenant start failed: " + message_of(reg.error()));

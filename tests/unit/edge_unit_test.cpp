@@ -107,8 +107,8 @@ TEST_CASE("every configuration variable rejects invalid values by name and form"
     {"MAX_BODY_BYTES", "100", "integer from 1024"},
     {"READERS", "0", "integer from 1 to 64"},
     {"WAL_AUTOCHECKPOINT", "-1", "integer from 0"},
-    {"WRITER_LINGER", "11ms", "from 0 to 10ms"},
-    {"WRITER_LINGER", "-1us", "from 0 to 10ms"},
+    {"STORE_LINGER", "11ms", "from 0 to 10ms"},
+    {"STORE_LINGER", "-1us", "from 0 to 10ms"},
     {"LOG_LEVEL", "loud", "debug, info, warn or error"},
     {"TRUSTED_PROXIES", "10.0.0.0/33", "CIDR ranges"},
     {"TRUSTED_PROXIES", "proxy.local", "CIDR ranges"},
@@ -127,16 +127,16 @@ TEST_CASE("every configuration variable rejects invalid values by name and form"
                                   {"RATE_LIMIT_PER_KEY", "50"},
                                   {"GZIP_MIN_BYTES", "0"},
                                   {"RATE_LIMIT", "0"},
-                                  {"WRITER_LINGER", "0"}}),
+                                  {"STORE_LINGER", "0"}}),
                           cfg, err));
   CHECK(cfg.trusted_proxies == "10.0.0.0/8, ::1");
   CHECK(cfg.rate_limit_per_key == 50);
   CHECK(cfg.rate_burst_per_key == 0);
   CHECK(cfg.gzip_min_bytes == 0);
   CHECK(cfg.rate_limit == 0);
-  CHECK(cfg.writer_linger.count() == 0);
-  REQUIRE(load_env_config(env_of({{"WRITER_LINGER", "250us"}}), cfg, err));
-  CHECK(cfg.writer_linger == std::chrono::microseconds(250));
+  CHECK(cfg.store_linger.count() == 0);
+  REQUIRE(load_env_config(env_of({{"STORE_LINGER", "250us"}}), cfg, err));
+  CHECK(cfg.store_linger == std::chrono::microseconds(250));
 }
 
 TEST_CASE("--help lists every variable with its default") {
@@ -148,7 +148,7 @@ TEST_CASE("--help lists every variable with its default") {
     {"GZIP_MIN_BYTES", "[1024]"}, {"READ_TIMEOUT", "[30s]"}, {"WRITE_TIMEOUT", "[60s]"},
     {"IDLE_TIMEOUT", "[120s]"}, {"SHUTDOWN_TIMEOUT", "[30s]"}, {"REQUEST_TIMEOUT", "[30s]"},
     {"HTTP_THREADS", "[128]"}, {"MAX_BODY_BYTES", "[10485760]"}, {"READERS", "[3]"},
-    {"WAL_AUTOCHECKPOINT", "[1000]"}, {"WRITER_LINGER", "[80us]"}, {"LOG_LEVEL", "[info]"},
+    {"WAL_AUTOCHECKPOINT", "[1000]"}, {"STORE_LINGER", "[80us]"}, {"LOG_LEVEL", "[info]"},
   };
   for (auto [name, def] : vars) {
     INFO(name);
