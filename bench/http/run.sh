@@ -109,8 +109,8 @@ echo "| GET /events/stream, 100k events    | ${best}s (best of 5) |"
 # Memory over a stream of 1 000 000 events: RSS sampled while it runs.
 have=$(curl -s "$url/position" -H "X-API-Key: $key" | tr -dc 0-9)
 [ "$have" -lt 1000000 ] && seed $(( (1000000 - have + 999) / 1000 * 1000 ))
-# RSS includes the database pages SQLite maps (mmap_size, up to 256 MiB, reclaimable page
-# cache); RssAnon is the server's own memory.
+# RSS is the whole resident set; RssAnon leaves out mapped files (the binary and its
+# libraries): the server's own memory. SQLite maps no database pages (mmap_size=0).
 before=$(rss_kib "$pid")
 anon_before=$(anon_kib "$pid")
 curl -s -o /dev/null -H "X-API-Key: $key" "$url/events/stream?from=1&batch_size=5000" &
@@ -139,6 +139,9 @@ wait_up "$turl/position"
 tri=$(wrk -t2 -c64 -d"$duration" -s "$here/post_event.lua" "$turl/events" | grep '^RESULT')
 eval "$(sed 's/^RESULT //; s/ /;/g' <<<"$tri")"
 tri_rps=$(awk -v r="$requests" -v d="$duration_us" 'BEGIN{printf "%.0f", r/(d/1e6)}')
+tri=$(wrk -t1 -c1 -d"$duration" -s "$here/post_event.lua" "$turl/events" | grep '^RESULT')
+eval "$(sed 's/^RESULT //; s/ /;/g' <<<"$tri")"
+tri1_rps=$(awk -v r="$requests" -v d="$duration_us" 'BEGIN{printf "%.0f", r/(d/1e6)}')
 kill "$tpid" && wait "$tpid" 2>/dev/null || true
 tpid=
 eval "$("$sqlref" "$work/ref.db" 2 | sed 's/^RESULT //; s/ /;/g')"
@@ -150,5 +153,7 @@ echo "| reference | rate | ebuse | ratio |"
 echo "|---|---|---|---|"
 echo "| trivial cpp-httplib responder, POST, 64 conns | $tri_rps req/s | ${rows["POST /events, 64 conns"]} req/s | $(ratio "${rows["POST /events, 64 conns"]}" "$tri_rps") |"
 echo "| SQLite, one row per transaction | $single_tx_per_s tx/s | ${rows["POST /events, 1 conn"]} req/s (1 conn) | $(ratio "${rows["POST /events, 1 conn"]}" "$single_tx_per_s") |"
+echo "| trivial responder, POST, 1 conn | $tri1_rps req/s | ${rows["POST /events, 1 conn"]} req/s | $(ratio "${rows["POST /events, 1 conn"]}" "$tri1_rps") |"
 echo "| SQLite, 100 rows per transaction | $batch100_rows_per_s rows/s | $(( ${rows["POST /events/batch (100), 16 conns"]} * 100 )) events/s | $(ratio $(( ${rows["POST /events/batch (100), 16 conns"]} * 100 )) "$batch100_rows_per_s") |"
+echo "| SQLite, 1024 rows per transaction, 64 per INSERT (as the writer groups) | $grouped_rows_per_s rows/s | $(( ${rows["POST /events/batch (100), 16 conns"]} * 100 )) events/s | $(ratio $(( ${rows["POST /events/batch (100), 16 conns"]} * 100 )) "$grouped_rows_per_s") |"
 echo "| SQLite, full scan | $scan_rows_per_s rows/s | $(awk -v b="$best" 'BEGIN{printf "%.0f", 100000/b}') events/s (stream) | $(ratio "$(awk -v b="$best" 'BEGIN{printf "%.0f", 100000/b}')" "$scan_rows_per_s") |"

@@ -42,11 +42,10 @@ struct store_options {
   int wal_autocheckpoint = 1000;
   /// Page-cache size of the writer's connection as PRAGMA cache_size (negative: KiB).
   int cache_size = -64000;
-  /// Page-cache size of each reader's connection. Readers scan; the file is mapped
-  /// (mmap_size), so their cache holds little but the pages read from the WAL or past
-  /// the mapped range, which a scan reads once. A large cache here only fills with them:
-  /// with 64 MiB per reader, a stream over a file larger than the mapping grew the
-  /// server's memory by 64 MiB per reader connection.
+  /// Page-cache size of each reader's connection. Readers scan: a page is read once,
+  /// and the kernel caches the file anyway. A large cache here only fills up: with
+  /// 64 MiB per reader, one stream over a large file grew the server's memory by 64 MiB
+  /// per reader connection.
   int reader_cache_size = -4000;
   /// How long a statement waits for a lock held by another connection (ms).
   int busy_timeout_ms = 5000;
