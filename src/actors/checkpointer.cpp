@@ -14,6 +14,15 @@
 
 namespace ebuse {
 
+checkpoint_ticket::checkpoint_ticket(std::shared_ptr<tenant_stats> stats)
+  : stats_(std::move(stats)) {
+  stats_->checkpoint_pending.store(true, std::memory_order_release);
+}
+
+checkpoint_ticket::~checkpoint_ticket() {
+  stats_->checkpoint_pending.store(false, std::memory_order_release);
+}
+
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -61,7 +70,7 @@ void schedule_sweep(checkpointer_actor* self) {
 caf::behavior checkpointer_impl(checkpointer_actor* self) {
   return {
     [self](checkpoint_cmd& cmd) {
-      auto& stats = *cmd.stats;
+      auto& stats = cmd.ticket->stats();
       auto start = clock::now();
       auto* db = self->state.connection_for(cmd.db_path);
       auto frames = db ? sql::checkpoint_passive(*db) : caf::expected<int>{caf::error{}};
@@ -76,7 +85,7 @@ caf::behavior checkpointer_impl(checkpointer_actor* self) {
         stats.checkpoint_latency.observe(
           std::chrono::duration<double>(clock::now() - start).count());
       }
-      stats.checkpoint_pending.store(false, std::memory_order_release);
+      cmd.ticket.reset(); // done: the writer may finish the rest
       schedule_sweep(self);
     },
     [self](reap_atom) {

@@ -10,12 +10,31 @@ namespace ebuse {
 
 struct tenant_stats;
 
+/// Sets a tenant's `checkpoint_pending` while it exists. The writer hands one to the
+/// checkpointer with each request; whatever becomes of the message (done, failed, or
+/// dropped by a checkpointer that is gone), the flag is cleared when the ticket goes, so
+/// the writer never waits on a pass that will not come.
+class checkpoint_ticket {
+public:
+  explicit checkpoint_ticket(std::shared_ptr<tenant_stats> stats);
+  ~checkpoint_ticket();
+  checkpoint_ticket(const checkpoint_ticket&) = delete;
+  checkpoint_ticket& operator=(const checkpoint_ticket&) = delete;
+
+  tenant_stats& stats() const noexcept {
+    return *stats_;
+  }
+
+private:
+  std::shared_ptr<tenant_stats> stats_;
+};
+
 /// Asks the checkpointer to checkpoint one tenant's WAL (PASSIVE: copies every frame no
 /// reader still needs, without waiting). Sent by the tenant writer when the WAL passed
-/// its threshold; `stats->checkpoint_pending` is set by the sender and cleared when done.
+/// its threshold.
 struct checkpoint_cmd {
   std::string db_path;
-  std::shared_ptr<tenant_stats> stats;
+  std::shared_ptr<checkpoint_ticket> ticket;
 };
 
 /// Spawns the process-wide checkpointer: one detached actor (one thread, however many

@@ -184,8 +184,9 @@ void after_commit(writer_state& st) {
   }
   if (st.opts.checkpointer) {
     st.checkpoint_requested = true;
-    st.stats->checkpoint_pending.store(true, std::memory_order_release);
-    caf::anon_send(st.opts.checkpointer, checkpoint_cmd{st.store->path(), st.stats});
+    caf::anon_send(st.opts.checkpointer,
+                   checkpoint_cmd{st.store->path(),
+                                  std::make_shared<checkpoint_ticket>(st.stats)});
   } else if (frames >= st.next_own_checkpoint) {
     own_checkpoint(st);
     st.next_own_checkpoint = frames + threshold;

@@ -307,9 +307,8 @@ TEST_CASE_METHOD(fixture, "without a checkpointer the writer checkpoints after a
 TEST_CASE_METHOD(fixture, "a checkpoint of a missing file fails without creating it") {
   auto checkpointer = spawn_checkpointer(sys);
   auto stats = std::make_shared<tenant_stats>();
-  stats->checkpoint_pending = true;
   auto path = dir.file("gone.db");
-  caf::anon_send(checkpointer, checkpoint_cmd{path, stats});
+  caf::anon_send(checkpointer, checkpoint_cmd{path, std::make_shared<checkpoint_ticket>(stats)});
   CHECK(eventually([&] { return !stats->checkpoint_pending.load(); }));
   CHECK(stats->checkpoint_failures.load() == 1);
   CHECK_FALSE(std::filesystem::exists(path));
@@ -358,4 +357,20 @@ TEST_CASE_METHOD(fixture, "a group of batches of every size gives each its own p
   }
   sqlite3_close(db);
   CHECK((*t)->stats().commits.load() == 2);
+}
+
+TEST_CASE_METHOD(fixture, "without a live checkpointer the writer keeps the WAL bounded itself") {
+  opts.store.wal_autocheckpoint = 20;
+  opts.writer.checkpointer = spawn_checkpointer(sys);
+  caf::anon_send_exit(opts.writer.checkpointer, caf::exit_reason::user_shutdown);
+  std::this_thread::sleep_for(50ms);
+  auto t = tenant::start(sys, opts);
+  REQUIRE(t);
+  const auto& st = (*t)->stats();
+  REQUIRE(append_one_by_one((*t)->writer(), 300));
+  // Every request is dropped: its ticket clears the pending flag, the writer checkpoints.
+  CHECK_FALSE(st.checkpoint_pending.load());
+  CHECK(st.checkpoints.load() == 0);
+  CHECK(st.writer_checkpoints.load() >= 5);
+  CHECK(st.wal_frames.load() < 100);
 }
