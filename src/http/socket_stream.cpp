@@ -247,30 +247,27 @@ bool socket_stream::send_all(const char* ptr, size_t size) {
   return true;
 }
 
-// The library asks for both addresses on every request; they are looked up (two system
-// calls and two text conversions) once per connection.
-void socket_stream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  if (!remote_.known) {
+// The library asks for both addresses on every request; each is looked up (a system
+// call and a text conversion) once per connection.
+void socket_stream::endpoint::get(socket_t sock, name_fn lookup, std::string& ip_out,
+                                  int& port_out) {
+  if (!known) {
     sockaddr_storage addr;
     socklen_t len = sizeof(addr);
-    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-      address_of(addr, len, remote_.ip, remote_.port);
-    remote_.known = true;
+    if (lookup(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      address_of(addr, len, ip, port);
+    known = true;
   }
-  ip = remote_.ip;
-  port = remote_.port;
+  ip_out = ip;
+  port_out = port;
+}
+
+void socket_stream::get_remote_ip_and_port(std::string& ip, int& port) const {
+  remote_.get(sock_, ::getpeername, ip, port);
 }
 
 void socket_stream::get_local_ip_and_port(std::string& ip, int& port) const {
-  if (!local_.known) {
-    sockaddr_storage addr;
-    socklen_t len = sizeof(addr);
-    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-      address_of(addr, len, local_.ip, local_.port);
-    local_.known = true;
-  }
-  ip = local_.ip;
-  port = local_.port;
+  local_.get(sock_, ::getsockname, ip, port);
 }
 
 } // namespace ebuse

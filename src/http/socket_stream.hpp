@@ -81,10 +81,12 @@ private:
   // Sends the buffered bytes and then [ptr, ptr + size) in as few writev() as possible.
   bool send_all(const char* ptr, size_t size);
 
+  using name_fn = int (*)(int, sockaddr*, socklen_t*);
   struct endpoint {
     bool known = false;
     std::string ip;
     int port = 0;
+    void get(socket_t sock, name_fn lookup, std::string& ip_out, int& port_out);
   };
   mutable endpoint remote_; ///< looked up on first use
   mutable endpoint local_;
