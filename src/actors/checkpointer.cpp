@@ -27,9 +27,8 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-constexpr auto idle_close = std::chrono::seconds(60);
-
 struct checkpointer_state {
+  std::chrono::milliseconds idle_close{60000};
   struct entry {
     sql::connection db;
     clock::time_point used;
@@ -64,10 +63,13 @@ void schedule_sweep(checkpointer_actor* self) {
   if (self->state.sweep_scheduled || self->state.conns.empty())
     return;
   self->state.sweep_scheduled = true;
-  self->delayed_send(self, idle_close, reap_atom::value);
+  self->delayed_send(self, self->state.idle_close, reap_atom::value);
 }
 
-caf::behavior checkpointer_impl(checkpointer_actor* self) {
+// (Takes an argument: CAF 0.17 dereferences a null argument tuple for actors that
+// take none, which UBSan reports.)
+caf::behavior checkpointer_impl(checkpointer_actor* self, std::chrono::milliseconds idle_close) {
+  self->state.idle_close = idle_close;
   return {
     [self](checkpoint_cmd& cmd) {
       auto& stats = cmd.ticket->stats();
@@ -93,7 +95,7 @@ caf::behavior checkpointer_impl(checkpointer_actor* self) {
       st.sweep_scheduled = false;
       auto now = clock::now();
       for (auto i = st.conns.begin(); i != st.conns.end();) {
-        if (now - i->second.used >= idle_close)
+        if (now - i->second.used >= st.idle_close)
           i = st.conns.erase(i);
         else
           ++i;
@@ -105,8 +107,8 @@ caf::behavior checkpointer_impl(checkpointer_actor* self) {
 
 } // namespace
 
-caf::actor spawn_checkpointer(caf::actor_system& sys) {
-  return sys.spawn<caf::detached>(checkpointer_impl);
+caf::actor spawn_checkpointer(caf::actor_system& sys, std::chrono::milliseconds idle_close) {
+  return sys.spawn<caf::detached>(checkpointer_impl, idle_close);
 }
 
 } // namespace ebuse

@@ -1,6 +1,7 @@
 // The checkpointer: moves WAL checkpoints off the tenant writers' commit path.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -41,8 +42,9 @@ struct checkpoint_cmd {
 /// tenants) holding a read-write connection per tenant file that it uses for nothing but
 /// checkpoints. A checkpoint copies WAL frames into the database and syncs both files;
 /// done here, writers keep committing (WAL mode lets a checkpoint run beside a writer)
-/// and no append waits for a sync. Connections unused for a minute are closed.
-caf::actor spawn_checkpointer(caf::actor_system& sys);
+/// and no append waits for a sync. Connections unused for `idle_close` are closed.
+caf::actor spawn_checkpointer(caf::actor_system& sys,
+                              std::chrono::milliseconds idle_close = std::chrono::minutes(1));
 
 } // namespace ebuse
 

@@ -374,3 +374,35 @@ TEST_CASE_METHOD(fixture, "without a live checkpointer the writer keeps the WAL 
   CHECK(st.writer_checkpoints.load() >= 5);
   CHECK(st.wal_frames.load() < 100);
 }
+
+namespace {
+
+// Open descriptors of this process on `path`.
+int fds_on(const std::string& path) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target == path)
+      ++n;
+  }
+  return n;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "the checkpointer closes a file it has not used for a while") {
+  {
+    auto w = store_writer::open(opts.db_path);
+    REQUIRE(w);
+  }
+  REQUIRE(fds_on(opts.db_path) == 0);
+  auto checkpointer = spawn_checkpointer(sys, 100ms);
+  auto stats = std::make_shared<tenant_stats>();
+  caf::anon_send(checkpointer,
+                 checkpoint_cmd{opts.db_path, std::make_shared<checkpoint_ticket>(stats)});
+  CHECK(eventually([&] { return stats->checkpoints.load() == 1; }));
+  CHECK(fds_on(opts.db_path) == 1);
+  CHECK(eventually([&] { return fds_on(opts.db_path) == 0; }, 3000ms));
+  caf::anon_send_exit(checkpointer, caf::exit_reason::user_shutdown);
+}
