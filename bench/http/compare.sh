@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A/B of server builds on one workload: each round starts every build in turn on a fresh
+# file with 100k seeded events and runs the same wrk load, so that the builds share the
+# machine's state. Prints req/s and p99 per round.
+# Usage: bench/http/compare.sh ROUNDS CONNS LUA PATH BINARY...
+#   e.g. bench/http/compare.sh 3 64 post_event.lua /events old/ebuse build-release/ebuse
+# Environment: DURATION=3s, PORT=18900, and any server variables (e.g. STORE_LINGER=0).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+rounds=$1 conns=$2 lua=$3 path=$4
+shift 4
+duration=${DURATION:-3s}
+port=${PORT:-18900}
+key=bench-key
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export LUA_DIR=$here BENCH_KEY=$key
+python3 - "$work/batch.json" <<'PY'
+import json, sys
+ev = {"type": "order.created", "data": {"order_id": "ord-000123", "customer": "cust-42",
+      "items": [{"sku": "A-1", "qty": 2, "price": 19.99}, {"sku": "B-7", "qty": 1, "price": 5.5}],
+      "total": 45.48}}
+open(sys.argv[1], "w").write(json.dumps([ev] * 1000, separators=(",", ":")))
+PY
+threads=2
+[ "$conns" -lt 2 ] && threads=1
+declare -A results
+for _ in $(seq 1 "$rounds"); do
+  for bin in "$@"; do
+    rm -f "$work"/b.db*
+    HOST=127.0.0.1 PORT=$port API_KEY=$key RATE_LIMIT=0 LOG_LEVEL=warn DB_PATH=$work/b.db \
+      "$bin" >"$work/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 500); do
+      curl -s -o /dev/null "http://127.0.0.1:$port/health" && break
+      sleep 0.01
+    done
+    for _ in $(seq 1 100); do
+      curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/events/batch" \
+        -H "X-API-Key: $key" --data-binary @"$work/batch.json"
+    done
+    out=$(wrk -t"$threads" -c"$conns" -d"$duration" -s "$here/$lua" \
+      "http://127.0.0.1:$port$path" | grep '^RESULT')
+    kill "$pid" && wait "$pid" 2>/dev/null || true
+    pid=
+    eval "$(sed 's/^RESULT //; s/ /;/g' <<<"$out")"
+    rps=$(awk -v r="$requests" -v d="$duration_us" 'BEGIN{printf "%.0f", r/(d/1e6)}')
+    results[$bin]="${results[$bin]:-} ${rps}/s p99=$(awk -v u="$p99_us" 'BEGIN{print u/1000}')ms"
+  done
+done
+for bin in "$@"; do
+  echo "$bin:${results[$bin]}"
+done
