@@ -97,7 +97,7 @@ struct tenant_stats {
   std::atomic<bool> checkpoint_pending{false}; ///< asked of the checkpointer, not done
   std::atomic<uint64_t> checkpoints{0};     ///< background checkpoints run
   std::atomic<uint64_t> checkpointed_frames{0}; ///< WAL frames they copied
-  std::atomic<uint64_t> checkpoint_failures{0}; ///< background checkpoints that failed
+  std::atomic<uint64_t> checkpoint_failures{0}; ///< checkpoints that failed (either kind)
   std::atomic<uint64_t> writer_checkpoints{0}; ///< run by the writer itself (far behind)
   histogram checkpoint_latency = make_latency_histogram(); ///< seconds per checkpoint
   std::atomic<uint64_t> pages{0};           ///< pages served by the readers

@@ -154,8 +154,10 @@ int own_checkpoint_base(const writer_state& st) {
 }
 
 void own_checkpoint(writer_state& st) {
-  st.store->checkpoint_passive();
-  st.stats->writer_checkpoints.fetch_add(1, std::memory_order_relaxed);
+  if (st.store->checkpoint_passive())
+    st.stats->checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
+  else
+    st.stats->writer_checkpoints.fetch_add(1, std::memory_order_relaxed);
 }
 
 // After a commit was answered. A background pass copies the bulk of the WAL while

@@ -121,7 +121,7 @@ std::string render_prometheus(const metrics_view& v) {
                return static_cast<double>(t.stats().writer_checkpoints.load());
              });
   per_tenant(w, v, "ebuse_checkpoint_failures_total", "counter",
-             "Background checkpoints that failed.",
+             "WAL checkpoints that failed (background or the writer's own).",
              [](const tenant& t) {
                return static_cast<double>(t.stats().checkpoint_failures.load());
              });
