@@ -218,8 +218,9 @@ struct http_server::impl {
       return httplib::Server::HandlerResponse::Handled;
     }});
     svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      // The library logs after writing the response: send it before the bookkeeping.
-      flush_response();
+      // The library calls this after writing the response. A short one is still in the
+      // connection's buffer and goes out when this returns, so a client that has it
+      // finds the request counted in /metrics (a long body is already on its way).
       // From the request's first byte: reading a slow request counts too.
       auto elapsed = std::chrono::steady_clock::now() - current_edge().start;
       double seconds = std::chrono::duration<double>(elapsed).count();
