@@ -1,91 +1,14 @@
 // Actors: group commit, failure answers, subscription persistence, broken replies.
 #include <catch2/catch.hpp>
 
-#include <chrono>
-#include <filesystem>
 #include <set>
-#include <thread>
 
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
-#include <caf/send.hpp>
-#include <sqlite3.h>
 
-#include "actors/checkpointer.hpp"
-#include "actors/tenant.hpp"
-#include "support/temp_dir.hpp"
+#include "unit/actor_fixture.hpp"
 
 using namespace ebuse;
-using namespace std::chrono_literals;
-
-namespace {
-
-new_event ev(std::string type) {
-  return new_event{std::move(type), "1", "2024-01-01 00:00:00+00:00"};
-}
-
-reply_future<append_result> send_append(const caf::actor& writer,
-                                        std::vector<new_event> events) {
-  auto [tx, rx] = make_reply<append_result>();
-  append_cmd cmd;
-  cmd.events = std::move(events);
-  cmd.reply = std::move(tx);
-  caf::anon_send(writer, std::move(cmd));
-  return std::move(rx);
-}
-
-/// A write lock held by another connection, as another process would hold it.
-class outside_lock {
-public:
-  explicit outside_lock(const std::string& path) {
-    sqlite3_open(path.c_str(), &db_);
-    rc_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  }
-  ~outside_lock() {
-    release();
-    sqlite3_close(db_);
-  }
-  bool held() const {
-    return rc_ == SQLITE_OK;
-  }
-  void release() {
-    if (rc_ == SQLITE_OK)
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    rc_ = -1;
-  }
-
-private:
-  sqlite3* db_ = nullptr;
-  int rc_ = -1;
-};
-
-// Waits until `pred` holds, at most `limit`.
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit = 5000ms) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
-
-struct fixture {
-  test::temp_dir dir;
-  caf::actor_system_config cfg;
-  caf::actor_system sys{cfg};
-  tenant_options opts;
-
-  fixture() {
-    opts.name = "t";
-    opts.db_path = dir.file("t.db");
-    opts.readers = 2;
-  }
-};
-
-} // namespace
+using namespace ebuse::test;
 
 TEST_CASE_METHOD(fixture, "appends waiting in the mailbox are written in one commit") {
   auto t = tenant::start(sys, opts);
@@ -249,72 +172,6 @@ TEST_CASE_METHOD(fixture, "stopping a tenant commits what the writer holds") {
   CHECK(*head == 20);
 }
 
-namespace {
-
-std::uintmax_t wal_bytes(const std::string& db_path) {
-  std::error_code ec;
-  auto n = std::filesystem::file_size(db_path + "-wal", ec);
-  return ec ? 0 : n;
-}
-
-// Appends `groups` single-event commits one after another; true when all succeeded.
-bool append_one_by_one(const caf::actor& writer, int groups) {
-  for (int i = 0; i < groups; ++i) {
-    auto rx = send_append(writer, {ev("e" + std::to_string(i))});
-    if (!await(rx, 10s))
-      return false;
-  }
-  return true;
-}
-
-} // namespace
-
-TEST_CASE_METHOD(fixture, "the checkpointer keeps the WAL bounded, beside the writer") {
-  opts.store.wal_autocheckpoint = 20;
-  opts.writer.checkpointer = spawn_checkpointer(sys);
-  auto t = tenant::start(sys, opts);
-  REQUIRE(t);
-  const auto& st = (*t)->stats();
-  REQUIRE(append_one_by_one((*t)->writer(), 600));
-  // Each commit writes at least one WAL frame: 600 commits would make a WAL of 600+
-  // pages (2.4 MB+) if nothing checkpointed it.
-  CHECK(eventually([&] { return st.checkpoints.load() >= 3; }));
-  CHECK(st.checkpoint_failures.load() == 0);
-  // The background passes did the copying (not just ran).
-  CHECK(st.checkpointed_frames.load() >= 3 * 20);
-  // The writer finished each background pass, so the WAL restarted from its start.
-  CHECK(st.writer_checkpoints.load() >= 3);
-  // (The file itself may have grown further meanwhile: while a pass is syncing, which
-  // can be slow on a busy disk, nothing else can checkpoint and commits go on.)
-  CHECK(st.wal_frames.load() < 200);
-  CHECK(st.head.load() == 600);
-  (*t)->stop();
-  caf::anon_send_exit(opts.writer.checkpointer, caf::exit_reason::user_shutdown);
-}
-
-TEST_CASE_METHOD(fixture, "without a checkpointer the writer checkpoints after answering") {
-  opts.store.wal_autocheckpoint = 20;
-  auto t = tenant::start(sys, opts);
-  REQUIRE(t);
-  const auto& st = (*t)->stats();
-  REQUIRE(append_one_by_one((*t)->writer(), 300));
-  CHECK(st.checkpoints.load() == 0);
-  CHECK(st.writer_checkpoints.load() >= 5);
-  CHECK(st.wal_frames.load() < 100);
-  CHECK(wal_bytes(opts.db_path) < 100 * 4200);
-}
-
-TEST_CASE_METHOD(fixture, "a checkpoint of a missing file fails without creating it") {
-  auto checkpointer = spawn_checkpointer(sys);
-  auto stats = std::make_shared<tenant_stats>();
-  auto path = dir.file("gone.db");
-  caf::anon_send(checkpointer, checkpoint_cmd{path, std::make_shared<checkpoint_ticket>(stats)});
-  CHECK(eventually([&] { return !stats->checkpoint_pending.load(); }));
-  CHECK(stats->checkpoint_failures.load() == 1);
-  CHECK_FALSE(std::filesystem::exists(path));
-  caf::anon_send_exit(checkpointer, caf::exit_reason::user_shutdown);
-}
-
 TEST_CASE_METHOD(fixture, "a group of batches of every size gives each its own positions") {
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
@@ -357,52 +214,4 @@ TEST_CASE_METHOD(fixture, "a group of batches of every size gives each its own p
   }
   sqlite3_close(db);
   CHECK((*t)->stats().commits.load() == 2);
-}
-
-TEST_CASE_METHOD(fixture, "without a live checkpointer the writer keeps the WAL bounded itself") {
-  opts.store.wal_autocheckpoint = 20;
-  opts.writer.checkpointer = spawn_checkpointer(sys);
-  caf::anon_send_exit(opts.writer.checkpointer, caf::exit_reason::user_shutdown);
-  std::this_thread::sleep_for(50ms);
-  auto t = tenant::start(sys, opts);
-  REQUIRE(t);
-  const auto& st = (*t)->stats();
-  REQUIRE(append_one_by_one((*t)->writer(), 300));
-  // Every request is dropped: its ticket clears the pending flag, the writer checkpoints.
-  CHECK_FALSE(st.checkpoint_pending.load());
-  CHECK(st.checkpoints.load() == 0);
-  CHECK(st.writer_checkpoints.load() >= 5);
-  CHECK(st.wal_frames.load() < 100);
-}
-
-namespace {
-
-// Open descriptors of this process on `path`.
-int fds_on(const std::string& path) {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    auto target = std::filesystem::read_symlink(e.path(), ec);
-    if (!ec && target == path)
-      ++n;
-  }
-  return n;
-}
-
-} // namespace
-
-TEST_CASE_METHOD(fixture, "the checkpointer closes a file it has not used for a while") {
-  {
-    auto w = store_writer::open(opts.db_path);
-    REQUIRE(w);
-  }
-  REQUIRE(fds_on(opts.db_path) == 0);
-  auto checkpointer = spawn_checkpointer(sys, 100ms);
-  auto stats = std::make_shared<tenant_stats>();
-  caf::anon_send(checkpointer,
-                 checkpoint_cmd{opts.db_path, std::make_shared<checkpoint_ticket>(stats)});
-  CHECK(eventually([&] { return stats->checkpoints.load() == 1; }));
-  CHECK(fds_on(opts.db_path) == 1);
-  CHECK(eventually([&] { return fds_on(opts.db_path) == 0; }, 3000ms));
-  caf::anon_send_exit(checkpointer, caf::exit_reason::user_shutdown);
 }

@@ -1,0 +1,85 @@
+// Helpers of the actor tests: a tenant on a temporary file, appends, an outside lock.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
+#include <sqlite3.h>
+
+#include "actors/tenant.hpp"
+#include "support/temp_dir.hpp"
+
+namespace ebuse::test {
+
+using namespace std::chrono_literals;
+
+inline new_event ev(std::string type) {
+  return new_event{std::move(type), "1", "2024-01-01 00:00:00+00:00"};
+}
+
+inline reply_future<append_result> send_append(const caf::actor& writer,
+                                               std::vector<new_event> events) {
+  auto [tx, rx] = make_reply<append_result>();
+  append_cmd cmd;
+  cmd.events = std::move(events);
+  cmd.reply = std::move(tx);
+  caf::anon_send(writer, std::move(cmd));
+  return std::move(rx);
+}
+
+/// A write lock held by another connection, as another process would hold it.
+class outside_lock {
+public:
+  explicit outside_lock(const std::string& path) {
+    sqlite3_open(path.c_str(), &db_);
+    rc_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+  }
+  ~outside_lock() {
+    release();
+    sqlite3_close(db_);
+  }
+  bool held() const {
+    return rc_ == SQLITE_OK;
+  }
+  void release() {
+    if (rc_ == SQLITE_OK)
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    rc_ = -1;
+  }
+
+private:
+  sqlite3* db_ = nullptr;
+  int rc_ = -1;
+};
+
+// Waits until `pred` holds, at most `limit`.
+template <class F>
+bool eventually(F pred, std::chrono::milliseconds limit = 5000ms) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return pred();
+}
+
+struct fixture {
+  test::temp_dir dir;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  tenant_options opts;
+
+  fixture() {
+    opts.name = "t";
+    opts.db_path = dir.file("t.db");
+    opts.readers = 2;
+  }
+};
+
+} // namespace ebuse::test
