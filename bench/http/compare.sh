@@ -20,13 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export LUA_DIR=$here BENCH_KEY=$key
-python3 - "$work/batch.json" <<'PY'
-import json, sys
-ev = {"type": "order.created", "data": {"order_id": "ord-000123", "customer": "cust-42",
-      "items": [{"sku": "A-1", "qty": 2, "price": 19.99}, {"sku": "B-7", "qty": 1, "price": 5.5}],
-      "total": 45.48}}
-open(sys.argv[1], "w").write(json.dumps([ev] * 1000, separators=(",", ":")))
-PY
+python3 "$here/make_batch.py" "$work/batch.json"
 threads=2
 [ "$conns" -lt 2 ] && threads=1
 declare -A results

@@ -45,13 +45,7 @@ pid=$!
 wait_up "$url/health"
 
 # 100 000 events of ~200 bytes in batches of 1000.
-python3 - "$work/batch.json" <<'PY'
-import json, sys
-ev = {"type": "order.created", "data": {"order_id": "ord-000123", "customer": "cust-42",
-      "items": [{"sku": "A-1", "qty": 2, "price": 19.99}, {"sku": "B-7", "qty": 1, "price": 5.5}],
-      "total": 45.48}}
-open(sys.argv[1], "w").write(json.dumps([ev] * 1000, separators=(",", ":")))
-PY
+python3 "$here/make_batch.py" "$work/batch.json"
 seed() { # count
   for _ in $(seq 1 $(($1 / 1000))); do
     curl -sf -o /dev/null -X POST "$url/events/batch" -H "X-API-Key: $key" \
