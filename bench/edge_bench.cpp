@@ -14,7 +14,7 @@
 #include "actors/rate_limiter.hpp"
 #include "http/client_ip.hpp"
 #include "http/edge.hpp"
-#include "http/logger.hpp"
+#include "obs/logger.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;

@@ -1,8 +1,8 @@
 // The cost of the instrumentation on the hot path of every message and request.
 #include <benchmark/benchmark.h>
 
-#include "actors/metrics.hpp"
-#include "http/http_metrics.hpp"
+#include "obs/actor_metrics.hpp"
+#include "obs/http_metrics.hpp"
 
 using namespace ebuse;
 

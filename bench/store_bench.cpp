@@ -10,7 +10,7 @@
 #include <caf/send.hpp>
 
 #include "actors/tenant.hpp"
-#include "storage/timestamp.hpp"
+#include "core/timestamp.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;

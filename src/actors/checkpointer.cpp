@@ -8,7 +8,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actors/metrics.hpp"
+#include "actors/tenant_stats.hpp"
 #include "actors/type_ids.hpp"
 #include "storage/db.hpp"
 

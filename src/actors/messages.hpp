@@ -9,10 +9,10 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
-#include "actors/key_digest.hpp"
-#include "actors/metrics.hpp"
 #include "actors/reply.hpp"
+#include "actors/tenant_stats.hpp"
 #include "actors/type_ids.hpp"
+#include "core/key_digest.hpp"
 #include "storage/event_store.hpp"
 
 namespace ebuse {

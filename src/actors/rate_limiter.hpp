@@ -19,7 +19,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
-#include "actors/metrics.hpp"
+#include "obs/actor_metrics.hpp"
 
 #include "actors/reply.hpp"
 

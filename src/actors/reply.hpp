@@ -12,7 +12,7 @@
 
 #include <caf/expected.hpp>
 
-#include "storage/errc.hpp"
+#include "core/errc.hpp"
 
 namespace ebuse {
 

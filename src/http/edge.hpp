@@ -11,8 +11,8 @@
 #include <httplib.h>
 
 #include "actors/rate_limiter.hpp"
+#include "app/config.hpp"
 #include "http/client_ip.hpp"
-#include "http/config.hpp"
 #include "http/connection.hpp"
 #include "http/request_head.hpp"
 

@@ -1,7 +1,7 @@
 // errc -> HTTP status and JSON body; the only place that decides either.
 #include "http/errors.hpp"
 
-#include "storage/json_text.hpp"
+#include "core/json_text.hpp"
 
 namespace ebuse {
 

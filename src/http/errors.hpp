@@ -6,7 +6,7 @@
 
 #include <caf/error.hpp>
 
-#include "storage/errc.hpp"
+#include "core/errc.hpp"
 
 namespace ebuse {
 

@@ -7,7 +7,7 @@
 
 #include <zlib.h>
 
-#include "http/ascii.hpp"
+#include "core/ascii.hpp"
 #include "http/client_ip.hpp"
 #include "http/edge.hpp"
 

@@ -10,7 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/tenant.hpp"
-#include "http/config.hpp"
+#include "app/config.hpp"
 #include "http/errors.hpp"
 #include "http/metrics_render.hpp"
 

@@ -5,8 +5,8 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "storage/event_json.hpp"
-#include "storage/json_text.hpp"
+#include "core/event_json.hpp"
+#include "core/json_text.hpp"
 
 namespace ebuse {
 

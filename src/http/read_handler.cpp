@@ -6,7 +6,7 @@
 #include "http/edge.hpp"
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
-#include "http/logger.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse {
 

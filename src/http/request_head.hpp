@@ -6,7 +6,7 @@
 
 #include <httplib.h>
 
-#include "http/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace ebuse {
 

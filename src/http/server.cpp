@@ -12,15 +12,15 @@
 
 #include <httplib.h>
 
+#include "core/json_text.hpp"
 #include "http/auth.hpp"
 #include "http/codec.hpp"
 #include "http/connection.hpp"
 #include "http/edge.hpp"
 #include "http/handlers.hpp"
 #include "http/routes.hpp"
-#include "http/http_metrics.hpp"
-#include "http/logger.hpp"
-#include "storage/json_text.hpp"
+#include "obs/http_metrics.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse {
 

@@ -6,7 +6,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/registry.hpp"
-#include "http/config.hpp"
+#include "app/config.hpp"
 
 namespace ebuse {
 

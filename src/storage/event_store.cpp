@@ -5,8 +5,8 @@
 
 #include <sqlite3.h>
 
-#include "storage/errc.hpp"
-#include "storage/event_json.hpp"
+#include "core/errc.hpp"
+#include "core/event_json.hpp"
 
 namespace ebuse {
 

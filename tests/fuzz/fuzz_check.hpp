@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "storage/json_text.hpp"
-#include "storage/timestamp.hpp"
+#include "core/json_text.hpp"
+#include "core/timestamp.hpp"
 
 /// Aborts (a libFuzzer finding) when an invariant does not hold.
 #define FUZZ_CHECK(cond)                                                               \

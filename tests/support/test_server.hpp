@@ -10,9 +10,9 @@
 #include <httplib.h>
 
 #include "actors/registry.hpp"
-#include "http/config.hpp"
-#include "http/logger.hpp"
+#include "app/config.hpp"
 #include "http/server.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse::test {
 

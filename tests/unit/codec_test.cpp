@@ -1,10 +1,10 @@
 // The HTTP codec: event and batch bodies, subscription bodies and ids, query parameters.
 #include <catch2/catch.hpp>
 
+#include "app/config.hpp"
+#include "core/errc.hpp"
 #include "http/codec.hpp"
-#include "http/config.hpp"
 #include "http/errors.hpp"
-#include "storage/errc.hpp"
 
 using namespace ebuse;
 

@@ -7,8 +7,8 @@
 
 #include <httplib.h>
 
-#include "http/config.hpp"
-#include "http/config_log.hpp"
+#include "app/config.hpp"
+#include "app/config_log.hpp"
 #include "http/gzip.hpp"
 
 using namespace ebuse;

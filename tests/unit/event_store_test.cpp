@@ -5,7 +5,7 @@
 
 #include <sqlite3.h>
 
-#include "storage/errc.hpp"
+#include "core/errc.hpp"
 #include "storage/event_store.hpp"
 #include "support/temp_dir.hpp"
 

@@ -1,5 +1,5 @@
 // Unit tests for reading the timestamp text the Go SQLite drivers stored.
-#include "storage/timestamp.hpp"
+#include "core/timestamp.hpp"
 
 #include <catch2/catch.hpp>
 

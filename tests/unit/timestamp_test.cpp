@@ -1,5 +1,5 @@
 // Unit tests for RFC 3339 and stored timestamp parsing and formatting.
-#include "storage/timestamp.hpp"
+#include "core/timestamp.hpp"
 
 #include <catch2/catch.hpp>
 

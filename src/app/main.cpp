@@ -13,12 +13,12 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/registry.hpp"
-#include "http/config.hpp"
-#include "http/config_log.hpp"
-#include "http/lifecycle.hpp"
-#include "http/logger.hpp"
+#include "app/config.hpp"
+#include "app/config_log.hpp"
+#include "app/shutdown.hpp"
+#include "app/tenants_file.hpp"
 #include "http/server.hpp"
-#include "http/tenants_file.hpp"
+#include "obs/logger.hpp"
 
 namespace {
 

@@ -1,10 +1,10 @@
 // Writing JSON text: compaction of stored values, Go-style string quoting, UTF-8 checks.
-#include "storage/json_text.hpp"
+#include "core/json_text.hpp"
 
 #include <cstdint>
 #include <cstring>
 
-#include "storage/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace ebuse::json {
 namespace {

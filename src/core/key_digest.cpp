@@ -1,5 +1,5 @@
 // SHA-256 of API keys with OpenSSL (already a dependency of cpp-httplib).
-#include "actors/key_digest.hpp"
+#include "core/key_digest.hpp"
 
 #include <openssl/evp.h>
 

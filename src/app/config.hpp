@@ -54,10 +54,6 @@ bool parse_go_duration(std::string_view in, std::chrono::nanoseconds& out);
 /// Parses a Go bool (`1 t T true TRUE True 0 f F false FALSE False`).
 bool parse_go_bool(std::string_view in, bool& out);
 
-/// Parses a decimal int64 as Go's strconv.ParseInt(s, 10, 64): optional sign, digits,
-/// no spaces, no overflow.
-bool parse_int64(std::string_view in, int64_t& out);
-
 /// The text of `--help`.
 std::string usage_text();
 

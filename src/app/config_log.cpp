@@ -1,5 +1,5 @@
 // Renders the configuration for the start-up line, keys redacted.
-#include "http/config_log.hpp"
+#include "app/config_log.hpp"
 
 namespace ebuse {
 

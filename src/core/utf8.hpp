@@ -1,4 +1,4 @@
-// UTF-8 sequence checks shared by the JSON scanner and writer (internal to storage/).
+// UTF-8 sequence checks shared by the JSON scanner and writer (internal to core/).
 #pragma once
 
 #include <cstddef>

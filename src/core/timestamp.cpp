@@ -1,5 +1,5 @@
 // Timestamp parsing and formatting that reproduces Go's time package for the wire and disk forms.
-#include "storage/timestamp.hpp"
+#include "core/timestamp.hpp"
 
 #include <chrono>
 #include <cstring>

@@ -1,5 +1,5 @@
 // Names and CAF plumbing for the domain error codes.
-#include "storage/errc.hpp"
+#include "core/errc.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/message.hpp>

@@ -1,11 +1,11 @@
 // Renders stored events as wire JSON by string assembly.
-#include "storage/event_json.hpp"
+#include "core/event_json.hpp"
 
 #include <charconv>
 #include <cstring>
 
-#include "storage/json_text.hpp"
-#include "storage/timestamp.hpp"
+#include "core/json_text.hpp"
+#include "core/timestamp.hpp"
 
 namespace ebuse {
 

@@ -1,6 +1,6 @@
 // Strict, non-recursive JSON scanning and the string codec used on every append and read.
-#include "storage/json_text.hpp"
-#include "storage/utf8.hpp"
+#include "core/json_text.hpp"
+#include "core/utf8.hpp"
 
 #include <cstdint>
 #include <cstring>

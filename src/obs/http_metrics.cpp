@@ -1,5 +1,5 @@
 // Route classification and request accounting.
-#include "http/http_metrics.hpp"
+#include "obs/http_metrics.hpp"
 
 #include <fstream>
 

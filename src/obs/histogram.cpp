@@ -1,5 +1,5 @@
 // Histogram bookkeeping and quantile estimates.
-#include "actors/metrics.hpp"
+#include "obs/histogram.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -12,12 +12,6 @@ constexpr double latency_bounds[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.
                                      0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
                                      0.5,     1,      2.5,     5,      10};
 constexpr double group_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
-
-void raise_to(std::atomic<int64_t>& peak, int64_t value) noexcept {
-  auto cur = peak.load(std::memory_order_relaxed);
-  while (value > cur && !peak.compare_exchange_weak(cur, value, std::memory_order_relaxed)) {
-  }
-}
 
 } // namespace
 
@@ -68,17 +62,6 @@ histogram make_latency_histogram() noexcept {
 
 histogram make_group_histogram() noexcept {
   return histogram{group_bounds, std::size(group_bounds)};
-}
-
-void actor_metrics::begin(std::size_t waiting) noexcept {
-  auto w = static_cast<int64_t>(waiting);
-  mailbox.store(w, std::memory_order_relaxed);
-  raise_to(mailbox_peak, w);
-}
-
-void actor_metrics::end(double seconds) noexcept {
-  handled.fetch_add(1, std::memory_order_relaxed);
-  handling.observe(seconds);
 }
 
 } // namespace ebuse

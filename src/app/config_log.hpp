@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "http/config.hpp"
-#include "http/logger.hpp"
+#include "app/config.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse {
 

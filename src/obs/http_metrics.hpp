@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "actors/metrics.hpp"
+#include "obs/histogram.hpp"
 
 namespace ebuse {
 

@@ -1,5 +1,5 @@
 // The shutdown timer: grace period, forced cut, last-resort exit.
-#include "http/lifecycle.hpp"
+#include "app/shutdown.hpp"
 
 #include <condition_variable>
 #include <cstdlib>
@@ -7,9 +7,9 @@
 #include <string>
 #include <thread>
 
-#include "http/config_log.hpp"
-#include "http/logger.hpp"
+#include "app/config_log.hpp"
 #include "http/server.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse {
 

@@ -1,7 +1,7 @@
 // A small JSON-lines logger. Request threads append whole lines to a buffer; one writer
 // thread hands the buffer to the output in a single write, so a request costs the
 // formatting and a short lock, not a system call.
-#include "http/logger.hpp"
+#include "obs/logger.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -16,8 +16,8 @@
 
 #include <unistd.h>
 
-#include "storage/event_json.hpp"
-#include "storage/json_text.hpp"
+#include "core/event_json.hpp"
+#include "core/json_text.hpp"
 
 namespace ebuse::log {
 

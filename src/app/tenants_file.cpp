@@ -1,5 +1,5 @@
 // Loads tenants.yaml with yaml-cpp; keys are hashed at once and never kept in clear.
-#include "http/tenants_file.hpp"
+#include "app/tenants_file.hpp"
 
 #include <cerrno>
 #include <cstring>
