@@ -16,6 +16,7 @@
 #include "app/config.hpp"
 #include "app/config_log.hpp"
 #include "app/shutdown.hpp"
+#include "app/startup.hpp"
 #include "app/tenants_file.hpp"
 #include "http/server.hpp"
 #include "obs/logger.hpp"
@@ -88,10 +89,7 @@ int main(int argc, char** argv) {
   log::set_level(cfg.log_level);
 
   registry_options ropts;
-  ropts.defaults.readers = cfg.readers;
-  ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
-  ropts.defaults.writer.linger =
-    std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
+  ropts.defaults = tenant_defaults_of(cfg);
   ropts.idle_timeout = cfg.tenant_idle_timeout;
   ropts.on_event = [](std::string_view event, std::string_view tenant,
                       std::string_view detail) {
@@ -150,7 +148,7 @@ int main(int argc, char** argv) {
                 {"detail", log::str(message_of(registry.error()))}});
     return 1;
   }
-  http_server server{cfg, *registry, sys};
+  http_server server{http_options_of(cfg), *registry, sys};
   int port = server.bind();
   if (port < 0) {
     log::write(log::level::error, "cannot bind",

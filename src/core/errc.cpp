@@ -15,12 +15,6 @@ const char* to_code(errc x) noexcept {
     case errc::invalid_batch: return "invalid_batch";
     case errc::invalid_parameter: return "invalid_parameter";
     case errc::invalid_subscription: return "invalid_subscription";
-    case errc::unauthorized: return "unauthorized";
-    case errc::not_found: return "not_found";
-    case errc::method_not_allowed: return "method_not_allowed";
-    case errc::payload_too_large: return "payload_too_large";
-    case errc::rate_limited: return "rate_limited";
-    case errc::shutting_down: return "shutting_down";
     case errc::storage_unavailable: return "storage_unavailable";
     case errc::storage_busy: return "storage_busy";
     case errc::storage_full: return "storage_full";

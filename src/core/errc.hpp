@@ -10,8 +10,9 @@
 
 namespace ebuse {
 
-/// Every failure the server can report. The HTTP layer maps each to exactly one status
-/// and a stable snake_case code (see http/errors.hpp).
+/// Every failure of the domain: invalid input, and what storage and actors report. The
+/// HTTP layer maps each to exactly one status and a stable snake_case code (see
+/// http/errors.hpp), beside its own refusals (http_errc).
 enum class errc : uint8_t {
   none = 0,
   invalid_json,         ///< body is not valid JSON
@@ -19,12 +20,6 @@ enum class errc : uint8_t {
   invalid_batch,        ///< batch empty, not an array or too large
   invalid_parameter,    ///< query parameter not an integer / negative
   invalid_subscription, ///< subscription id or position invalid
-  unauthorized,         ///< missing or wrong API key
-  not_found,            ///< unknown path
-  method_not_allowed,   ///< known path, wrong method
-  payload_too_large,    ///< body above MAX_BODY_BYTES
-  rate_limited,         ///< too many requests
-  shutting_down,        ///< server is stopping
   storage_unavailable,  ///< database cannot be opened or used
   storage_busy,         ///< database locked by another process beyond busy_timeout
   storage_full,         ///< SQLITE_FULL: disk or max_page_count reached

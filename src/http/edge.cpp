@@ -45,30 +45,12 @@ rate_key rate_key_of_ip(const ip_address& a) noexcept {
   return k;
 }
 
-rate_limiter_options rate_limiter_options_of(const server_config& cfg) {
-  rate_limiter_options o;
-  o.per_ip = {cfg.rate_limit, cfg.rate_burst};
-  o.per_key = {cfg.rate_limit_per_key, cfg.rate_burst_per_key > 0
-                                         ? cfg.rate_burst_per_key
-                                         : std::max(1, 2 * cfg.rate_limit_per_key)};
-  return o;
-}
-
-connection_limits connection_limits_of(const server_config& cfg) {
-  connection_limits lim;
-  lim.read_timeout = cfg.read_timeout;
-  lim.write_timeout = cfg.write_timeout;
-  lim.idle_timeout = cfg.idle_timeout;
-  lim.threads = cfg.http_threads;
-  return lim;
-}
-
-http_edge::http_edge(const server_config& cfg, std::shared_ptr<rate_limiter> limiter)
-  : gzip_enabled_(cfg.enable_gzip),
-    gzip_min_bytes_(cfg.gzip_min_bytes),
+http_edge::http_edge(const http_options& opts, std::shared_ptr<rate_limiter> limiter)
+  : gzip_enabled_(opts.enable_gzip),
+    gzip_min_bytes_(opts.gzip_min_bytes),
     limiter_(std::move(limiter)) {
   std::string err;
-  trusted_proxies::parse(cfg.trusted_proxies, proxies_, err);
+  trusted_proxies::parse(opts.trusted_proxies, proxies_, err);
 }
 
 void http_edge::begin(httplib::Request& req) {
@@ -142,7 +124,7 @@ bool http_edge::apply(const rate_decision& d, const char* what, const httplib::R
   // request on this connection.
   if (current.head.has_body())
     close_after_response(res);
-  auto e = to_http_error(errc::rate_limited,
+  auto e = to_http_error(http_errc::rate_limited,
                          std::string{"rate limit exceeded for this "} + what + "; retry in "
                            + std::to_string(d.retry_after_seconds) + " s");
   send_json(res, std::move(e.body), e.status);

@@ -11,9 +11,9 @@
 #include <httplib.h>
 
 #include "actors/rate_limiter.hpp"
-#include "app/config.hpp"
 #include "http/client_ip.hpp"
 #include "http/connection.hpp"
+#include "http/options.hpp"
 #include "http/request_head.hpp"
 
 namespace ebuse {
@@ -41,17 +41,11 @@ void begin_edge_request(const std::string& peer);
 /// holds a whole /64, so finer keys would let it rotate addresses past the limit).
 rate_key rate_key_of_ip(const ip_address& a) noexcept;
 
-/// The limiter's options from RATE_LIMIT, RATE_BURST and their per-key counterparts.
-rate_limiter_options rate_limiter_options_of(const server_config& cfg);
-
-/// The connection deadlines and pool size from the configuration.
-connection_limits connection_limits_of(const server_config& cfg);
-
 /// The edge stage of the server.
 class http_edge {
 public:
-  /// `limiter` may be null (no limiting). cfg.trusted_proxies must be valid.
-  http_edge(const server_config& cfg, std::shared_ptr<rate_limiter> limiter);
+  /// `limiter` may be null (no limiting). opts.trusted_proxies must be valid.
+  http_edge(const http_options& opts, std::shared_ptr<rate_limiter> limiter);
 
   /// First step of every request: resolves the client address and records gzip
   /// acceptance, then removes `Accept-Encoding` so that the library never compresses

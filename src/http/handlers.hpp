@@ -10,17 +10,17 @@
 
 #include "actors/messages.hpp"
 #include "actors/tenant.hpp"
-#include "app/config.hpp"
 #include "http/errors.hpp"
 #include "http/metrics_render.hpp"
+#include "http/options.hpp"
 
 namespace ebuse {
 
-/// What a handler needs besides the request: its tenant, the configuration, and the
-/// body (read under MAX_BODY_BYTES, decompressed) for routes that take one.
+/// What a handler needs besides the request: its tenant, the options, and the body
+/// (read under MAX_BODY_BYTES, decompressed) for routes that take one.
 struct request_context {
   std::shared_ptr<tenant> t;
-  const server_config& cfg;
+  const http_options& opts;
   std::string body;
 };
 
@@ -40,6 +40,9 @@ void send_json(httplib::Response& res, std::string body, int status = 200);
 
 /// Writes an error response; server-side errors are logged with their detail.
 void send_error(const httplib::Request& req, httplib::Response& res, const caf::error& err);
+
+/// Writes the response of a refusal of the HTTP layer.
+void send_error(httplib::Response& res, http_errc code, std::string message);
 
 /// POST /events
 void handle_append(const httplib::Request& req, httplib::Response& res, request_context& ctx);

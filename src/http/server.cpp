@@ -59,8 +59,13 @@ void send_error(const httplib::Request& req, httplib::Response& res, const caf::
   send_json(res, std::move(e.body), e.status);
 }
 
+void send_error(httplib::Response& res, http_errc code, std::string message) {
+  auto e = to_http_error(code, std::move(message));
+  send_json(res, std::move(e.body), e.status);
+}
+
 struct http_server::impl {
-  server_config cfg;
+  http_options opts;
   std::shared_ptr<tenant_registry> dir;
   std::shared_ptr<rate_limiter> limiter;
   connection_server svr; // deadlines, pipelining, header limits, Connection: close
@@ -69,15 +74,15 @@ struct http_server::impl {
   http_metrics metrics;
   socket_t listen_fd = INVALID_SOCKET;
 
-  impl(const server_config& c, std::shared_ptr<tenant_registry> d,
+  impl(const http_options& o, std::shared_ptr<tenant_registry> d,
        std::shared_ptr<rate_limiter> l)
-    : cfg(c), dir(std::move(d)), limiter(l), svr(connection_limits_of(c)),
-      edge(c, std::move(l)) {
+    : opts(o), dir(std::move(d)), limiter(l), svr(o.connections), edge(o, std::move(l)) {
     configure();
     routes();
   }
 
-  void reply_error(httplib::Response& res, errc code, std::string msg) {
+  template <class Code>
+  void reply_error(httplib::Response& res, Code code, std::string msg) {
     auto e = to_http_error(code, std::move(msg));
     send_json(res, std::move(e.body), e.status);
   }
@@ -113,15 +118,15 @@ struct http_server::impl {
     // timeouts below only shape its Keep-Alive header.
     // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
     svr.set_tcp_nodelay(true);
-    svr.set_payload_max_length(cfg.max_body_bytes);
+    svr.set_payload_max_length(opts.max_body_bytes);
     svr.set_keep_alive_max_count(10000);
     time_t sec, usec;
-    split(cfg.read_timeout, sec, usec);
+    split(opts.connections.read_timeout, sec, usec);
     svr.set_read_timeout(sec, usec);
-    split(cfg.write_timeout, sec, usec);
+    split(opts.connections.write_timeout, sec, usec);
     svr.set_write_timeout(sec, usec);
     svr.set_keep_alive_timeout(std::max<time_t>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(cfg.idle_timeout).count()));
+      1, std::chrono::duration_cast<std::chrono::seconds>(opts.connections.idle_timeout).count()));
     svr.set_exception_handler(
       [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown exception";
@@ -143,7 +148,7 @@ struct http_server::impl {
       edge.begin(const_cast<httplib::Request&>(req));
       if (stopping.load(std::memory_order_relaxed)) {
         close_after_response(res);
-        reply_error(res, errc::shutting_down, {});
+        reply_error(res, http_errc::shutting_down, {});
         return httplib::Server::HandlerResponse::Handled;
       }
       auto& head = current_edge().head;
@@ -158,7 +163,7 @@ struct http_server::impl {
         return httplib::Server::HandlerResponse::Unhandled;
       if (!edge.admit_client(req, res))
         return httplib::Server::HandlerResponse::Handled;
-      if (cfg.metrics_public && is_metrics_path(req.path)
+      if (opts.metrics_public && is_metrics_path(req.path)
           && (req.path == "/metrics/prometheus" || wants_prometheus(req))) {
         current.admin = true;
         return httplib::Server::HandlerResponse::Unhandled;
@@ -176,7 +181,7 @@ struct http_server::impl {
           current.admin = true;
           return httplib::Server::HandlerResponse::Unhandled;
         }
-        reply_error(res, errc::unauthorized, "missing or invalid API key");
+        reply_error(res, http_errc::unauthorized, "missing or invalid API key");
         return httplib::Server::HandlerResponse::Handled;
       }
       current.t = std::move(*found);
@@ -191,14 +196,14 @@ struct http_server::impl {
       if (res.status == 404) {
         if (auto allow = allowed_methods(req.path, dir->multi_tenant())) {
           res.set_header("Allow", allow);
-          reply_error(res, errc::method_not_allowed,
+          reply_error(res, http_errc::method_not_allowed,
                       "method " + req.method + " not allowed; allowed: " + allow);
         } else {
-          reply_error(res, errc::not_found, "no such path: " + req.path);
+          reply_error(res, http_errc::not_found, "no such path: " + req.path);
         }
       } else if (res.status == 413) {
-        reply_error(res, errc::payload_too_large,
-                    "request body larger than " + std::to_string(cfg.max_body_bytes)
+        reply_error(res, http_errc::payload_too_large,
+                    "request body larger than " + std::to_string(opts.max_body_bytes)
                       + " bytes");
       } else {
         // Rejections by the HTTP parser itself (malformed request line or headers),
@@ -250,7 +255,7 @@ struct http_server::impl {
   template <class F>
   httplib::Server::Handler with_tenant(F f) {
     return [this, f](const httplib::Request& req, httplib::Response& res) {
-      request_context ctx{current.t, cfg, {}};
+      request_context ctx{current.t, opts, {}};
       f(req, res, ctx);
     };
   }
@@ -263,7 +268,7 @@ struct http_server::impl {
                      const httplib::ContentReader& reader) {
       std::string body;
       bool too_big = false;
-      const size_t max = cfg.max_body_bytes;
+      const size_t max = opts.max_body_bytes;
       bool ok = reader([&](const char* data, size_t len) {
         if (len > max - body.size()) {
           too_big = true;
@@ -274,14 +279,14 @@ struct http_server::impl {
       });
       if (too_big || res.status == 413) {
         close_after_response(res);
-        return reply_error(res, errc::payload_too_large,
+        return reply_error(res, http_errc::payload_too_large,
                            "request body larger than " + std::to_string(max) + " bytes");
       }
       if (!ok) {
         close_after_response(res);
         return reply_error(res, errc::invalid_json, "the request body could not be read");
       }
-      request_context ctx{current.t, cfg, std::move(body)};
+      request_context ctx{current.t, opts, std::move(body)};
       f(req, res, ctx);
     };
   }
@@ -346,18 +351,18 @@ struct http_server::impl {
   }
 };
 
-http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_registry> dir)
-  : impl_(std::make_unique<impl>(cfg, std::move(dir), nullptr)) {
-  if (cfg.rate_limit > 0 || cfg.rate_limit_per_key > 0)
+http_server::http_server(const http_options& opts, std::shared_ptr<tenant_registry> dir)
+  : impl_(std::make_unique<impl>(opts, std::move(dir), nullptr)) {
+  if (opts.rate_limited())
     log::write(log::level::warn, "rate limiting is off: the server was built without an "
                                  "actor system for the limiter");
 }
 
-http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_registry> dir,
+http_server::http_server(const http_options& opts, std::shared_ptr<tenant_registry> dir,
                          caf::actor_system& sys)
-  : impl_(std::make_unique<impl>(cfg, std::move(dir),
-                                 cfg.rate_limit > 0 || cfg.rate_limit_per_key > 0
-                                   ? rate_limiter::start(sys, rate_limiter_options_of(cfg))
+  : impl_(std::make_unique<impl>(opts, std::move(dir),
+                                 opts.rate_limited()
+                                   ? rate_limiter::start(sys, opts.rate_limits)
                                    : nullptr)) {
 }
 
@@ -366,10 +371,10 @@ http_server::~http_server() {
 }
 
 int http_server::bind() {
-  int port = impl_->cfg.port;
+  int port = impl_->opts.port;
   if (port == 0)
-    port = impl_->svr.bind_to_any_port(impl_->cfg.host);
-  else if (!impl_->svr.bind_to_port(impl_->cfg.host, port))
+    port = impl_->svr.bind_to_any_port(impl_->opts.host);
+  else if (!impl_->svr.bind_to_port(impl_->opts.host, port))
     port = -1;
   // The library listens with a backlog of 5, so bursts of new connections are reset.
   if (port > 0 && impl_->listen_fd != INVALID_SOCKET)
