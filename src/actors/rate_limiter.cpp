@@ -15,19 +15,9 @@
 
 namespace ebuse {
 
-namespace {
-
-int64_t ceil_seconds(int64_t ns) {
-  return (ns + 999999999) / 1000000000;
-}
-
-} // namespace
-
 rate_table::rate_table(rate_policy policy, std::size_t max_buckets,
                        std::chrono::nanoseconds idle)
-  : policy_(policy),
-    interval_ns_(std::max<int64_t>(1, 1000000000 / std::max<int64_t>(1, policy.per_second))),
-    capacity_ns_(interval_ns_ * std::max<int64_t>(1, policy.burst)),
+  : gcra_(policy),
     idle_ns_(idle.count()),
     max_per_shard_(std::max<std::size_t>(1, max_buckets / shard_count)) {
 }
@@ -37,27 +27,18 @@ rate_table::shard& rate_table::shard_of(const rate_key& key) {
   return shards_[key_hash{}(key) >> 60 & (shard_count - 1)];
 }
 
-// GCRA: the bucket is one "theoretical arrival time" (TAT). A request at `now` passes if
-// max(TAT, now) + T lies within burst * T of now; it then moves TAT by T. This is a
-// token bucket of `burst` tokens refilled at `rate`, held in one atomic word.
+// The decision is GCRA's (core/gcra.hpp); the bucket moves by compare-and-swap, so any
+// thread may consume from it under the shard's shared lock.
 rate_decision rate_table::consume(std::atomic<int64_t>& tat, int64_t now_ns) {
-  rate_decision d;
-  d.limit = policy_.burst;
   int64_t old = tat.load(std::memory_order_relaxed);
   for (;;) {
-    int64_t base = std::max(old, now_ns);
-    int64_t next = base + interval_ns_;
-    if (next - now_ns > capacity_ns_) {
-      d.allowed = false;
-      d.remaining = 0;
-      d.reset_seconds = ceil_seconds(base - now_ns);
-      d.retry_after_seconds = std::max<int64_t>(1, ceil_seconds(next - now_ns - capacity_ns_));
+    int64_t next;
+    auto d = gcra_.decide(old, now_ns, next);
+    if (!d.allowed) {
       denied.fetch_add(1, std::memory_order_relaxed);
       return d;
     }
     if (tat.compare_exchange_weak(old, next, std::memory_order_relaxed)) {
-      d.remaining = (capacity_ns_ - (next - now_ns)) / interval_ns_;
-      d.reset_seconds = ceil_seconds(next - now_ns);
       allowed.fetch_add(1, std::memory_order_relaxed);
       return d;
     }

@@ -10,18 +10,16 @@
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
+#include <string_view>
 #include <unordered_map>
 
 #include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
-#include <string_view>
-
-#include <caf/allowed_unsafe_message_type.hpp>
-
-#include "obs/actor_metrics.hpp"
-
 #include "actors/reply.hpp"
+#include "core/gcra.hpp"
+#include "obs/actor_metrics.hpp"
 
 namespace ebuse {
 
@@ -33,21 +31,6 @@ struct rate_key {
   friend bool operator==(const rate_key& a, const rate_key& b) {
     return a.hi == b.hi && a.lo == b.lo;
   }
-};
-
-/// A sustained rate and a burst; per_second == 0 disables the limit.
-struct rate_policy {
-  int64_t per_second = 0;
-  int64_t burst = 1;
-};
-
-/// An answer of the limiter, with what `Retry-After` and `RateLimit-*` need.
-struct rate_decision {
-  bool allowed = true;
-  int64_t limit = 0;               ///< bucket capacity (RateLimit-Limit)
-  int64_t remaining = 0;           ///< requests left now (RateLimit-Remaining)
-  int64_t reset_seconds = 0;       ///< until the bucket is full again (RateLimit-Reset)
-  int64_t retry_after_seconds = 0; ///< when denied: until a request passes again, >= 1
 };
 
 /// A sharded table of buckets. Any thread may consume from an existing bucket (a CAS
@@ -71,7 +54,7 @@ public:
   std::size_t size() const;
 
   const rate_policy& policy() const noexcept {
-    return policy_;
+    return gcra_.policy();
   }
 
   std::atomic<uint64_t> allowed{0}; ///< requests allowed so far
@@ -97,9 +80,7 @@ private:
   rate_decision consume(std::atomic<int64_t>& tat, int64_t now_ns);
   std::size_t sweep_shard(shard& s, int64_t now_ns);
 
-  rate_policy policy_;
-  int64_t interval_ns_; ///< emission interval T = 1 s / rate
-  int64_t capacity_ns_; ///< burst * T
+  gcra gcra_;
   int64_t idle_ns_;
   std::size_t max_per_shard_;
   std::array<shard, shard_count> shards_;
