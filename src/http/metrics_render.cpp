@@ -76,11 +76,11 @@ std::string process_wide_json(const metrics_view& v) {
                     + ",\"actor\":" + actor_json(r.actor) + "}";
   const auto& h = *v.http;
   out += ",\"http\":{\"routes\":{";
-  for (std::size_t i = 0; i < route_count; ++i) {
-    const auto& m = h.routes[i];
+  for (std::size_t i = 0; i < h.labels().size(); ++i) {
+    const auto& m = h.route(i);
     if (i > 0)
       out += ',';
-    out += std::string{"\""} + route_name(static_cast<route>(i)) + "\":{";
+    out += std::string{"\""} + h.labels()[i] + "\":{";
     for (int c = 0; c < 5; ++c)
       out += "\"" + std::to_string(c + 1) + "xx\":" + u64(m.by_class[c].load()) + ",";
     out += "\"latency_ms\":" + quantiles_ms(m.latency) + "}";

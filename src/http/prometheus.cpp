@@ -160,18 +160,18 @@ std::string render_prometheus(const metrics_view& v) {
 
   const auto& h = *v.http;
   w.family("ebuse_http_requests_total", "counter", "HTTP requests by route and status class.");
-  for (std::size_t i = 0; i < route_count; ++i)
+  for (std::size_t i = 0; i < h.labels().size(); ++i)
     for (int c = 0; c < 5; ++c)
       w.sample("ebuse_http_requests_total",
-               std::string{"route=\""} + route_name(static_cast<route>(i)) + "\",class=\""
+               std::string{"route=\""} + h.labels()[i] + "\",class=\""
                  + std::to_string(c + 1) + "xx\"",
-               static_cast<double>(h.routes[i].by_class[c].load()));
+               static_cast<double>(h.route(i).by_class[c].load()));
   w.family("ebuse_http_request_duration_seconds", "histogram",
            "Time from the request line to the end of the response.");
-  for (std::size_t i = 0; i < route_count; ++i)
+  for (std::size_t i = 0; i < h.labels().size(); ++i)
     w.hist("ebuse_http_request_duration_seconds",
-           std::string{"route=\""} + route_name(static_cast<route>(i)) + "\"",
-           h.routes[i].latency);
+           std::string{"route=\""} + h.labels()[i] + "\"",
+           h.route(i).latency);
   scalar("ebuse_http_received_bytes_total", "counter", "Request body bytes received.",
          static_cast<double>(h.bytes_in.load()));
   scalar("ebuse_http_sent_bytes_total", "counter", "Response body bytes sent.",

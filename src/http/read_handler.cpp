@@ -122,7 +122,7 @@ void send_one_page(const httplib::Request& req, httplib::Response& res, request_
   cmd.to = to;
   cmd.limit = default_load_limit;
   cmd.as_array = true;
-  auto page = ask<event_page>(ctx.t->reader(), std::move(cmd), ctx.opts.request_timeout);
+  auto page = ask<event_page>(ctx.t->reader(), std::move(cmd), ctx.timeout());
   if (!page)
     return send_error(req, res, page.error());
   send_event_json(res, std::move(page->json));
@@ -136,11 +136,11 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
   auto p = std::make_shared<pager>();
   p->closing = closing;
   p->t = ctx.t;
-  p->timeout = ctx.opts.request_timeout;
+  p->timeout = ctx.timeout();
   p->next = from;
   p->end = end;
   p->page_size = page_size;
-  auto first = load_once(*ctx.t, from, end, page_size, ctx.opts.request_timeout);
+  auto first = load_once(*ctx.t, from, end, page_size, ctx.timeout());
   if (!first)
     return send_error(req, res, first.error());
   p->first_page = std::move(*first);

@@ -18,7 +18,7 @@
 #include "http/connection.hpp"
 #include "http/edge.hpp"
 #include "http/handlers.hpp"
-#include "http/routes.hpp"
+#include "http/route_table.hpp"
 #include "obs/http_metrics.hpp"
 #include "obs/logger.hpp"
 
@@ -31,6 +31,8 @@ namespace {
 struct request_scope {
   std::shared_ptr<tenant> t;
   bool admin = false; ///< an admin key, or public metrics: every tenant's figures
+  bool routed = false; ///< `match` is set (the request reached the pre-routing stage)
+  route_match match;
 };
 thread_local request_scope current;
 
@@ -64,6 +66,16 @@ void send_error(httplib::Response& res, http_errc code, std::string message) {
   send_json(res, std::move(e.body), e.status);
 }
 
+void send_unmatched(const httplib::Request& req, httplib::Response& res,
+                    const route_match& m) {
+  auto message = unmatched_message(m, req.method, req.path);
+  if (m.status == 405) {
+    res.set_header("Allow", m.allow);
+    return send_error(res, http_errc::method_not_allowed, std::move(message));
+  }
+  send_error(res, http_errc::not_found, std::move(message));
+}
+
 struct http_server::impl {
   http_options opts;
   std::shared_ptr<tenant_registry> dir;
@@ -71,12 +83,14 @@ struct http_server::impl {
   connection_server svr; // deadlines, pipelining, header limits, Connection: close
   http_edge edge;
   std::atomic<bool> stopping{false};
-  http_metrics metrics;
+  http_metrics metrics{route_labels()};
+  server_context context;
   socket_t listen_fd = INVALID_SOCKET;
 
   impl(const http_options& o, std::shared_ptr<tenant_registry> d,
        std::shared_ptr<rate_limiter> l)
-    : opts(o), dir(std::move(d)), limiter(l), svr(o.connections), edge(o, std::move(l)) {
+    : opts(o), dir(std::move(d)), limiter(l), svr(o.connections), edge(o, std::move(l)),
+      context{opts, *dir, metrics, limiter.get(), [this] { return svr.counts(); }} {
     configure();
     routes();
   }
@@ -145,6 +159,8 @@ struct http_server::impl {
                                        httplib::Response& res) {
       current.t.reset();
       current.admin = false;
+      current.match = match(req.method, req.path, dir->multi_tenant());
+      current.routed = true;
       edge.begin(const_cast<httplib::Request&>(req));
       if (stopping.load(std::memory_order_relaxed)) {
         close_after_response(res);
@@ -159,12 +175,13 @@ struct http_server::impl {
         return httplib::Server::HandlerResponse::Handled;
       }
       normalize(const_cast<httplib::Request&>(req), head);
-      if (req.path == "/health")
-        return httplib::Server::HandlerResponse::Unhandled;
-      if (!edge.admit_client(req, res))
+      const auto& m = current.match;
+      if (m.rate_limited() && !edge.admit_client(req, res))
         return httplib::Server::HandlerResponse::Handled;
-      if (opts.metrics_public && is_metrics_path(req.path)
-          && (req.path == "/metrics/prometheus" || wants_prometheus(req))) {
+      if (m.auth() == auth_kind::none)
+        return httplib::Server::HandlerResponse::Unhandled;
+      if (m.auth() == auth_kind::metrics && opts.metrics_public
+          && serves_prometheus(req, *m.entry)) {
         current.admin = true;
         return httplib::Server::HandlerResponse::Unhandled;
       }
@@ -177,7 +194,8 @@ struct http_server::impl {
       }
       if (!*found) {
         // An admin key opens no tenant, only every tenant's metrics and the list.
-        if ((is_metrics_path(req.path) || req.path == "/tenants") && dir->is_admin(key)) {
+        bool admin_route = m.auth() == auth_kind::admin_or_tenant || m.auth() == auth_kind::metrics;
+        if (admin_route && dir->is_admin(key)) {
           current.admin = true;
           return httplib::Server::HandlerResponse::Unhandled;
         }
@@ -185,7 +203,7 @@ struct http_server::impl {
         return httplib::Server::HandlerResponse::Handled;
       }
       current.t = std::move(*found);
-      if (!edge.admit_key(key, req, res))
+      if (m.rate_limited() && !edge.admit_key(key, req, res))
         return httplib::Server::HandlerResponse::Handled;
       return httplib::Server::HandlerResponse::Unhandled;
     });
@@ -194,13 +212,8 @@ struct http_server::impl {
       if (!res.body.empty() || res.content_length_ > 0)
         return httplib::Server::HandlerResponse::Unhandled;
       if (res.status == 404) {
-        if (auto allow = allowed_methods(req.path, dir->multi_tenant())) {
-          res.set_header("Allow", allow);
-          reply_error(res, http_errc::method_not_allowed,
-                      "method " + req.method + " not allowed; allowed: " + allow);
-        } else {
-          reply_error(res, http_errc::not_found, "no such path: " + req.path);
-        }
+        send_unmatched(req, res, current.routed ? current.match
+                                                : match(req.method, req.path, dir->multi_tenant()));
       } else if (res.status == 413) {
         reply_error(res, http_errc::payload_too_large,
                     "request body larger than " + std::to_string(opts.max_body_bytes)
@@ -236,7 +249,10 @@ struct http_server::impl {
       if (bytes_in == 0 && head.content_length_count > 0)
         std::from_chars(head.content_length.data(),
                         head.content_length.data() + head.content_length.size(), bytes_in);
-      metrics.record(classify(req.method, req.path), res.status, seconds, bytes_in, bytes_out);
+      auto label = current.routed ? current.match.label_index()
+                                  : match(req.method, req.path, dir->multi_tenant()).label_index();
+      current.routed = false;
+      metrics.record(label, res.status, seconds, bytes_in, bytes_out);
       log::request_line line;
       line.method = req.method;
       line.path = req.path;
@@ -251,19 +267,25 @@ struct http_server::impl {
     });
   }
 
-  // Wraps a handler so that it receives its tenant; stays free of per-request state.
-  template <class F>
-  httplib::Server::Handler with_tenant(F f) {
+  request_context context_of(std::string body = {}) {
+    return request_context{current.t, current.admin, context, current.match.entry,
+                           std::move(body)};
+  }
+
+  // Calls the route's handler with its context. The library routes a prefix route by its
+  // prefix alone; the table decides (a path without the route's suffix is a 404).
+  httplib::Server::Handler without_body(route_handler f) {
     return [this, f](const httplib::Request& req, httplib::Response& res) {
-      request_context ctx{current.t, opts, {}};
+      if (current.match.status != 200)
+        return send_unmatched(req, res, current.match);
+      auto ctx = context_of();
       f(req, res, ctx);
     };
   }
 
   // Reads the body itself, so that MAX_BODY_BYTES also bounds chunked and compressed
   // bodies (the library checks only Content-Length), then calls the handler.
-  template <class F>
-  httplib::Server::HandlerWithContentReader with_body(F f) {
+  httplib::Server::HandlerWithContentReader with_body(route_handler f) {
     return [this, f](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) {
       std::string body;
@@ -286,71 +308,29 @@ struct http_server::impl {
         close_after_response(res);
         return reply_error(res, errc::invalid_json, "the request body could not be read");
       }
-      request_context ctx{current.t, opts, std::move(body)};
+      if (current.match.status != 200)
+        return send_unmatched(req, res, current.match);
+      auto ctx = context_of(std::move(body));
       f(req, res, ctx);
     };
   }
 
+  // Registers every route of the table with the library's router.
   void routes() {
-    svr.Post("/events", with_body(handle_append));
-    svr.Get("/events", with_tenant(handle_load));
-    svr.Post("/events/batch", with_body(handle_batch));
-    svr.Get("/events/stream", with_tenant(handle_stream));
-    svr.Get("/position", with_tenant(handle_position));
-    // [\s\S]: ids may hold any byte; control characters must reach the validation.
-    svr.Get(R"(/subscriptions/[\s\S]*)", with_tenant(handle_subscription));
-    svr.Post(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
-    svr.Put(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
-    bool multi = dir->multi_tenant();
-    auto metrics_route = [this](const httplib::Request& req, httplib::Response& res) {
-      metrics_view view;
-      if (current.admin) {
-        view.tenants = dir->running();
-        view.configured = dir->names();
-      } else {
-        view.caller = current.t;
-        view.tenants = {current.t};
-      }
-      view.registry = &dir->stats();
-      view.http = &metrics;
-      view.connections = svr.counts();
-      view.limiter = limiter.get();
-      view.multi_tenant = dir->multi_tenant();
-      handle_metrics(req, res, view);
-    };
-    svr.Get("/metrics", metrics_route);
-    svr.Get("/metrics/prometheus", metrics_route);
-    if (multi)
-      svr.Get("/tenants", with_tenant([this](const httplib::Request&, httplib::Response& res,
-                                             request_context&) {
-                send_json(res, render_tenants(dir->names()));
-              }));
-    svr.Get("/health", [this](const httplib::Request& req, httplib::Response& res) {
-      health(req, res);
-    });
-  }
-
-  void health(const httplib::Request&, httplib::Response& res) {
-    for (auto& t : dir->running()) {
-      auto pos = ask<int64_t>(t->reader(), health_cmd{}, std::chrono::seconds(2));
-      if (!pos) {
-        // The original's fields (in its encoder's sorted key order) plus our `code`.
-        auto e = to_http_error(code_of(pos.error()), {});
-        std::string body = "{\"code\":\"";
-        body.append(to_code(code_of(pos.error())));
-        body.append("\",\"error\":");
-        json::append_quoted(e.message, body);
-        body.append(",\"status\":\"unhealthy\"}\n");
-        log::write(log::level::warn, "health check failed",
-                   {{"tenant", log::str(t->name())},
-                    {"detail", log::str(message_of(pos.error()))}});
-        return send_json(res, std::move(body), 503);
-      }
+    for (const auto& r : ebuse::routes()) {
+      // [\s\S]: ids may hold any byte; control characters must reach the validation.
+      std::string pattern{r.path};
+      if (!r.suffix.empty())
+        pattern += R"([\s\S]*)";
+      if (r.methods & get)
+        svr.Get(pattern, without_body(r.handler));
+      if (r.methods & post)
+        svr.Post(pattern, with_body(r.handler));
+      if (r.methods & put)
+        svr.Put(pattern, with_body(r.handler));
     }
-    send_json(res, "{\"status\":\"healthy\"}\n");
   }
 };
-
 http_server::http_server(const http_options& opts, std::shared_ptr<tenant_registry> dir)
   : impl_(std::make_unique<impl>(opts, std::move(dir), nullptr)) {
   if (opts.rate_limited())

@@ -1,4 +1,4 @@
-// Route classification and request accounting.
+// Request accounting, and the process figures read from /proc.
 #include "obs/http_metrics.hpp"
 
 #include <fstream>
@@ -7,53 +7,13 @@
 
 namespace ebuse {
 
-const char* route_name(route r) noexcept {
-  switch (r) {
-    case route::events_post: return "events_post";
-    case route::events_get: return "events_get";
-    case route::events_batch: return "events_batch";
-    case route::events_stream: return "events_stream";
-    case route::position: return "position";
-    case route::subscription_get: return "subscription_get";
-    case route::subscription_save: return "subscription_save";
-    case route::health: return "health";
-    case route::metrics: return "metrics";
-    case route::tenants: return "tenants";
-    case route::other: return "other";
-  }
-  return "other";
+http_metrics::http_metrics(std::vector<const char*> labels)
+  : labels_(std::move(labels)), routes_(std::make_unique<route_metrics[]>(labels_.size())) {
 }
 
-route classify(std::string_view method, std::string_view path) noexcept {
-  bool get = method == "GET" || method == "HEAD";
-  bool post = method == "POST";
-  if (path == "/events")
-    return get ? route::events_get : post ? route::events_post : route::other;
-  if (path == "/events/batch" && post)
-    return route::events_batch;
-  if (path == "/events/stream" && get)
-    return route::events_stream;
-  if (path == "/position" && get)
-    return route::position;
-  if (path == "/health" && get)
-    return route::health;
-  if ((path == "/metrics" || path == "/metrics/prometheus") && get)
-    return route::metrics;
-  if (path == "/tenants" && get)
-    return route::tenants;
-  constexpr std::string_view sub = "/subscriptions/";
-  if (path.substr(0, sub.size()) == sub) {
-    if (get)
-      return route::subscription_get;
-    if (post || method == "PUT")
-      return route::subscription_save;
-  }
-  return route::other;
-}
-
-void http_metrics::record(route r, int status, double seconds, uint64_t in,
+void http_metrics::record(std::size_t label_index, int status, double seconds, uint64_t in,
                           uint64_t out) noexcept {
-  auto& m = routes[static_cast<std::size_t>(r)];
+  auto& m = routes_[label_index];
   int cls = status / 100;
   if (cls >= 1 && cls <= 5)
     m.by_class[static_cast<std::size_t>(cls - 1)].fetch_add(1, std::memory_order_relaxed);

@@ -6,36 +6,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <string_view>
+#include <vector>
 
 #include "obs/histogram.hpp"
 
 namespace ebuse {
-
-/// The routes the server serves, for per-route figures.
-enum class route : uint8_t {
-  events_post,
-  events_get,
-  events_batch,
-  events_stream,
-  position,
-  subscription_get,
-  subscription_save,
-  health,
-  metrics,
-  tenants,
-  other, ///< unknown paths, methods, rejected before routing
-};
-
-/// Number of routes.
-constexpr std::size_t route_count = static_cast<std::size_t>(route::other) + 1;
-
-/// The stable label of `r`.
-const char* route_name(route r) noexcept;
-
-/// Classifies a request by method and path (the path as received).
-route classify(std::string_view method, std::string_view path) noexcept;
 
 /// Figures of one route.
 struct route_metrics {
@@ -44,14 +21,32 @@ struct route_metrics {
 };
 
 /// Process-wide HTTP figures; every update is one relaxed atomic operation.
-struct http_metrics {
-  std::array<route_metrics, route_count> routes;
+class http_metrics {
+public:
+  /// One set of route figures per label, in this order (the route table's labels; the
+  /// last catches everything else).
+  explicit http_metrics(std::vector<const char*> labels);
+
+  /// Records one finished request under the label at `label_index`.
+  void record(std::size_t label_index, int status, double seconds, uint64_t in,
+              uint64_t out) noexcept;
+
+  /// The labels.
+  const std::vector<const char*>& labels() const noexcept {
+    return labels_;
+  }
+  /// The figures of the label at `i`.
+  const route_metrics& route(std::size_t i) const noexcept {
+    return routes_[i];
+  }
+
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> bytes_out{0};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  /// Records one finished request.
-  void record(route r, int status, double seconds, uint64_t in, uint64_t out) noexcept;
+private:
+  std::vector<const char*> labels_;
+  std::unique_ptr<route_metrics[]> routes_;
 };
 
 /// Process-wide figures read from /proc.
