@@ -7,8 +7,7 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 #include <caf/spawn_options.hpp>
@@ -117,7 +116,8 @@ struct limiter_state {
   std::shared_ptr<actor_metrics> metrics;
 };
 
-caf::behavior limiter_actor(caf::event_based_actor* self, std::shared_ptr<limiter_state> st) {
+limiter_actor::behavior_type limiter_impl(limiter_actor::pointer self,
+                                          std::shared_ptr<limiter_state> st) {
   self->delayed_send(self, st->sweep_interval, rate_sweep_cmd{});
   return {
     [self, st](rate_check_cmd& cmd) {
@@ -155,7 +155,7 @@ std::shared_ptr<rate_limiter> rate_limiter::start(caf::actor_system& sys,
         std::make_shared<rate_table>(*policies[i], opts.max_buckets, opts.idle);
   // Detached: woken by its mailbox at once. On the shared scheduler, an idle worker
   // polls in 50 us sleeps, which made a new client's check cost ~80 us instead of ~20.
-  result->actor_ = sys.spawn<caf::detached>(limiter_actor, st);
+  result->actor_ = sys.spawn<caf::detached>(limiter_impl, st);
   return result;
 }
 
@@ -189,9 +189,7 @@ rate_decision rate_limiter::check(rate_scope scope, const rate_key& key) {
     return d;
   if (table->try_consume(key, now_ns(), d))
     return d;
-  auto [tx, rx] = make_reply<rate_decision>();
-  caf::anon_send(actor_, rate_check_cmd{scope, key, std::move(tx)});
-  auto answer = await(rx, opts_.ask_timeout);
+  auto answer = ask(actor_, rate_check_cmd{scope, key, {}}, opts_.ask_timeout);
   if (!answer)
     return rate_decision{}; // fail open: a stalled limiter must not take the API down
   return *answer;

@@ -13,25 +13,13 @@
 #include <string_view>
 #include <unordered_map>
 
-#include <caf/actor.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
-#include "actors/reply.hpp"
+#include "actors/messages.hpp"
 #include "core/gcra.hpp"
 #include "obs/actor_metrics.hpp"
 
 namespace ebuse {
-
-/// What a bucket is keyed on: an address (IPv6 cut to its /64) or a hash of an API key.
-struct rate_key {
-  uint64_t hi = 0;
-  uint64_t lo = 0;
-
-  friend bool operator==(const rate_key& a, const rate_key& b) {
-    return a.hi == b.hi && a.lo == b.lo;
-  }
-};
 
 /// A sharded table of buckets. Any thread may consume from an existing bucket (a CAS
 /// under a shared shard lock); only the owning actor inserts and evicts.
@@ -96,19 +84,6 @@ struct rate_limiter_options {
   std::chrono::nanoseconds ask_timeout = std::chrono::seconds(1); ///< then fail open
 };
 
-/// Which table a check is for.
-enum class rate_scope : uint8_t { ip = 0, key = 1 };
-
-/// Asks the limiter actor to consume from a bucket it may have to create.
-struct rate_check_cmd {
-  rate_scope scope = rate_scope::ip;
-  rate_key key;
-  reply_to<rate_decision> reply;
-};
-
-/// Tells the limiter actor to evict idle buckets now (it also does so periodically).
-struct rate_sweep_cmd {};
-
 /// The limiter: its actor and the tables it owns. Thread-safe.
 class rate_limiter {
 public:
@@ -127,11 +102,6 @@ public:
   /// The table of `scope` (null when disabled), for figures and tests.
   const rate_table* table(rate_scope scope) const noexcept;
 
-  /// The owning actor (handles rate_check_cmd and rate_sweep_cmd).
-  const caf::actor& actor() const noexcept {
-    return actor_;
-  }
-
   /// Stops the actor. Idempotent.
   void stop();
 
@@ -148,7 +118,7 @@ private:
 
   rate_limiter_options opts_;
   std::shared_ptr<rate_table> tables_[2];
-  caf::actor actor_;
+  limiter_actor actor_;
   std::atomic<bool> stopped_{false};
   std::shared_ptr<actor_metrics> metrics_ = std::make_shared<actor_metrics>();
 };
@@ -157,6 +127,3 @@ private:
 rate_key rate_key_of_api_key(std::string_view api_key) noexcept;
 
 } // namespace ebuse
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_check_cmd)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_sweep_cmd)

@@ -84,9 +84,7 @@ caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view ke
     return std::shared_ptr<tenant>{};
   if (auto t = i->second->use())
     return t;
-  auto [tx, rx] = make_reply<std::shared_ptr<tenant>>();
-  caf::anon_send(view_->actor, acquire_cmd{i->second, std::move(tx)});
-  return await(rx, start_timeout);
+  return ask(view_->actor, acquire_cmd{i->second, {}}, start_timeout);
 }
 
 bool tenant_registry::is_admin(std::string_view key) const {
@@ -121,9 +119,7 @@ void tenant_registry::reload(std::vector<tenant_spec> tenants,
 }
 
 void tenant_registry::stop_all() {
-  auto [tx, rx] = make_reply<int64_t>();
-  caf::anon_send(view_->actor, stop_all_cmd{std::move(tx)});
-  await(rx, start_timeout);
+  ask(view_->actor, stop_all_cmd{}, start_timeout);
 }
 
 const registry_stats& tenant_registry::stats() const noexcept {

@@ -5,7 +5,7 @@
 #include <caf/error.hpp>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/system_messages.hpp>
 
@@ -56,7 +56,7 @@ struct registry_state {
   static inline const char* name = "tenant_registry";
 };
 
-using registry_actor = caf::stateful_actor<registry_state>;
+using registry_self = registry_actor::stateful_pointer<registry_state>;
 
 void notify(registry_state& st, std::string_view event, std::string_view tenant,
             std::string_view detail = {}) {
@@ -70,7 +70,7 @@ std::chrono::nanoseconds reap_period(const registry_options& opts) {
                                               std::chrono::seconds(5));
 }
 
-caf::expected<std::shared_ptr<tenant>> start_slot(registry_actor* self, tenant_slot& slot) {
+caf::expected<std::shared_ptr<tenant>> start_slot(registry_self self, tenant_slot& slot) {
   auto& view = *self->state.view;
   tenant_options topts = view.opts.defaults;
   topts.name = slot.name;
@@ -105,7 +105,7 @@ bool stop_if_unused(registry_state& st, tenant_slot& slot, bool force,
   return true;
 }
 
-void reap(registry_actor* self) {
+void reap(registry_self self) {
   auto& st = self->state;
   auto now = std::chrono::steady_clock::now();
   auto idle = st.view->opts.idle_timeout;
@@ -132,7 +132,8 @@ void reap(registry_actor* self) {
   }
 }
 
-caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view> view) {
+registry_actor::behavior_type registry_impl(registry_self self,
+                                           std::shared_ptr<registry_view> view) {
   self->state.view = std::move(view);
   // Tenants started eagerly before the actor existed still need their writer watched.
   for (auto& slot : self->state.view->current()->slots) {
@@ -220,7 +221,8 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
 
 } // namespace
 
-caf::actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view) {
+registry_actor spawn_registry_actor(caf::actor_system& sys,
+                                    std::shared_ptr<registry_view> view) {
   return sys.spawn<caf::detached>(registry_impl, std::move(view));
 }
 

@@ -9,9 +9,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/messages.hpp"
 #include "actors/registry.hpp"
 
 namespace ebuse {
@@ -56,7 +56,7 @@ public:
     std::atomic_store(&dir_, std::move(d));
   }
 
-  caf::actor actor;
+  registry_actor actor;
   registry_stats stats;
   registry_options opts;
 
@@ -71,6 +71,6 @@ build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_dig
                 const directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped);
 
 /// Spawns the registry actor over `view`.
-caf::actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view);
+registry_actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view);
 
 } // namespace ebuse

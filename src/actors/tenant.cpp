@@ -49,7 +49,7 @@ tenant::~tenant() {
   stop();
 }
 
-const caf::actor& tenant::reader() noexcept {
+const reader_actor& tenant::reader() noexcept {
   auto i = next_reader_.fetch_add(1, std::memory_order_relaxed);
   return readers_[i % readers_.size()];
 }

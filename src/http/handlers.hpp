@@ -6,15 +6,13 @@
 #include <memory>
 #include <string>
 
-#include <caf/actor.hpp>
-#include <caf/send.hpp>
 #include <httplib.h>
 
 #include "actors/messages.hpp"
 #include "actors/registry.hpp"
 #include "actors/tenant.hpp"
-#include "http/errors.hpp"
 #include "http/connection.hpp"
+#include "http/errors.hpp"
 #include "http/options.hpp"
 #include "http/route_table.hpp"
 #include "obs/http_metrics.hpp"
@@ -44,17 +42,6 @@ struct request_context {
     return server.opts.request_timeout;
   }
 };
-
-/// Sends `cmd` (a command with a `reply` member) to `dest` and waits for the answer
-/// at most REQUEST_TIMEOUT. The command holds the only sending half, so an actor that
-/// dies without answering wakes the waiter at once.
-template <class T, class Cmd>
-caf::expected<T> ask(const caf::actor& dest, Cmd cmd, std::chrono::nanoseconds timeout) {
-  auto [tx, rx] = make_reply<T>();
-  cmd.reply = std::move(tx);
-  caf::anon_send(dest, std::move(cmd));
-  return await(rx, timeout);
-}
 
 /// Writes a JSON body with status 200 (or `status`).
 void send_json(httplib::Response& res, std::string body, int status = 200);

@@ -32,14 +32,11 @@ struct pager {
   std::unique_ptr<stream_body> body; ///< gzip or identity, counted for the log
 
   void request_next() {
-    auto [tx, rx] = make_reply<event_page>();
     load_cmd cmd;
     cmd.from = next;
     cmd.to = end;
     cmd.limit = page_size;
-    cmd.reply = std::move(tx);
-    caf::anon_send(t->reader(), std::move(cmd));
-    prefetch = std::move(rx);
+    prefetch = dispatch(t->reader(), std::move(cmd));
     have_prefetch = true;
   }
 
@@ -111,7 +108,7 @@ caf::expected<event_page> load_once(tenant& t, int64_t from, int64_t to, int64_t
   cmd.from = from;
   cmd.to = to;
   cmd.limit = limit;
-  return ask<event_page>(t.reader(), std::move(cmd), timeout);
+  return ask(t.reader(), std::move(cmd), timeout);
 }
 
 // Reads [from, to] as one page rendered as a whole array, and sends it as the body.
@@ -122,7 +119,7 @@ void send_one_page(const httplib::Request& req, httplib::Response& res, request_
   cmd.to = to;
   cmd.limit = default_load_limit;
   cmd.as_array = true;
-  auto page = ask<event_page>(ctx.t->reader(), std::move(cmd), ctx.timeout());
+  auto page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
   if (!page)
     return send_error(req, res, page.error());
   send_event_json(res, std::move(page->json));

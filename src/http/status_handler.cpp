@@ -19,7 +19,7 @@ void handle_position(const httplib::Request&, httplib::Response& res, request_co
 
 void handle_health(const httplib::Request&, httplib::Response& res, request_context& ctx) {
   for (auto& t : ctx.server.registry.running()) {
-    auto pos = ask<int64_t>(t->reader(), health_cmd{}, health_timeout);
+    auto pos = ask(t->reader(), health_cmd{}, health_timeout);
     if (!pos) {
       // The original's fields (in its encoder's sorted key order) plus our `code`.
       auto code = code_of(pos.error());

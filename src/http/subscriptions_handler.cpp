@@ -23,7 +23,7 @@ void handle_subscription_get(const httplib::Request& req, httplib::Response& res
   auto id = subscription_id(req, ctx);
   if (!id)
     return send_error(req, res, id.error());
-  auto pos = ask<int64_t>(ctx.t->subscriptions(), sub_get_cmd{std::move(*id), {}},
+  auto pos = ask(ctx.t->subscriptions(), sub_get_cmd{std::move(*id), {}},
                           ctx.timeout());
   if (!pos)
     return send_error(req, res, pos.error());
@@ -38,7 +38,7 @@ void handle_subscription_save(const httplib::Request& req, httplib::Response& re
   auto position = parse_position_body(ctx.body);
   if (!position)
     return send_error(req, res, position.error());
-  auto saved = ask<int64_t>(ctx.t->subscriptions(), sub_save_cmd{std::move(*id), *position, {}},
+  auto saved = ask(ctx.t->subscriptions(), sub_save_cmd{std::move(*id), *position, {}},
                             ctx.timeout());
   if (!saved)
     return send_error(req, res, saved.error());
