@@ -30,9 +30,10 @@ struct writer_options {
 /// requester is answered only after COMMIT succeeded. After each commit it publishes
 /// the committed head in `stats`.
 ///
-/// Handles writer_actor's messages (messages.hpp). Once the WAL passed its threshold (store_options::wal_autocheckpoint) it has the
-/// checkpointer copy the WAL into the database in the background, then finishes the
-/// (by then small) rest itself so that the next transaction restarts the WAL.
+/// Handles writer_actor's messages (messages.hpp). Once the WAL passed its threshold
+/// (store_options::wal_autocheckpoint) it has the checkpointer copy the WAL into the
+/// database in the background, then finishes the (by then small) rest itself so that the
+/// next transaction restarts the WAL.
 /// On an exit message it commits what is pending, checkpoints, then stops.
 writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
                                  std::shared_ptr<tenant_stats> stats, writer_options opts);

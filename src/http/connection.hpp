@@ -13,18 +13,9 @@
 #include "http/options.hpp"
 #include "http/request_head.hpp"
 #include "http/socket_stream.hpp"
+#include "obs/http_metrics.hpp"
 
 namespace ebuse {
-
-/// Figures of the connections, for logs and tests.
-struct connection_counts {
-  std::size_t open = 0;     ///< connections held by a worker
-  std::size_t idle = 0;     ///< of those, waiting for a request
-  std::size_t queued = 0;   ///< accepted, waiting for a free worker
-  uint64_t read_cut = 0;    ///< closed: request not received within READ_TIMEOUT
-  uint64_t idle_closed = 0; ///< closed: idle for IDLE_TIMEOUT
-  uint64_t shed = 0;        ///< idle connections closed to free a worker for a new one
-};
 
 /// Marks the response to close its connection (`Connection: close`) and makes the
 /// connection loop close it after sending. The only way that header is set: the

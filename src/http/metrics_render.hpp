@@ -7,7 +7,6 @@
 
 #include "actors/rate_limiter.hpp"
 #include "actors/registry.hpp"
-#include "http/connection.hpp"
 #include "obs/http_metrics.hpp"
 
 namespace ebuse {

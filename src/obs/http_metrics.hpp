@@ -49,6 +49,16 @@ private:
   std::unique_ptr<route_metrics[]> routes_;
 };
 
+/// Figures of the connections.
+struct connection_counts {
+  std::size_t open = 0;     ///< connections held by a worker
+  std::size_t idle = 0;     ///< of those, waiting for a request
+  std::size_t queued = 0;   ///< accepted, waiting for a free worker
+  uint64_t read_cut = 0;    ///< closed: request not received within READ_TIMEOUT
+  uint64_t idle_closed = 0; ///< closed: idle for IDLE_TIMEOUT
+  uint64_t shed = 0;        ///< idle connections closed to free a worker for a new one
+};
+
 /// Process-wide figures read from /proc.
 struct process_figures {
   double uptime = 0;      ///< seconds since the HTTP metrics were created
