@@ -12,8 +12,8 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/rate_limiter.hpp"
+#include "http/admission.hpp"
 #include "http/client_ip.hpp"
-#include "http/edge.hpp"
 #include "obs/logger.hpp"
 #include "support/temp_dir.hpp"
 

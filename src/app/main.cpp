@@ -1,13 +1,8 @@
 // ebuse entry point: configuration, actor system, tenant registry, HTTP server, signals.
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <random>
+#include <optional>
 #include <string>
-#include <thread>
-
-#include <pthread.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -16,8 +11,8 @@
 #include "app/config.hpp"
 #include "app/config_log.hpp"
 #include "app/shutdown.hpp"
+#include "app/signals.hpp"
 #include "app/startup.hpp"
-#include "app/tenants_file.hpp"
 #include "http/server.hpp"
 #include "obs/logger.hpp"
 
@@ -27,44 +22,13 @@ using namespace ebuse;
 
 constexpr int exit_usage = 2;
 
-std::string random_key() {
-  std::random_device rd;
-  static const char hex[] = "0123456789abcdef";
-  std::string key;
-  for (int i = 0; i < 32; ++i)
-    key.push_back(hex[rd() & 0xf]);
-  return key;
-}
-
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "ebuse: %s\n(see ebuse --help)\n", msg.c_str());
   return exit_usage;
 }
 
-void log_warnings(const tenants_file& file) {
-  for (const auto& w : file.warnings)
-    log::write(log::level::warn, "tenants file", {{"warning", log::str(w)}});
-}
-
-// Re-reads the tenants file; an invalid file leaves the running configuration.
-void reload(const std::string& path, tenant_registry& registry,
-            const std::vector<key_digest>& env_admins) {
-  tenants_file file;
-  std::string err;
-  if (!reload_tenants(path, registry, file, err, env_admins)) {
-    log::write(log::level::error, "reload rejected; keeping the running configuration",
-               {{"error", log::str(err)}});
-    return;
-  }
-  log_warnings(file);
-  log::write(log::level::info, "configuration reloaded",
-             {{"tenants", log::num(static_cast<int64_t>(file.tenants.size()))}});
-}
-
-} // namespace
-
-int main(int argc, char** argv) {
-  server_config cfg;
+// The command line; an exit status when the process is done (help, version, misuse).
+std::optional<int> parse_args(int argc, char** argv, server_config& cfg) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help" || arg == "-help") {
@@ -75,73 +39,65 @@ int main(int argc, char** argv) {
       std::printf("ebuse %s\n", EBUSE_VERSION);
       return 0;
     }
-    if (arg == "-config" || arg == "--config") {
-      if (i + 1 >= argc)
-        return usage_error(arg + " needs a file name");
-      cfg.config_file = argv[++i];
-      continue;
-    }
-    return usage_error("unknown argument: " + arg);
+    if (arg != "-config" && arg != "--config")
+      return usage_error("unknown argument: " + arg);
+    if (i + 1 >= argc)
+      return usage_error(arg + " needs a file name");
+    cfg.config_file = argv[++i];
   }
+  return std::nullopt;
+}
+
+// The effective configuration, keys redacted; `port` is the bound one (PORT=0).
+void log_started(const server_config& cfg, int port, const tenancy& plan) {
+  auto tenants = static_cast<int64_t>(plan.registry.tenants.size());
+  std::vector<log::field> fields = {
+    {"version", log::str(EBUSE_VERSION)},
+    {"port", log::num(port)},
+    {"mode", log::str(plan.multi_tenant ? "multi-tenant" : "single-tenant")},
+    {"tenants", log::num(tenants)}};
+  for (auto& f : config_fields(cfg))
+    fields.push_back(std::move(f));
+  log::write(log::level::info, "ebuse started", fields);
+}
+
+// Serves until SIGINT/SIGTERM; in-flight requests get SHUTDOWN_TIMEOUT, then their
+// connections are cut (acknowledged writes are already committed). Then every writer
+// commits what is pending, checkpoints and closes its database. False if serving failed.
+bool serve(const server_config& cfg, http_server& server, std::shared_ptr<tenant_registry> reg,
+           const tenancy& plan, sigset_t sigs, shutdown_control& shutdown) {
+  auto on_hangup = [&cfg, reg, multi = plan.multi_tenant, admins = plan.env_admins] {
+    if (multi)
+      reload_tenants_file(cfg.config_file, *reg, admins);
+    else
+      log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
+  };
+  start_signal_thread(sigs, on_hangup, [&](const char* name) {
+    shutdown.begin(server, cfg.shutdown_timeout, name);
+  });
+  bool ok = server.run();
+  shutdown.served();
+  reg->stop_all();
+  return ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  server_config cfg;
+  if (auto status = parse_args(argc, argv, cfg))
+    return *status;
   std::string err;
   if (!load_env_config([](const char* name) { return std::getenv(name); }, cfg, err))
     return usage_error(err);
   log::set_level(cfg.log_level);
-
-  registry_options ropts;
-  ropts.defaults = tenant_defaults_of(cfg);
-  ropts.idle_timeout = cfg.tenant_idle_timeout;
-  ropts.on_event = [](std::string_view event, std::string_view tenant,
-                      std::string_view detail) {
-    bool bad = event == "writer died" || event == "tenant failed to start";
-    log::write(bad ? log::level::error : log::level::info, event,
-               {{"tenant", log::str(tenant)}, {"detail", log::str(detail)}});
-  };
-  const bool multi = !cfg.config_file.empty();
-  if (multi) {
-    tenants_file file;
-    if (!load_tenants_file(cfg.config_file, file, err))
-      return usage_error(err);
-    if (!ensure_data_dir(file.data_dir, err))
-      return usage_error(err);
-    log_warnings(file);
-    ropts.tenants = std::move(file.tenants);
-    ropts.admin_keys = std::move(file.admin_keys);
-  } else {
-    if (cfg.api_key.empty()) {
-      cfg.api_key = random_key();
-      cfg.dev_key = true;
-      std::fprintf(stderr,
-                   "\n  API_KEY is not set: generated a DEVELOPMENT key for this run only.\n"
-                   "  Use it as:  X-API-Key: %s\n"
-                   "  Set API_KEY for anything but local development.\n\n",
-                   cfg.api_key.c_str());
-    }
-    // Single-tenant mode is the same registry with one tenant, opened at start so that
-    // an unusable DB_PATH fails now rather than at the first request.
-    ropts.tenants.push_back(tenant_spec{"default", cfg.db_path, digest_of(cfg.api_key)});
-    ropts.eager = true;
-    ropts.multi_tenant = false;
-  }
-  std::vector<key_digest> env_admins;
-  if (!cfg.admin_api_key.empty())
-    env_admins.push_back(digest_of(cfg.admin_api_key));
-  ropts.admin_keys.insert(ropts.admin_keys.end(), env_admins.begin(), env_admins.end());
-  const auto configured = static_cast<int64_t>(ropts.tenants.size());
-
-  // Signals are taken by one thread with sigwait; every thread started from here on
-  // inherits the mask, including the actor system's and the HTTP workers.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
+  tenancy plan;
+  if (!plan_tenants(cfg, plan, err))
+    return usage_error(err);
+  auto sigs = block_signals();
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
-  auto registry = tenant_registry::start(sys, std::move(ropts));
+  auto registry = tenant_registry::start(sys, plan.registry);
   if (!registry) {
     log::write(log::level::error, "cannot open the database",
                {{"db_path", log::str(cfg.db_path)},
@@ -156,43 +112,9 @@ int main(int argc, char** argv) {
     (*registry)->stop_all();
     return 1;
   }
-  // The effective configuration, keys redacted; `port` is the bound one (PORT=0).
-  std::vector<log::field> started = {{"version", log::str(EBUSE_VERSION)},
-                                     {"port", log::num(port)},
-                                     {"mode", log::str(multi ? "multi-tenant" : "single-tenant")},
-                                     {"tenants", log::num(configured)}};
-  for (auto& f : config_fields(cfg))
-    started.push_back(std::move(f));
-  log::write(log::level::info, "ebuse started", started);
-
+  log_started(cfg, port, plan);
   shutdown_control shutdown;
-  auto reg = *registry;
-  std::thread signals{[&server, &cfg, &shutdown, reg, multi, sigs, env_admins] {
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&sigs, &sig) != 0)
-        continue;
-      if (sig == SIGHUP) {
-        if (multi)
-          reload(cfg.config_file, *reg, env_admins);
-        else
-          log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
-        continue;
-      }
-      // In-flight requests get SHUTDOWN_TIMEOUT, then their connections are cut;
-      // acknowledged writes are already committed, so nothing acknowledged is lost.
-      shutdown.begin(server, cfg.shutdown_timeout, strsignal(sig));
-      return;
-    }
-  }};
-  signals.detach();
-
-  bool ok = server.run();
-  shutdown.served();
-  // Every writer commits what is pending, checkpoints and closes its database.
-  reg->stop_all();
-  reg.reset();
-  registry->reset();
+  bool ok = serve(cfg, server, std::move(*registry), plan, sigs, shutdown);
   sys.await_all_actors_done();
   bool forced = shutdown.forced();
   log::write(forced ? log::level::warn : log::level::info, "ebuse stopped",

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http/edge.hpp"
+#include "http/request_state.hpp"
 #include "http/socket_stream.hpp"
 
 namespace ebuse {
@@ -20,21 +20,6 @@ namespace {
 thread_local bool close_requested = false;
 
 } // namespace
-
-const char* ambiguous_framing(const request_head& head) {
-  if (head.content_length_count > 1)
-    return "more than one Content-Length header";
-  if (head.content_length_count == 1) {
-    auto v = head.content_length;
-    if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
-      return "Content-Length is not a decimal number";
-    if (head.transfer_encoding_count > 0)
-      return "both Content-Length and Transfer-Encoding";
-  }
-  if (head.transfer_encoding_count > 1)
-    return "more than one Transfer-Encoding header";
-  return nullptr;
-}
 
 void close_after_response(httplib::Response& res) {
   res.set_header("Connection", "close");
@@ -267,7 +252,7 @@ bool connection_server::process_and_close_socket(socket_t sock) {
     strm.set_read_deadline(first ? start + limits_.read_timeout
                                  : clock::now() + limits_.read_timeout);
     first = false;
-    begin_edge_request(peer);
+    begin_request(peer);
     strm.start_request();
     close_requested = false;
     bool closed = false;

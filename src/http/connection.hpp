@@ -11,7 +11,6 @@
 #include <httplib.h>
 
 #include "http/options.hpp"
-#include "http/request_head.hpp"
 #include "http/socket_stream.hpp"
 #include "obs/http_metrics.hpp"
 
@@ -22,12 +21,6 @@ namespace ebuse {
 /// library would keep the connection open and read the unread rest of a refused body
 /// as the next request.
 void close_after_response(httplib::Response& res);
-
-/// The reason a request's framing is ambiguous (several or invalid Content-Length
-/// values, or Content-Length together with Transfer-Encoding), or nullptr. Such a request
-/// is answered 400 and its connection closed: a proxy in front may have framed it
-/// differently (request smuggling, RFC 9112 6.3).
-const char* ambiguous_framing(const request_head& head);
 
 /// Sends what the current thread's response has buffered (its head and short body go
 /// out together at the end of the response or when this is called).

@@ -3,9 +3,9 @@
 
 #include "http/codec.hpp"
 #include "http/connection.hpp"
-#include "http/edge.hpp"
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
+#include "http/request_state.hpp"
 #include "obs/logger.hpp"
 
 namespace ebuse {
@@ -144,7 +144,7 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
   p->have_first = true;
   // Whether to compress is decided before the status line: by the first page, or by
   // there being more than one.
-  bool large = p->first_page.json.size() >= current_edge().gzip_min_bytes
+  bool large = p->first_page.json.size() >= current_request().gzip_min_bytes
                || p->more_after(p->first_page);
   p->body = std::make_unique<stream_body>(begin_event_stream(res, large));
   res.set_chunked_content_provider("application/json",

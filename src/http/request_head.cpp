@@ -57,4 +57,19 @@ void request_head::scan(httplib::Request& req) {
   }
 }
 
+const char* ambiguous_framing(const request_head& head) {
+  if (head.content_length_count > 1)
+    return "more than one Content-Length header";
+  if (head.content_length_count == 1) {
+    auto v = head.content_length;
+    if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+      return "Content-Length is not a decimal number";
+    if (head.transfer_encoding_count > 0)
+      return "both Content-Length and Transfer-Encoding";
+  }
+  if (head.transfer_encoding_count > 1)
+    return "more than one Transfer-Encoding header";
+  return nullptr;
+}
+
 } // namespace ebuse

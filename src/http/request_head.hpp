@@ -35,4 +35,10 @@ struct request_head {
   }
 };
 
+/// The reason a request's framing is ambiguous (several or invalid Content-Length
+/// values, or Content-Length together with Transfer-Encoding), or nullptr. Such a request
+/// is answered 400 and its connection closed: a proxy in front may have framed it
+/// differently (request smuggling, RFC 9112 6.3).
+const char* ambiguous_framing(const request_head& head);
+
 } // namespace ebuse
