@@ -41,10 +41,6 @@ public:
   /// Buckets held.
   std::size_t size() const;
 
-  const rate_policy& policy() const noexcept {
-    return gcra_.policy();
-  }
-
   std::atomic<uint64_t> allowed{0}; ///< requests allowed so far
   std::atomic<uint64_t> denied{0};  ///< requests denied so far
 

@@ -16,16 +16,16 @@
 
 namespace ebuse {
 
-std::shared_ptr<const directory>
+std::shared_ptr<const tenant_directory>
 build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_digest>& admins,
-                const directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped) {
+                const tenant_directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped) {
   std::map<std::string, std::shared_ptr<tenant_slot>> previous;
   if (old)
     for (const auto& s : old->slots)
       previous.emplace(s->name, s);
-  auto dir = std::make_shared<directory>();
+  auto directory = std::make_shared<tenant_directory>();
   for (const auto& d : admins)
-    dir->admin_keys.insert(digest_key(d));
+    directory->admin_keys.insert(digest_key(d));
   for (const auto& spec : specs) {
     std::shared_ptr<tenant_slot> slot;
     auto i = previous.find(spec.name);
@@ -37,14 +37,14 @@ build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_dig
       slot->name = spec.name;
       slot->db_path = spec.db_path;
     }
-    dir->by_key.emplace(digest_key(spec.key), slot);
-    dir->slots.push_back(std::move(slot));
+    directory->by_key.emplace(digest_key(spec.key), slot);
+    directory->slots.push_back(std::move(slot));
   }
-  std::sort(dir->slots.begin(), dir->slots.end(),
+  std::sort(directory->slots.begin(), directory->slots.end(),
             [](const auto& a, const auto& b) { return a->name < b->name; });
   for (auto& [name, slot] : previous)
     dropped.push_back(std::move(slot));
-  return dir;
+  return directory;
 }
 
 namespace {
@@ -110,8 +110,8 @@ void reap(registry_self self) {
   auto& st = self->state;
   auto now = std::chrono::steady_clock::now();
   auto idle = st.view->opts.idle_timeout;
-  auto dir = st.view->current();
-  for (auto& slot : dir->slots) {
+  auto directory = st.view->current();
+  for (auto& slot : directory->slots) {
     bool expired;
     {
       std::lock_guard<std::mutex> guard{slot->mtx};

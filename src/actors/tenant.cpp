@@ -41,7 +41,7 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
   auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;
   for (std::size_t i = 0; i < readers; ++i)
     result->readers_.push_back(
-      spawn_tenant_reader(sys, opts.db_path, opts.store, result->stats_, opts.writer.linger));
+      spawn_tenant_reader(sys, opts.db_path, opts.store, result->stats_, opts.writer.spin));
   return result;
 }
 

@@ -9,8 +9,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actors/linger.hpp"
 #include "actors/messages.hpp"
+#include "actors/spin.hpp"
 #include "actors/tenant_stats.hpp"
 
 namespace ebuse {
@@ -22,7 +22,7 @@ struct reader_state {
   store_options opts;
   std::unique_ptr<store_reader> store;
   std::shared_ptr<tenant_stats> stats;
-  std::chrono::microseconds linger{0};
+  std::chrono::microseconds spin{0};
 
   static inline const char* name = "tenant_reader";
 
@@ -52,11 +52,11 @@ constexpr int64_t max_reserve_events = 2000;
 
 reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
                                         store_options opts, std::shared_ptr<tenant_stats> stats,
-                                        std::chrono::microseconds linger_for) {
+                                        std::chrono::microseconds spin) {
   self->state.db_path = std::move(db_path);
   self->state.opts = opts;
   self->state.stats = std::move(stats);
-  self->state.linger = linger_for;
+  self->state.spin = spin;
   return {
     [self](load_cmd& cmd) {
       auto& st = self->state;
@@ -85,7 +85,7 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
       st.stats->pages.fetch_add(1, std::memory_order_relaxed);
       st.stats->rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
       deliver<event_page>(cmd.reply, std::move(page));
-      linger(self, st.linger);
+      spin_for_mail(self, st.spin);
     },
     [self](health_cmd& cmd) {
       auto& st = self->state;
@@ -106,9 +106,9 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
 
 reader_actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
                                  store_options opts, std::shared_ptr<tenant_stats> stats,
-                                 std::chrono::microseconds linger_for) {
+                                 std::chrono::microseconds spin) {
   return sys.spawn<caf::detached>(reader_impl, std::move(db_path), opts, std::move(stats),
-                                  linger_for);
+                                  spin);
 }
 
 } // namespace ebuse

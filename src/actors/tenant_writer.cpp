@@ -15,8 +15,8 @@
 #include <caf/system_messages.hpp>
 
 #include "actors/checkpointer.hpp"
-#include "actors/linger.hpp"
 #include "actors/messages.hpp"
+#include "actors/spin.hpp"
 #include "actors/tenant_stats.hpp"
 
 namespace ebuse {
@@ -259,7 +259,7 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
         handling_scope scope{self->state.stats->writer, self->mailbox().size()};
         flush(self->state);
       }
-      linger(self, self->state.opts.linger);
+      spin_for_mail(self, self->state.opts.spin);
     },
   };
 }

@@ -18,8 +18,9 @@ struct tenant_stats;
 struct writer_options {
   /// A group is committed early once it holds this many events.
   std::size_t max_group_events = 10000;
-  /// After a commit the writer stays awake this long for the next write (see linger()).
-  std::chrono::microseconds linger{80};
+  /// After a commit the writer spins this long for the next write (STORE_LINGER; see
+  /// spin_for_mail()).
+  std::chrono::microseconds spin{80};
   /// Where WAL checkpoints run (spawn_checkpointer); without one the writer runs them
   /// itself, after answering the group that filled the WAL.
   checkpointer_actor checkpointer;

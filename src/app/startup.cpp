@@ -77,7 +77,7 @@ http_options http_options_of(const server_config& cfg) {
 tenant_options tenant_defaults_of(const server_config& cfg, tenant_options t) {
   t.readers = cfg.readers;
   t.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
-  t.writer.linger = std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
+  t.writer.spin = std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
   return t;
 }
 

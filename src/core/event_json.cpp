@@ -36,12 +36,12 @@ constexpr std::size_t max_plain_type = 128;
 
 } // namespace
 
-// Called once per event on every read, so the event goes out in three appends: the head
+// Called once per event on every read, so the event goes out in three appends: the front
 // with position and type, the stored data, and the tail with the timestamp.
 void append_event_json(std::string& out, int64_t position, std::string_view type,
                        std::string_view data, std::string_view stored_ts) {
-  char head[48 + max_plain_type];
-  char* p = put(head, "{\"position\":");
+  char front[48 + max_plain_type];
+  char* p = put(front, "{\"position\":");
   p = std::to_chars(p, p + 24, position).ptr;
   p = put(p, ",\"type\":");
   if (type.size() <= max_plain_type && plain_text(type)) {
@@ -50,9 +50,9 @@ void append_event_json(std::string& out, int64_t position, std::string_view type
     p += type.size();
     *p++ = '"';
     p = put(p, ",\"data\":");
-    out.append(head, static_cast<std::size_t>(p - head));
+    out.append(front, static_cast<std::size_t>(p - front));
   } else {
-    out.append(head, static_cast<std::size_t>(p - head));
+    out.append(front, static_cast<std::size_t>(p - front));
     json::append_quoted(type, out);
     out.append(",\"data\":");
   }

@@ -33,10 +33,6 @@ public:
   /// nothing).
   rate_decision decide(int64_t tat_ns, int64_t now_ns, int64_t& next_tat_ns) const noexcept;
 
-  const rate_policy& policy() const noexcept {
-    return policy_;
-  }
-
 private:
   rate_policy policy_;
   int64_t interval_ns_; ///< emission interval T = 1 s / rate

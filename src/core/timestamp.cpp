@@ -156,13 +156,6 @@ char* put_offset(char* o, int minutes) noexcept {
   return put2(o, minutes % 60);
 }
 
-std::size_t write_rfc3339(char* buf, const civil_time& t) noexcept {
-  char* o = put_wall(buf, t, 'T');
-  if (t.offset_minutes == 0) *o++ = 'Z';
-  else o = put_offset(o, t.offset_minutes);
-  return static_cast<std::size_t>(o - buf);
-}
-
 // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
 void civil_from_days(int64_t z, int& y, int& m, int& d) noexcept {
   z += 719468;
@@ -191,9 +184,11 @@ bool parse_rfc3339(std::string_view in, civil_time& out) noexcept {
   return true;
 }
 
-std::string format_rfc3339(const civil_time& t) {
-  char buf[max_text];
-  return std::string(buf, write_rfc3339(buf, t));
+std::size_t write_rfc3339(char* buf, const civil_time& t) noexcept {
+  char* o = put_wall(buf, t, 'T');
+  if (t.offset_minutes == 0) *o++ = 'Z';
+  else o = put_offset(o, t.offset_minutes);
+  return static_cast<std::size_t>(o - buf);
 }
 
 bool parse_stored(std::string_view in, civil_time& out) noexcept {
@@ -283,14 +278,6 @@ std::size_t stored_to_rfc3339(std::string_view stored, char* out) noexcept {
   civil_time t;
   if (!parse_stored(stored, t)) return 0;
   return write_rfc3339(out, t);
-}
-
-bool append_stored_as_rfc3339(std::string_view stored, std::string& out) {
-  char buf[max_rfc3339_text];
-  std::size_t n = stored_to_rfc3339(stored, buf);
-  if (n == 0) return false;
-  out.append(buf, n);
-  return true;
 }
 
 civil_time now_utc() {

@@ -25,9 +25,10 @@ struct civil_time {
 /// the ninth are dropped, as Go does.
 bool parse_rfc3339(std::string_view in, civil_time& out) noexcept;
 
-/// Formats as Go's MarshalJSON (RFC3339Nano): fraction with trailing zeros trimmed
-/// (none when zero), `Z` for a zero offset, else `±HH:MM`.
-std::string format_rfc3339(const civil_time& t);
+/// Writes `t` as Go's MarshalJSON does (RFC3339Nano) into `out` (at least
+/// max_rfc3339_text bytes): fraction with trailing zeros trimmed (none when zero), `Z`
+/// for a zero offset, else `±HH:MM`. Returns the length.
+std::size_t write_rfc3339(char* out, const civil_time& t) noexcept;
 
 /// Parses the text a Go SQLite driver stored in the `timestamp` column:
 /// mattn's `2006-01-02 15:04:05.999999999-07:00` (also with `T`, a trailing `Z`,
@@ -46,10 +47,6 @@ constexpr std::size_t max_rfc3339_text = 40;
 /// Converts stored text straight to the RFC 3339 wire form into `out` (at least
 /// max_rfc3339_text bytes); returns its length, 0 when the text is in no known form.
 std::size_t stored_to_rfc3339(std::string_view stored, char* out) noexcept;
-
-/// Converts stored text straight to the RFC 3339 wire form, appending to `out`.
-/// Returns false (appending nothing) when the text is in no known form.
-bool append_stored_as_rfc3339(std::string_view stored, std::string& out);
 
 /// The current time in UTC with nanosecond resolution.
 civil_time now_utc();

@@ -22,8 +22,8 @@ namespace ebuse {
 /// as the next request.
 void close_after_response(httplib::Response& res);
 
-/// Sends what the current thread's response has buffered (its head and short body go
-/// out together at the end of the response or when this is called).
+/// Sends what the current thread's response has buffered (its status line, headers and
+/// short body go out together at the end of the response or when this is called).
 void flush_response();
 
 /// True while the current thread's request exceeded READ_TIMEOUT (for the 408 answer).
@@ -47,13 +47,13 @@ public:
   connection_counts counts() const;
 
   /// The open connections (defined in connection.cpp).
-  struct registry;
+  struct connection_set;
 
 private:
   bool process_and_close_socket(socket_t sock) override;
 
   connection_limits limits_;
-  std::shared_ptr<registry> reg_;
+  std::shared_ptr<connection_set> open_;
 };
 
 } // namespace ebuse

@@ -24,40 +24,40 @@ std::vector<std::string_view> header_values(const httplib::Request& req, const c
 }
 
 // Bytes of the request body: as read, or as announced when the body was never read.
-uint64_t body_bytes_in(const httplib::Request& req, const request_head& head) {
+uint64_t body_bytes_in(const httplib::Request& req, const request_headers& headers) {
   uint64_t n = req.body.size();
-  if (n == 0 && head.content_length_count > 0)
-    std::from_chars(head.content_length.data(),
-                    head.content_length.data() + head.content_length.size(), n);
+  if (n == 0 && headers.content_length_count > 0)
+    std::from_chars(headers.content_length.data(),
+                    headers.content_length.data() + headers.content_length.size(), n);
   return n;
 }
 
 } // namespace
 
 std::string client_address(const httplib::Request& req, const std::string& peer,
-                           const request_head& head, const trusted_proxies& proxies) {
+                           const request_headers& headers, const trusted_proxies& proxies) {
   ip_address peer_addr;
   if (proxies.empty() || !parse_ip(peer, peer_addr))
     return peer;
   std::vector<std::string_view> forwarded;
   std::vector<std::string_view> x_forwarded_for;
-  if (head.forwarded) {
+  if (headers.forwarded) {
     forwarded = header_values(req, "Forwarded");
     x_forwarded_for = header_values(req, "X-Forwarded-For");
   }
   return to_string(resolve_client(peer_addr, forwarded, x_forwarded_for, proxies));
 }
 
-void normalize_framing(httplib::Request& req, request_head& head) {
+void normalize_framing(httplib::Request& req, request_headers& headers) {
   // curl -d says form-urlencoded; the library would cap such bodies at 8 KiB.
-  if (head.content_type
-      && head.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
-    *head.content_type = "application/json";
-  if ((req.method == "POST" || req.method == "PUT") && head.content_length_count == 0
-      && head.transfer_encoding_count == 0) {
+  if (headers.content_type
+      && headers.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
+    *headers.content_type = "application/json";
+  if ((req.method == "POST" || req.method == "PUT") && headers.content_length_count == 0
+      && headers.transfer_encoding_count == 0) {
     req.headers.emplace("Content-Length", "0");
-    head.content_length_count = 1;
-    head.content_length = "0";
+    headers.content_length_count = 1;
+    headers.content_length = "0";
   }
 }
 
@@ -75,7 +75,7 @@ bool request_pipeline::before_handler(httplib::Request& req, httplib::Response& 
   identify(req, st);
   if (refuse(res, st))
     return false;
-  normalize_framing(req, st.head);
+  normalize_framing(req, st.headers);
   return admit_client(res, st) && authenticate(req, res, st) && admit_key(res, st);
 }
 
@@ -86,13 +86,13 @@ void request_pipeline::identify(httplib::Request& req, request_state& st) const 
   st.gzip_enabled = opts_.enable_gzip;
   st.gzip_min_bytes = opts_.gzip_min_bytes;
   st.accepts_gzip = false;
-  st.head.scan(req);
-  if (!st.head.accept_encoding.empty()) {
-    st.accepts_gzip = opts_.enable_gzip && accepts_gzip(st.head.accept_encoding);
-    st.head.accept_encoding = {};
+  st.headers.scan(req);
+  if (!st.headers.accept_encoding.empty()) {
+    st.accepts_gzip = opts_.enable_gzip && accepts_gzip(st.headers.accept_encoding);
+    st.headers.accept_encoding = {};
     req.headers.erase("Accept-Encoding");
   }
-  st.client = client_address(req, req.remote_addr, st.head, proxies_);
+  st.client = client_address(req, req.remote_addr, st.headers, proxies_);
   st.match = match(req.method, req.path, registry_->multi_tenant());
   st.routed = true;
 }
@@ -103,7 +103,7 @@ bool request_pipeline::refuse(httplib::Response& res, const request_state& st) c
     send_error(res, http_errc::shutting_down, {});
     return true;
   }
-  if (const char* why = ambiguous_framing(st.head)) {
+  if (const char* why = ambiguous_framing(st.headers)) {
     close_after_response(res);
     std::string body = "{\"error\":\"ambiguous request framing: ";
     send_json(res, body + why + "\",\"code\":\"http_400\"}\n", 400);
@@ -113,7 +113,7 @@ bool request_pipeline::refuse(httplib::Response& res, const request_state& st) c
 }
 
 bool request_pipeline::admit_client(httplib::Response& res, const request_state& st) {
-  return !st.match.rate_limited() || admission_.admit_client(st.client, st.head.has_body(), res);
+  return !st.match.rate_limited() || admission_.admit_client(st.client, st.headers.has_body(), res);
 }
 
 bool request_pipeline::authenticate(const httplib::Request& req, httplib::Response& res,
@@ -127,7 +127,7 @@ bool request_pipeline::authenticate(const httplib::Request& req, httplib::Respon
     st.admin = true;
     return true;
   }
-  st.api_key = extract_key(st.head.x_api_key, st.head.authorization);
+  st.api_key = extract_key(st.headers.x_api_key, st.headers.authorization);
   auto found = registry_->find(st.api_key);
   if (!found) {
     send_error(req, res, found.error());
@@ -150,7 +150,7 @@ bool request_pipeline::authenticate(const httplib::Request& req, httplib::Respon
 bool request_pipeline::admit_key(httplib::Response& res, const request_state& st) {
   if (!st.t || !st.match.rate_limited())
     return true;
-  return admission_.admit_key(st.api_key, st.head.has_body(), res);
+  return admission_.admit_key(st.api_key, st.headers.has_body(), res);
 }
 
 route_match request_pipeline::match_of(const httplib::Request& req,
@@ -192,7 +192,7 @@ void request_pipeline::log(const httplib::Request& req, const httplib::Response&
   // Streamed bodies are counted as they are sent; both as on the wire (compressed).
   uint64_t bytes_out = res.body.size() + st.body_bytes;
   metrics_.record(match_of(req, st).label_index(), res.status, seconds,
-                  body_bytes_in(req, st.head), bytes_out);
+                  body_bytes_in(req, st.headers), bytes_out);
   log::request_line line;
   line.method = req.method;
   line.path = req.path;
@@ -201,7 +201,7 @@ void request_pipeline::log(const httplib::Request& req, const httplib::Response&
   line.bytes = bytes_out;
   line.ip = st.client;
   line.tenant = st.t ? std::string_view{st.t->name()} : std::string_view{};
-  line.user_agent = st.head.user_agent;
+  line.user_agent = st.headers.user_agent;
   log::request(line);
   // The slot's reference must be the only one once the request is done: the registry
   // stops idle tenants nobody holds.

@@ -24,13 +24,13 @@ namespace ebuse {
 /// The address of the client of `req` from `peer` (its TCP peer): the peer itself, or
 /// with TRUSTED_PROXIES the address the forwarding headers name (see resolve_client).
 std::string client_address(const httplib::Request& req, const std::string& peer,
-                           const request_head& head, const trusted_proxies& proxies);
+                           const request_headers& headers, const trusted_proxies& proxies);
 
 /// Makes the request's framing what this API means, before the library reads the body:
 /// a form content type is taken as JSON (the library would cap and parse forms), and a
 /// POST or PUT without Content-Length or chunked encoding has an empty body (RFC 9112
 /// 6.3; the library would wait for the connection to close).
-void normalize_framing(httplib::Request& req, request_head& head);
+void normalize_framing(httplib::Request& req, request_headers& headers);
 
 /// The stages every request passes, in order.
 class request_pipeline {

@@ -20,7 +20,7 @@ void begin_request(const std::string& peer) {
   c.client = peer;
   c.accepts_gzip = false;
   c.body_bytes = 0;
-  c.head = request_head{};
+  c.headers = request_headers{};
   c.routed = false;
   c.api_key = {};
   c.t.reset();

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "actors/tenant.hpp"
-#include "http/request_head.hpp"
+#include "http/request_headers.hpp"
 #include "http/route_table.hpp"
 
 namespace ebuse {
@@ -22,10 +22,10 @@ struct request_state {
   bool accepts_gzip = false;         ///< ENABLE_GZIP and the client accepts gzip
   std::size_t gzip_min_bytes = 1024; ///< GZIP_MIN_BYTES
   std::size_t body_bytes = 0;        ///< body bytes of a streamed response, as sent
-  request_head head;                 ///< the headers read (empty until identified)
+  request_headers headers;           ///< the headers read (empty until identified)
   bool routed = false;               ///< `match` is set
   route_match match;                 ///< what the route table says
-  std::string_view api_key;          ///< the key presented (a view into `head`'s headers)
+  std::string_view api_key;          ///< the key presented (a view into a header value)
   std::shared_ptr<tenant> t;         ///< the caller's tenant, once authenticated
   bool admin = false;                ///< an admin key, or public metrics: every tenant
 };

@@ -187,13 +187,6 @@ struct http_server::impl {
   }
 };
 
-http_server::http_server(const http_options& opts, std::shared_ptr<tenant_registry> registry)
-  : impl_(std::make_unique<impl>(opts, std::move(registry), nullptr)) {
-  if (opts.rate_limited())
-    log::write(log::level::warn, "rate limiting is off: the server was built without an "
-                                 "actor system for the limiter");
-}
-
 http_server::http_server(const http_options& opts, std::shared_ptr<tenant_registry> registry,
                          caf::actor_system& sys)
   : impl_(std::make_unique<impl>(opts, std::move(registry),

@@ -13,10 +13,8 @@ namespace ebuse {
 /// Serves the API for the tenants of a registry.
 class http_server {
 public:
-  /// Without rate limiting (tools and tests that need none).
-  http_server(const http_options& opts, std::shared_ptr<tenant_registry> registry);
-
-  /// With the rate limiter (RATE_LIMIT, RATE_LIMIT_PER_KEY) running as an actor of `sys`.
+  /// With the rate limiter (RATE_LIMIT, RATE_LIMIT_PER_KEY), when on, running as an
+  /// actor of `sys`.
   http_server(const http_options& opts, std::shared_ptr<tenant_registry> registry,
               caf::actor_system& sys);
   ~http_server();

@@ -37,7 +37,6 @@ struct output {
   bool writing = false;
   bool sleeping = false; ///< the writer waits without a timeout: a new line must wake it
   bool started = false;
-  bool synchronous = false;
   int fd = STDOUT_FILENO;
 };
 
@@ -124,10 +123,6 @@ void emit(std::string& line) {
   line.append("}\n");
   auto& o = out();
   std::unique_lock<std::mutex> lock{o.mtx};
-  if (o.synchronous) {
-    write_all(o.fd, line);
-    return;
-  }
   if (!o.started) {
     o.started = true;
     std::thread{writer_loop}.detach();
@@ -228,12 +223,6 @@ void set_output(int fd) {
   flush();
   std::lock_guard<std::mutex> guard{out().mtx};
   out().fd = fd;
-}
-
-void set_synchronous(bool on) {
-  flush();
-  std::lock_guard<std::mutex> guard{out().mtx};
-  out().synchronous = on;
 }
 
 } // namespace ebuse::log

@@ -51,9 +51,4 @@ void flush();
 /// Sends lines to `fd` instead of stdout (benchmarks, tests).
 void set_output(int fd);
 
-/// Synchronous mode: each line is written by the calling thread under a lock (the
-/// former behaviour, kept to measure against). Default: a writer thread takes the
-/// lines from a buffer and writes them in batches.
-void set_synchronous(bool on);
-
 } // namespace ebuse::log

@@ -8,6 +8,7 @@
 
 #include "core/json_text.hpp"
 #include "core/timestamp.hpp"
+#include "support/timestamp_text.hpp"
 
 /// Aborts (a libFuzzer finding) when an invariant does not hold.
 #define FUZZ_CHECK(cond)                                                               \

@@ -65,27 +65,27 @@ httplib::Request request(const char* method, const char* path,
 
 TEST_CASE("client address: the peer, or what trusted proxies forward") {
   httplib::Request req = request("GET", "/position", {{"X-Forwarded-For", "203.0.113.9"}});
-  request_head head;
-  head.scan(req);
+  request_headers headers;
+  headers.scan(req);
   trusted_proxies none, proxies;
   std::string err;
   REQUIRE(trusted_proxies::parse("10.0.0.0/8", proxies, err));
-  CHECK(client_address(req, "10.1.1.1", head, none) == "10.1.1.1");
-  CHECK(client_address(req, "10.1.1.1", head, proxies) == "203.0.113.9");
-  CHECK(client_address(req, "192.0.2.1", head, proxies) == "192.0.2.1"); // not a proxy
+  CHECK(client_address(req, "10.1.1.1", headers, none) == "10.1.1.1");
+  CHECK(client_address(req, "10.1.1.1", headers, proxies) == "203.0.113.9");
+  CHECK(client_address(req, "192.0.2.1", headers, proxies) == "192.0.2.1"); // not a proxy
 }
 
 TEST_CASE("framing: form bodies are JSON, a POST without length has an empty body") {
   auto req = request("POST", "/events", {{"Content-Type", "application/x-www-form-urlencoded"}});
-  request_head head;
-  head.scan(req);
-  normalize_framing(req, head);
+  request_headers headers;
+  headers.scan(req);
+  normalize_framing(req, headers);
   CHECK(req.get_header_value("Content-Type") == "application/json");
   CHECK(req.get_header_value("Content-Length") == "0");
-  CHECK_FALSE(head.has_body());
+  CHECK_FALSE(headers.has_body());
   auto get = request("GET", "/position");
-  head.scan(get);
-  normalize_framing(get, head);
+  headers.scan(get);
+  normalize_framing(get, headers);
   CHECK_FALSE(get.has_header("Content-Length"));
 }
 

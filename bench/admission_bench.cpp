@@ -1,5 +1,5 @@
-// Costs of the server's edge per request: the rate-limiter check, client address
-// resolution, and a request log line.
+// Costs of admitting a request: the rate-limiter check, client address resolution, and
+// a request log line.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -96,15 +96,12 @@ void BM_ResolveClientBehindProxy(benchmark::State& state) {
 }
 BENCHMARK(BM_ResolveClientBehindProxy);
 
-// One request log line into a file: arg 0 the buffered writer thread, 1 the former
-// synchronous write under a lock.
+// One request log line into a file, through the buffered writer thread.
 void BM_LogRequest(benchmark::State& state) {
   static test::temp_dir dir;
   static int fd = ::open(dir.file("requests.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (state.thread_index() == 0) {
+  if (state.thread_index() == 0)
     log::set_output(fd);
-    log::set_synchronous(state.range(0) == 1);
-  }
   log::request_line line;
   line.method = "POST";
   line.path = "/events";
@@ -120,8 +117,8 @@ void BM_LogRequest(benchmark::State& state) {
   if (state.thread_index() == 0)
     log::flush();
 }
-BENCHMARK(BM_LogRequest)->Arg(0)->Arg(1)->UseRealTime();
-BENCHMARK(BM_LogRequest)->Arg(0)->Arg(1)->UseRealTime()->Threads(8);
+BENCHMARK(BM_LogRequest)->UseRealTime();
+BENCHMARK(BM_LogRequest)->UseRealTime()->Threads(8);
 
 } // namespace
 

@@ -14,7 +14,7 @@ namespace ebuse {
 /// header map. Each lookup in that map compares names case-insensitively through
 /// tolower(), one call per character; a dozen lookups per request was the largest
 /// single cost of a small POST. Views point into the request's own headers.
-struct request_head {
+struct request_headers {
   int content_length_count = 0;
   std::string_view content_length;     ///< the first Content-Length value
   int transfer_encoding_count = 0;
@@ -39,6 +39,6 @@ struct request_head {
 /// values, or Content-Length together with Transfer-Encoding), or nullptr. Such a request
 /// is answered 400 and its connection closed: a proxy in front may have framed it
 /// differently (request smuggling, RFC 9112 6.3).
-const char* ambiguous_framing(const request_head& head);
+const char* ambiguous_framing(const request_headers& headers);
 
 } // namespace ebuse

@@ -1,12 +1,12 @@
 // One pass over the request headers.
-#include "http/request_head.hpp"
+#include "http/request_headers.hpp"
 
 #include <utility>
 
 namespace ebuse {
 
-void request_head::scan(httplib::Request& req) {
-  *this = request_head{};
+void request_headers::scan(httplib::Request& req) {
+  *this = request_headers{};
   // As the library's get_header_value: the first of repeated headers counts.
   bool have_key = false;
   bool have_auth = false;
@@ -57,17 +57,17 @@ void request_head::scan(httplib::Request& req) {
   }
 }
 
-const char* ambiguous_framing(const request_head& head) {
-  if (head.content_length_count > 1)
+const char* ambiguous_framing(const request_headers& headers) {
+  if (headers.content_length_count > 1)
     return "more than one Content-Length header";
-  if (head.content_length_count == 1) {
-    auto v = head.content_length;
+  if (headers.content_length_count == 1) {
+    auto v = headers.content_length;
     if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
       return "Content-Length is not a decimal number";
-    if (head.transfer_encoding_count > 0)
+    if (headers.transfer_encoding_count > 0)
       return "both Content-Length and Transfer-Encoding";
   }
-  if (head.transfer_encoding_count > 1)
+  if (headers.transfer_encoding_count > 1)
     return "more than one Transfer-Encoding header";
   return nullptr;
 }

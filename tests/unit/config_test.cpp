@@ -1,63 +1,14 @@
-// Unit tests for the edge's pure parts: Accept-Encoding, gzip, durations, configuration.
+// Unit tests for the configuration: environment values, --help, durations in the log.
 #include <catch2/catch.hpp>
 
 #include <map>
 #include <string>
 #include <vector>
 
-#include <httplib.h>
-
 #include "app/config.hpp"
 #include "app/config_log.hpp"
-#include "http/gzip.hpp"
 
 using namespace ebuse;
-
-TEST_CASE("Accept-Encoding admits gzip only with a positive q-value") {
-  for (auto yes : {"gzip", "GZIP", "deflate, gzip", "gzip;q=0.5", "x-gzip", "*", "br, *;q=0.1",
-                   "gzip , br", "br;q=1, gzip;q=0.001", "gzip; q=1"})
-    CHECK(accepts_gzip(yes));
-  for (auto no : {"", "identity", "br", "deflate, br", "gzip;q=0", "gzip;q=0.0, *",
-                  "*;q=0", "gzip;q=abc", "gzipx", "xgzip"}) {
-    INFO(no);
-    CHECK_FALSE(accepts_gzip(no));
-  }
-}
-
-TEST_CASE("gzip output is a valid stream, whole or streamed") {
-  std::string text;
-  for (int i = 0; i < 2000; ++i)
-    text += "{\"position\":" + std::to_string(i) + ",\"type\":\"t\",\"data\":{}},";
-  auto gz = gzip_compress(text);
-  CHECK(gz.size() < text.size() / 4);
-  httplib::detail::gzip_decompressor d;
-  std::string back;
-  REQUIRE(d.decompress(gz.data(), gz.size(), [&](const char* p, size_t n) {
-    back.append(p, n);
-    return true;
-  }));
-  CHECK(back == text);
-
-  gzip_encoder enc;
-  std::string out;
-  REQUIRE(enc.compress(text.substr(0, 1000), false, false, out));
-  REQUIRE(enc.compress({}, true, false, out)); // sync flush: the first part is decodable
-  httplib::detail::gzip_decompressor partial;
-  std::string first;
-  REQUIRE(partial.decompress(out.data(), out.size(), [&](const char* p, size_t n) {
-    first.append(p, n);
-    return true;
-  }));
-  CHECK(first == text.substr(0, 1000));
-  REQUIRE(enc.compress(text.substr(1000), false, true, out));
-  httplib::detail::gzip_decompressor whole;
-  back.clear();
-  REQUIRE(whole.decompress(out.data(), out.size(), [&](const char* p, size_t n) {
-    back.append(p, n);
-    return true;
-  }));
-  CHECK(back == text);
-}
 
 TEST_CASE("durations are logged in Go's short form") {
   using namespace std::chrono;
@@ -162,4 +113,40 @@ TEST_CASE("--help lists every variable with its default") {
   }
   CHECK(help.find("--version") != std::string::npos);
   CHECK(help.find("-config") != std::string::npos);
+}
+
+TEST_CASE("environment values are validated and errors name the variable") {
+  auto env_of = [](std::map<std::string, std::string> vars) {
+    return [vars](const char* name) -> const char* {
+      auto i = vars.find(name);
+      return i == vars.end() ? nullptr : i->second.c_str();
+    };
+  };
+  server_config cfg;
+  std::string err;
+  REQUIRE(load_env_config(env_of({{"PORT", "9000"}, {"READ_TIMEOUT", "1m30s"},
+                                  {"ENABLE_GZIP", "F"}, {"SHUTDOWN_TIMEOUT", "0"}}),
+                          cfg, err));
+  CHECK(cfg.port == 9000);
+  CHECK(cfg.read_timeout == std::chrono::seconds(90));
+  CHECK_FALSE(cfg.enable_gzip);
+  CHECK(cfg.shutdown_timeout.count() == 0);
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+         {"PORT", "http"}, {"PORT", "70000"}, {"READ_TIMEOUT", "30"},
+         {"READ_TIMEOUT", "-1s"}, {"WRITE_TIMEOUT", "0"}, {"ENABLE_GZIP", "yes"},
+         {"RATE_LIMIT", "-5"}, {"HTTP_THREADS", "1"}, {"LOG_LEVEL", "loud"}}) {
+    server_config c;
+    std::string e;
+    INFO(name << "=" << value);
+    CHECK_FALSE(load_env_config(env_of({{name, value}}), c, e));
+    CHECK(e.find(name) != std::string::npos);
+  }
+  std::chrono::nanoseconds d;
+  REQUIRE(parse_go_duration("1.5h", d));
+  CHECK(d == std::chrono::minutes(90));
+  REQUIRE(parse_go_duration("300ms", d));
+  CHECK(d == std::chrono::milliseconds(300));
+  CHECK_FALSE(parse_go_duration("", d));
+  CHECK_FALSE(parse_go_duration("5 s", d));
+  CHECK_FALSE(parse_go_duration("s", d));
 }

@@ -1,4 +1,4 @@
-// Staying awake briefly after a message, for the next one.
+// Spinning briefly after a message, for the next one, instead of sleeping.
 #pragma once
 
 #include <chrono>
@@ -12,8 +12,8 @@ namespace ebuse {
 /// client's round trip; sched_yield() meanwhile hands the core to any runnable thread
 /// (the HTTP threads being served), so a busy server loses nothing. For the detached
 /// store actors only: a cooperative actor would hold a scheduler thread.
-template <class Actor>
-void linger(Actor* self, std::chrono::microseconds how_long) {
+template <class Self>
+void spin_for_mail(Self self, std::chrono::microseconds how_long) {
   if (how_long.count() <= 0)
     return;
   auto until = std::chrono::steady_clock::now() + how_long;
