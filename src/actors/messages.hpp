@@ -95,6 +95,7 @@ public:
   checkpoint_ticket(const checkpoint_ticket&) = delete;
   checkpoint_ticket& operator=(const checkpoint_ticket&) = delete;
 
+  /// The tenant's figures, where the checkpointer counts the pass.
   tenant_stats& stats() const noexcept {
     return *stats_;
   }

@@ -21,11 +21,11 @@ namespace ebuse {
 
 /// What the server shares with every handler.
 struct server_context {
-  const http_options& opts;
-  tenant_registry& registry;
-  const http_metrics& metrics;
-  const rate_limiter* limiter; ///< null when rate limiting is off
-  std::function<connection_counts()> connections;
+  const http_options& opts;      ///< the server's settings
+  tenant_registry& registry;     ///< the tenants
+  const http_metrics& metrics;   ///< the HTTP figures
+  const rate_limiter* limiter;   ///< null when rate limiting is off
+  std::function<connection_counts()> connections; ///< the connections' figures now
 };
 
 /// What a handler needs besides the request: the caller, the server, and the body (read
