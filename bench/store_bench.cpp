@@ -7,10 +7,13 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/tenant.hpp"
-#include "storage/timestamp.hpp"
+#include "core/timestamp.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -26,12 +29,24 @@ new_event sample_event() {
                    ts::format_stored(ts::now_utc())};
 }
 
+// Answers a health_cmd through its reply channel, and an integer by returning it.
+using echo_actor =
+  caf::typed_actor<caf::reacts_to<health_cmd>, caf::replies_to<int64_t>::with<int64_t>>;
+
+echo_actor::behavior_type echo_impl(echo_actor::pointer) {
+  return {
+    [](health_cmd& cmd) { deliver<int64_t>(cmd.reply, int64_t{1}); },
+    [](int64_t x) { return x; },
+  };
+}
+
 /// One tenant on a fresh file, shared by the benchmarks of a process run.
 struct bench_env {
   test::temp_dir dir;
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   std::shared_ptr<tenant> t;
+  echo_actor echo = sys.spawn<caf::detached>(echo_impl);
 
   bench_env() {
     tenant_options opts;
@@ -44,23 +59,20 @@ struct bench_env {
   }
 
   ~bench_env() {
+    caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
     t->stop();
     t.reset();
   }
 
   append_result append(std::vector<new_event> events) {
-    auto [tx, rx] = make_reply<append_result>();
-    caf::anon_send(t->writer(), append_cmd{std::move(events), std::move(tx)});
-    auto res = await(rx, 30s);
+    auto res = ask(t->writer(), append_cmd{std::move(events), {}}, 30s);
     if (!res)
       std::abort();
     return *res;
   }
 
   event_page load(int64_t from, int64_t to, int64_t limit) {
-    auto [tx, rx] = make_reply<event_page>();
-    caf::anon_send(t->reader(), load_cmd{from, to, limit, std::move(tx)});
-    auto res = await(rx, 30s);
+    auto res = ask(t->reader(), load_cmd{from, to, limit, {}}, 30s);
     if (!res)
       std::abort();
     return std::move(*res);
@@ -154,13 +166,70 @@ BENCHMARK(BM_GetPosition)->UseRealTime();
 void BM_ActorRoundTrip(benchmark::State& state) {
   auto& e = env();
   for (auto _ : state) {
-    auto [tx, rx] = make_reply<int64_t>();
-    caf::anon_send(e.t->reader(), health_cmd{std::move(tx)});
-    benchmark::DoNotOptimize(await(rx, 30s));
+    benchmark::DoNotOptimize(ask(e.t->reader(), health_cmd{}, 30s));
   }
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ActorRoundTrip)->UseRealTime();
+
+// -- the reply channel against CAF's own request/response --------------------------------
+// HTTP threads are not actors. They wait for an answer either on a reply channel
+// (reply.hpp) or through a scoped_actor's request/receive. The same detached actor
+// (echo_actor) answers both ways, doing nothing else, so the figures are the bridges alone.
+
+const echo_actor& echo() {
+  return env().echo;
+}
+
+void BM_BridgeReplyChannel(benchmark::State& state) {
+  auto& dest = echo();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(ask(dest, health_cmd{}, 30s));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BridgeReplyChannel)->UseRealTime()->Threads(1)->Threads(16);
+
+// CAF's request/response from a thread outside the actor system.
+int64_t request_echo(caf::scoped_actor& self, const echo_actor& dest) {
+  int64_t answer = 0;
+  self->request(dest, 30s, int64_t{1})
+    .receive([&](int64_t x) { answer = x; }, [](caf::error&) { std::abort(); });
+  return answer;
+}
+
+// One scoped_actor per thread, reused for every request.
+void BM_BridgeScopedActor(benchmark::State& state) {
+  caf::scoped_actor self{env().sys};
+  for (auto _ : state)
+    benchmark::DoNotOptimize(request_echo(self, echo()));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BridgeScopedActor)->UseRealTime()->Threads(1)->Threads(16);
+
+// A scoped_actor created for each request, as a request handler without state would.
+void BM_BridgeScopedActorPerRequest(benchmark::State& state) {
+  for (auto _ : state) {
+    caf::scoped_actor self{env().sys};
+    benchmark::DoNotOptimize(request_echo(self, echo()));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BridgeScopedActorPerRequest)->UseRealTime()->Threads(1)->Threads(16);
+
+// A commit through the writer asked by a scoped_actor (a subscription save, one row like
+// BM_Save's append), against BM_Save's reply channel.
+void BM_SaveScopedActor(benchmark::State& state) {
+  auto& e = env();
+  caf::scoped_actor self{e.sys};
+  int64_t pos = 0;
+  for (auto _ : state) {
+    self->request(e.t->writer(), 30s, save_atom::value, std::string{"bench"}, ++pos)
+      .receive([&](int64_t x) { benchmark::DoNotOptimize(x); },
+               [](caf::error&) { std::abort(); });
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SaveScopedActor)->UseRealTime();
 
 } // namespace
 

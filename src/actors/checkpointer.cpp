@@ -5,10 +5,10 @@
 #include <unordered_map>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actors/metrics.hpp"
+#include "actors/tenant_stats.hpp"
 #include "actors/type_ids.hpp"
 #include "storage/db.hpp"
 
@@ -57,9 +57,9 @@ struct checkpointer_state {
   }
 };
 
-using checkpointer_actor = caf::stateful_actor<checkpointer_state>;
+using checkpointer_self = checkpointer_actor::stateful_pointer<checkpointer_state>;
 
-void schedule_sweep(checkpointer_actor* self) {
+void schedule_sweep(checkpointer_self self) {
   if (self->state.sweep_scheduled || self->state.conns.empty())
     return;
   self->state.sweep_scheduled = true;
@@ -68,7 +68,8 @@ void schedule_sweep(checkpointer_actor* self) {
 
 // (Takes an argument: CAF 0.17 dereferences a null argument tuple for actors that
 // take none, which UBSan reports.)
-caf::behavior checkpointer_impl(checkpointer_actor* self, std::chrono::milliseconds idle_close) {
+checkpointer_actor::behavior_type checkpointer_impl(checkpointer_self self,
+                                                    std::chrono::milliseconds idle_close) {
   self->state.idle_close = idle_close;
   return {
     [self](checkpoint_cmd& cmd) {
@@ -107,7 +108,8 @@ caf::behavior checkpointer_impl(checkpointer_actor* self, std::chrono::milliseco
 
 } // namespace
 
-caf::actor spawn_checkpointer(caf::actor_system& sys, std::chrono::milliseconds idle_close) {
+checkpointer_actor spawn_checkpointer(caf::actor_system& sys,
+                                      std::chrono::milliseconds idle_close) {
   return sys.spawn<caf::detached>(checkpointer_impl, idle_close);
 }
 

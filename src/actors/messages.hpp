@@ -1,18 +1,20 @@
-// Command and reply types exchanged with the tenant actors.
+// Every command and reply the actors exchange, and the typed handle of each actor: what
+// an actor accepts is written here once, and a message it does not accept does not compile.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
-#include "actors/key_digest.hpp"
-#include "actors/metrics.hpp"
 #include "actors/reply.hpp"
 #include "actors/type_ids.hpp"
+#include "core/gcra.hpp"
+#include "core/key_digest.hpp"
 #include "storage/event_store.hpp"
 
 namespace ebuse {
@@ -20,6 +22,9 @@ namespace ebuse {
 class tenant;
 struct tenant_slot;
 struct tenant_spec;
+struct tenant_stats;
+
+// -- tenant writer ----------------------------------------------------------------------
 
 /// Append events (one, or a batch written all-or-nothing) through the tenant writer.
 /// Answered after COMMIT succeeded, or with the error that prevented it.
@@ -27,6 +32,16 @@ struct append_cmd {
   std::vector<new_event> events;
   reply_to<append_result> reply;
 };
+
+/// The tenant writer: appends; `(save_atom, id, position)` saves a subscription position
+/// (from the subscription actor, answered after COMMIT); `flush_atom` is its own signal
+/// to commit the group it holds.
+using writer_actor =
+  caf::typed_actor<caf::reacts_to<append_cmd>,
+                   caf::replies_to<save_atom, std::string, int64_t>::with<int64_t>,
+                   caf::reacts_to<flush_atom>>;
+
+// -- tenant readers ---------------------------------------------------------------------
 
 /// Read up to `limit` events with position in [from, to] (to < 0: unbounded) from a
 /// tenant reader, rendered as wire JSON.
@@ -45,6 +60,11 @@ struct health_cmd {
   reply_to<int64_t> reply;
 };
 
+/// A tenant reader.
+using reader_actor = caf::typed_actor<caf::reacts_to<load_cmd>, caf::reacts_to<health_cmd>>;
+
+// -- subscription actor -----------------------------------------------------------------
+
 /// Read a subscription position (0 when unknown) from the subscription actor.
 struct sub_get_cmd {
   std::string id;
@@ -57,6 +77,46 @@ struct sub_save_cmd {
   int64_t position = 0;
   reply_to<int64_t> reply;
 };
+
+/// A tenant's subscription actor.
+using subscription_actor =
+  caf::typed_actor<caf::reacts_to<sub_get_cmd>, caf::reacts_to<sub_save_cmd>>;
+
+// -- checkpointer -----------------------------------------------------------------------
+
+/// Sets a tenant's `checkpoint_pending` while it exists. The writer hands one to the
+/// checkpointer with each request; whatever becomes of the message (done, failed, or
+/// dropped by a checkpointer that is gone), the flag is cleared when the ticket goes, so
+/// the writer never waits on a pass that will not come.
+class checkpoint_ticket {
+public:
+  explicit checkpoint_ticket(std::shared_ptr<tenant_stats> stats);
+  ~checkpoint_ticket();
+  checkpoint_ticket(const checkpoint_ticket&) = delete;
+  checkpoint_ticket& operator=(const checkpoint_ticket&) = delete;
+
+  /// The tenant's figures, where the checkpointer counts the pass.
+  tenant_stats& stats() const noexcept {
+    return *stats_;
+  }
+
+private:
+  std::shared_ptr<tenant_stats> stats_;
+};
+
+/// Asks the checkpointer to checkpoint one tenant's WAL (PASSIVE: copies every frame no
+/// reader still needs, without waiting). Sent by the tenant writer when the WAL passed
+/// its threshold.
+struct checkpoint_cmd {
+  std::string db_path;
+  std::shared_ptr<checkpoint_ticket> ticket;
+};
+
+/// The process-wide checkpointer; `reap_atom` is its own timer for idle connections.
+using checkpointer_actor =
+  caf::typed_actor<caf::reacts_to<checkpoint_cmd>, caf::reacts_to<reap_atom>>;
+
+// -- tenant registry --------------------------------------------------------------------
 
 /// Ask the registry to start the tenant of `slot` (or return it if already running).
 /// A null tenant means the slot was removed by a reload meanwhile.
@@ -76,14 +136,52 @@ struct stop_all_cmd {
   reply_to<int64_t> reply;
 };
 
+/// The tenant registry; `reap_atom` is its own timer for idle tenants.
+using registry_actor =
+  caf::typed_actor<caf::reacts_to<acquire_cmd>, caf::reacts_to<reload_cmd>,
+                   caf::reacts_to<stop_all_cmd>, caf::reacts_to<reap_atom>>;
+
+// -- rate limiter -----------------------------------------------------------------------
+
+/// What a bucket is keyed on: an address (IPv6 cut to its /64) or a hash of an API key.
+struct rate_key {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+
+  friend bool operator==(const rate_key& a, const rate_key& b) {
+    return a.hi == b.hi && a.lo == b.lo;
+  }
+};
+
+/// Which table a check is for.
+enum class rate_scope : uint8_t { ip = 0, key = 1 };
+
+/// Asks the limiter actor to consume from a bucket it may have to create.
+struct rate_check_cmd {
+  rate_scope scope = rate_scope::ip;
+  rate_key key;
+  reply_to<rate_decision> reply;
+};
+
+/// Tells the limiter actor to evict idle buckets now (it also does so periodically).
+struct rate_sweep_cmd {};
+
+/// The rate limiter's actor.
+using limiter_actor =
+  caf::typed_actor<caf::reacts_to<rate_check_cmd>, caf::reacts_to<rate_sweep_cmd>>;
+
 } // namespace ebuse
 
-// The commands carry a process-local reply channel and are never serialized.
+// The commands carry a process-local reply channel or shared state; they are never
+// serialized.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::append_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::load_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::health_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_get_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_save_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::checkpoint_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::acquire_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::reload_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stop_all_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_check_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_sweep_cmd)

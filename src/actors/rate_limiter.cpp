@@ -7,27 +7,16 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 #include <caf/spawn_options.hpp>
 
 namespace ebuse {
 
-namespace {
-
-int64_t ceil_seconds(int64_t ns) {
-  return (ns + 999999999) / 1000000000;
-}
-
-} // namespace
-
 rate_table::rate_table(rate_policy policy, std::size_t max_buckets,
                        std::chrono::nanoseconds idle)
-  : policy_(policy),
-    interval_ns_(std::max<int64_t>(1, 1000000000 / std::max<int64_t>(1, policy.per_second))),
-    capacity_ns_(interval_ns_ * std::max<int64_t>(1, policy.burst)),
+  : gcra_(policy),
     idle_ns_(idle.count()),
     max_per_shard_(std::max<std::size_t>(1, max_buckets / shard_count)) {
 }
@@ -37,27 +26,18 @@ rate_table::shard& rate_table::shard_of(const rate_key& key) {
   return shards_[key_hash{}(key) >> 60 & (shard_count - 1)];
 }
 
-// GCRA: the bucket is one "theoretical arrival time" (TAT). A request at `now` passes if
-// max(TAT, now) + T lies within burst * T of now; it then moves TAT by T. This is a
-// token bucket of `burst` tokens refilled at `rate`, held in one atomic word.
+// The decision is GCRA's (core/gcra.hpp); the bucket moves by compare-and-swap, so any
+// thread may consume from it under the shard's shared lock.
 rate_decision rate_table::consume(std::atomic<int64_t>& tat, int64_t now_ns) {
-  rate_decision d;
-  d.limit = policy_.burst;
   int64_t old = tat.load(std::memory_order_relaxed);
   for (;;) {
-    int64_t base = std::max(old, now_ns);
-    int64_t next = base + interval_ns_;
-    if (next - now_ns > capacity_ns_) {
-      d.allowed = false;
-      d.remaining = 0;
-      d.reset_seconds = ceil_seconds(base - now_ns);
-      d.retry_after_seconds = std::max<int64_t>(1, ceil_seconds(next - now_ns - capacity_ns_));
+    int64_t next;
+    auto d = gcra_.decide(old, now_ns, next);
+    if (!d.allowed) {
       denied.fetch_add(1, std::memory_order_relaxed);
       return d;
     }
     if (tat.compare_exchange_weak(old, next, std::memory_order_relaxed)) {
-      d.remaining = (capacity_ns_ - (next - now_ns)) / interval_ns_;
-      d.reset_seconds = ceil_seconds(next - now_ns);
       allowed.fetch_add(1, std::memory_order_relaxed);
       return d;
     }
@@ -136,7 +116,8 @@ struct limiter_state {
   std::shared_ptr<actor_metrics> metrics;
 };
 
-caf::behavior limiter_actor(caf::event_based_actor* self, std::shared_ptr<limiter_state> st) {
+limiter_actor::behavior_type limiter_impl(limiter_actor::pointer self,
+                                          std::shared_ptr<limiter_state> st) {
   self->delayed_send(self, st->sweep_interval, rate_sweep_cmd{});
   return {
     [self, st](rate_check_cmd& cmd) {
@@ -174,7 +155,7 @@ std::shared_ptr<rate_limiter> rate_limiter::start(caf::actor_system& sys,
         std::make_shared<rate_table>(*policies[i], opts.max_buckets, opts.idle);
   // Detached: woken by its mailbox at once. On the shared scheduler, an idle worker
   // polls in 50 us sleeps, which made a new client's check cost ~80 us instead of ~20.
-  result->actor_ = sys.spawn<caf::detached>(limiter_actor, st);
+  result->actor_ = sys.spawn<caf::detached>(limiter_impl, st);
   return result;
 }
 
@@ -208,9 +189,7 @@ rate_decision rate_limiter::check(rate_scope scope, const rate_key& key) {
     return d;
   if (table->try_consume(key, now_ns(), d))
     return d;
-  auto [tx, rx] = make_reply<rate_decision>();
-  caf::anon_send(actor_, rate_check_cmd{scope, key, std::move(tx)});
-  auto answer = await(rx, opts_.ask_timeout);
+  auto answer = ask(actor_, rate_check_cmd{scope, key, {}}, opts_.ask_timeout);
   if (!answer)
     return rate_decision{}; // fail open: a stalled limiter must not take the API down
   return *answer;

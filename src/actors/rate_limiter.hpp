@@ -10,45 +10,16 @@
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
+#include <string_view>
 #include <unordered_map>
 
-#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include <string_view>
-
-#include <caf/allowed_unsafe_message_type.hpp>
-
-#include "actors/metrics.hpp"
-
-#include "actors/reply.hpp"
+#include "actors/messages.hpp"
+#include "core/gcra.hpp"
+#include "obs/actor_metrics.hpp"
 
 namespace ebuse {
-
-/// What a bucket is keyed on: an address (IPv6 cut to its /64) or a hash of an API key.
-struct rate_key {
-  uint64_t hi = 0;
-  uint64_t lo = 0;
-
-  friend bool operator==(const rate_key& a, const rate_key& b) {
-    return a.hi == b.hi && a.lo == b.lo;
-  }
-};
-
-/// A sustained rate and a burst; per_second == 0 disables the limit.
-struct rate_policy {
-  int64_t per_second = 0;
-  int64_t burst = 1;
-};
-
-/// An answer of the limiter, with what `Retry-After` and `RateLimit-*` need.
-struct rate_decision {
-  bool allowed = true;
-  int64_t limit = 0;               ///< bucket capacity (RateLimit-Limit)
-  int64_t remaining = 0;           ///< requests left now (RateLimit-Remaining)
-  int64_t reset_seconds = 0;       ///< until the bucket is full again (RateLimit-Reset)
-  int64_t retry_after_seconds = 0; ///< when denied: until a request passes again, >= 1
-};
 
 /// A sharded table of buckets. Any thread may consume from an existing bucket (a CAS
 /// under a shared shard lock); only the owning actor inserts and evicts.
@@ -69,10 +40,6 @@ public:
 
   /// Buckets held.
   std::size_t size() const;
-
-  const rate_policy& policy() const noexcept {
-    return policy_;
-  }
 
   std::atomic<uint64_t> allowed{0}; ///< requests allowed so far
   std::atomic<uint64_t> denied{0};  ///< requests denied so far
@@ -97,9 +64,7 @@ private:
   rate_decision consume(std::atomic<int64_t>& tat, int64_t now_ns);
   std::size_t sweep_shard(shard& s, int64_t now_ns);
 
-  rate_policy policy_;
-  int64_t interval_ns_; ///< emission interval T = 1 s / rate
-  int64_t capacity_ns_; ///< burst * T
+  gcra gcra_;
   int64_t idle_ns_;
   std::size_t max_per_shard_;
   std::array<shard, shard_count> shards_;
@@ -114,19 +79,6 @@ struct rate_limiter_options {
   std::chrono::nanoseconds sweep_interval = std::chrono::seconds(1);
   std::chrono::nanoseconds ask_timeout = std::chrono::seconds(1); ///< then fail open
 };
-
-/// Which table a check is for.
-enum class rate_scope : uint8_t { ip = 0, key = 1 };
-
-/// Asks the limiter actor to consume from a bucket it may have to create.
-struct rate_check_cmd {
-  rate_scope scope = rate_scope::ip;
-  rate_key key;
-  reply_to<rate_decision> reply;
-};
-
-/// Tells the limiter actor to evict idle buckets now (it also does so periodically).
-struct rate_sweep_cmd {};
 
 /// The limiter: its actor and the tables it owns. Thread-safe.
 class rate_limiter {
@@ -146,11 +98,6 @@ public:
   /// The table of `scope` (null when disabled), for figures and tests.
   const rate_table* table(rate_scope scope) const noexcept;
 
-  /// The owning actor (handles rate_check_cmd and rate_sweep_cmd).
-  const caf::actor& actor() const noexcept {
-    return actor_;
-  }
-
   /// Stops the actor. Idempotent.
   void stop();
 
@@ -167,7 +114,7 @@ private:
 
   rate_limiter_options opts_;
   std::shared_ptr<rate_table> tables_[2];
-  caf::actor actor_;
+  limiter_actor actor_;
   std::atomic<bool> stopped_{false};
   std::shared_ptr<actor_metrics> metrics_ = std::make_shared<actor_metrics>();
 };
@@ -176,6 +123,3 @@ private:
 rate_key rate_key_of_api_key(std::string_view api_key) noexcept;
 
 } // namespace ebuse
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_check_cmd)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_sweep_cmd)

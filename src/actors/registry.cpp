@@ -39,9 +39,9 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   if (!opts.defaults.writer.checkpointer)
     opts.defaults.writer.checkpointer = spawn_checkpointer(sys);
   std::vector<std::shared_ptr<tenant_slot>> unused;
-  auto dir = build_directory(opts.tenants, opts.admin_keys, nullptr, unused);
+  auto directory = build_directory(opts.tenants, opts.admin_keys, nullptr, unused);
   if (opts.eager) {
-    for (auto& slot : dir->slots) {
+    for (auto& slot : directory->slots) {
       tenant_options topts = opts.defaults;
       topts.name = slot->name;
       topts.db_path = slot->db_path;
@@ -55,7 +55,7 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
     }
   }
   view->stats.configured.store(static_cast<int64_t>(opts.tenants.size()));
-  view->publish(std::move(dir));
+  view->publish(std::move(directory));
   view->opts = std::move(opts);
   // The directory holds them; keys are not kept twice.
   view->opts.tenants.clear();
@@ -78,22 +78,20 @@ caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view ke
     return std::shared_ptr<tenant>{};
   // A map lookup by digest leaks nothing useful through timing: a guess's digest says
   // nothing about the keys.
-  auto dir = view_->current();
-  auto i = dir->by_key.find(digest_key(cached_digest(key)));
-  if (i == dir->by_key.end())
+  auto directory = view_->current();
+  auto i = directory->by_key.find(digest_key(cached_digest(key)));
+  if (i == directory->by_key.end())
     return std::shared_ptr<tenant>{};
   if (auto t = i->second->use())
     return t;
-  auto [tx, rx] = make_reply<std::shared_ptr<tenant>>();
-  caf::anon_send(view_->actor, acquire_cmd{i->second, std::move(tx)});
-  return await(rx, start_timeout);
+  return ask(view_->actor, acquire_cmd{i->second, {}}, start_timeout);
 }
 
 bool tenant_registry::is_admin(std::string_view key) const {
   if (key.empty())
     return false;
-  auto dir = view_->current();
-  return dir->admin_keys.count(digest_key(cached_digest(key))) > 0;
+  auto directory = view_->current();
+  return directory->admin_keys.count(digest_key(cached_digest(key))) > 0;
 }
 
 std::vector<std::string> tenant_registry::names() const {
@@ -121,9 +119,7 @@ void tenant_registry::reload(std::vector<tenant_spec> tenants,
 }
 
 void tenant_registry::stop_all() {
-  auto [tx, rx] = make_reply<int64_t>();
-  caf::anon_send(view_->actor, stop_all_cmd{std::move(tx)});
-  await(rx, start_timeout);
+  ask(view_->actor, stop_all_cmd{}, start_timeout);
 }
 
 const registry_stats& tenant_registry::stats() const noexcept {

@@ -13,9 +13,9 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
-#include "actors/key_digest.hpp"
-#include "actors/metrics.hpp"
 #include "actors/tenant.hpp"
+#include "core/key_digest.hpp"
+#include "obs/actor_metrics.hpp"
 
 namespace ebuse {
 

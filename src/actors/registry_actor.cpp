@@ -2,12 +2,13 @@
 #include <algorithm>
 #include <map>
 
-#include <caf/error.hpp>
-
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/error.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/messages.hpp"
 #include "actors/registry_view.hpp"
@@ -15,16 +16,16 @@
 
 namespace ebuse {
 
-std::shared_ptr<const directory>
+std::shared_ptr<const tenant_directory>
 build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_digest>& admins,
-                const directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped) {
+                const tenant_directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped) {
   std::map<std::string, std::shared_ptr<tenant_slot>> previous;
   if (old)
     for (const auto& s : old->slots)
       previous.emplace(s->name, s);
-  auto dir = std::make_shared<directory>();
+  auto directory = std::make_shared<tenant_directory>();
   for (const auto& d : admins)
-    dir->admin_keys.insert(digest_key(d));
+    directory->admin_keys.insert(digest_key(d));
   for (const auto& spec : specs) {
     std::shared_ptr<tenant_slot> slot;
     auto i = previous.find(spec.name);
@@ -36,14 +37,14 @@ build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_dig
       slot->name = spec.name;
       slot->db_path = spec.db_path;
     }
-    dir->by_key.emplace(digest_key(spec.key), slot);
-    dir->slots.push_back(std::move(slot));
+    directory->by_key.emplace(digest_key(spec.key), slot);
+    directory->slots.push_back(std::move(slot));
   }
-  std::sort(dir->slots.begin(), dir->slots.end(),
+  std::sort(directory->slots.begin(), directory->slots.end(),
             [](const auto& a, const auto& b) { return a->name < b->name; });
   for (auto& [name, slot] : previous)
     dropped.push_back(std::move(slot));
-  return dir;
+  return directory;
 }
 
 namespace {
@@ -56,7 +57,7 @@ struct registry_state {
   static inline const char* name = "tenant_registry";
 };
 
-using registry_actor = caf::stateful_actor<registry_state>;
+using registry_self = registry_actor::stateful_pointer<registry_state>;
 
 void notify(registry_state& st, std::string_view event, std::string_view tenant,
             std::string_view detail = {}) {
@@ -70,7 +71,7 @@ std::chrono::nanoseconds reap_period(const registry_options& opts) {
                                               std::chrono::seconds(5));
 }
 
-caf::expected<std::shared_ptr<tenant>> start_slot(registry_actor* self, tenant_slot& slot) {
+caf::expected<std::shared_ptr<tenant>> start_slot(registry_self self, tenant_slot& slot) {
   auto& view = *self->state.view;
   tenant_options topts = view.opts.defaults;
   topts.name = slot.name;
@@ -105,12 +106,12 @@ bool stop_if_unused(registry_state& st, tenant_slot& slot, bool force,
   return true;
 }
 
-void reap(registry_actor* self) {
+void reap(registry_self self) {
   auto& st = self->state;
   auto now = std::chrono::steady_clock::now();
   auto idle = st.view->opts.idle_timeout;
-  auto dir = st.view->current();
-  for (auto& slot : dir->slots) {
+  auto directory = st.view->current();
+  for (auto& slot : directory->slots) {
     bool expired;
     {
       std::lock_guard<std::mutex> guard{slot->mtx};
@@ -132,9 +133,8 @@ void reap(registry_actor* self) {
   }
 }
 
-caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view> view) {
-  self->state.view = std::move(view);
-  // Tenants started eagerly before the actor existed still need their writer watched.
+// Tenants started eagerly before the actor existed still need their writer watched.
+void watch_running(registry_self self) {
   for (auto& slot : self->state.view->current()->slots) {
     std::lock_guard<std::mutex> guard{slot->mtx};
     if (slot->running) {
@@ -142,85 +142,107 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
       self->state.by_writer.emplace(slot->running->writer().address(), slot);
     }
   }
-  self->set_down_handler([self](caf::down_msg& msg) {
-    auto& st = self->state;
-    auto i = st.by_writer.find(msg.source);
-    if (i == st.by_writer.end())
-      return;
-    // The writer died on its own: drop the tenant so the next request starts it anew.
-    auto slot = i->second;
-    st.by_writer.erase(i);
-    notify(st, "writer died", slot->name, to_string(msg.reason));
-    if (stop_if_unused(st, *slot, true, "writer died; restarted on the next request"))
-      st.view->stats.restarts.fetch_add(1, std::memory_order_relaxed);
-  });
+}
+
+// A writer died on its own: drop the tenant so the next request starts it anew.
+void on_writer_down(registry_self self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto i = st.by_writer.find(msg.source);
+  if (i == st.by_writer.end())
+    return;
+  auto slot = i->second;
+  st.by_writer.erase(i);
+  notify(st, "writer died", slot->name, to_string(msg.reason));
+  if (stop_if_unused(st, *slot, true, "writer died; restarted on the next request"))
+    st.view->stats.restarts.fetch_add(1, std::memory_order_relaxed);
+}
+
+void acquire(registry_self self, acquire_cmd& cmd) {
+  auto& slot = *cmd.slot;
+  {
+    std::lock_guard<std::mutex> guard{slot.mtx};
+    if (slot.retired)
+      return deliver<std::shared_ptr<tenant>>(cmd.reply, std::shared_ptr<tenant>{});
+    if (slot.running) {
+      slot.last_used = std::chrono::steady_clock::now();
+      return deliver<std::shared_ptr<tenant>>(cmd.reply, slot.running);
+    }
+  }
+  auto t = start_slot(self, slot);
+  if (!t)
+    return deliver<std::shared_ptr<tenant>>(cmd.reply, std::move(t.error()));
+  self->state.by_writer.emplace((*t)->writer().address(), cmd.slot);
+  {
+    std::lock_guard<std::mutex> guard{slot.mtx};
+    slot.running = *t;
+    slot.last_used = std::chrono::steady_clock::now();
+  }
+  deliver<std::shared_ptr<tenant>>(cmd.reply, *t);
+}
+
+void reload(registry_self self, const reload_cmd& cmd) {
+  auto& st = self->state;
+  std::vector<std::shared_ptr<tenant_slot>> dropped;
+  auto old = st.view->current();
+  st.view->publish(build_directory(*cmd.tenants, *cmd.admin_keys, old.get(), dropped));
+  for (auto& slot : dropped) {
+    std::lock_guard<std::mutex> guard{slot->mtx};
+    slot->retired = true;
+    st.retired.push_back(slot);
+  }
+  st.view->stats.configured.store(static_cast<int64_t>(cmd.tenants->size()));
+  st.view->stats.reloads.fetch_add(1, std::memory_order_relaxed);
+  reap(self);
+}
+
+void stop_all(registry_self self, stop_all_cmd& cmd) {
+  auto& st = self->state;
+  int64_t stopped = 0;
+  for (auto& slot : st.view->current()->slots)
+    stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
+  for (auto& slot : st.retired)
+    stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
+  st.retired.clear();
+  // After the writers were told to stop: each checkpoints on its own way out.
+  caf::anon_send_exit(st.view->opts.defaults.writer.checkpointer,
+                      caf::exit_reason::user_shutdown);
+  deliver<int64_t>(cmd.reply, stopped);
+  // Shutdown: nothing is started any more, and the actor system can wind down.
+  self->quit();
+}
+
+registry_actor::behavior_type registry_impl(registry_self self,
+                                           std::shared_ptr<registry_view> view) {
+  self->state.view = std::move(view);
+  watch_running(self);
+  self->set_down_handler([self](caf::down_msg& msg) { on_writer_down(self, msg); });
   self->send(self, reap_atom::value);
+  auto& figures = self->state.view->stats.actor;
   return {
-    [self](acquire_cmd& cmd) {
-      handling_scope scope{self->state.view->stats.actor, self->mailbox().size()};
-      auto& slot = *cmd.slot;
-      {
-        std::lock_guard<std::mutex> guard{slot.mtx};
-        if (slot.retired)
-          return deliver<std::shared_ptr<tenant>>(cmd.reply, std::shared_ptr<tenant>{});
-        if (slot.running) {
-          slot.last_used = std::chrono::steady_clock::now();
-          return deliver<std::shared_ptr<tenant>>(cmd.reply, slot.running);
-        }
-      }
-      auto t = start_slot(self, slot);
-      if (!t)
-        return deliver<std::shared_ptr<tenant>>(cmd.reply, std::move(t.error()));
-      self->state.by_writer.emplace((*t)->writer().address(), cmd.slot);
-      {
-        std::lock_guard<std::mutex> guard{slot.mtx};
-        slot.running = *t;
-        slot.last_used = std::chrono::steady_clock::now();
-      }
-      deliver<std::shared_ptr<tenant>>(cmd.reply, *t);
+    [self, &figures](acquire_cmd& cmd) {
+      handling_scope scope{figures, self->mailbox().size()};
+      acquire(self, cmd);
     },
-    [self](reload_cmd& cmd) {
-      handling_scope scope{self->state.view->stats.actor, self->mailbox().size()};
-      auto& st = self->state;
-      std::vector<std::shared_ptr<tenant_slot>> dropped;
-      auto old = st.view->current();
-      st.view->publish(build_directory(*cmd.tenants, *cmd.admin_keys, old.get(), dropped));
-      for (auto& slot : dropped) {
-        std::lock_guard<std::mutex> guard{slot->mtx};
-        slot->retired = true;
-        st.retired.push_back(slot);
-      }
-      st.view->stats.configured.store(static_cast<int64_t>(cmd.tenants->size()));
-      st.view->stats.reloads.fetch_add(1, std::memory_order_relaxed);
-      reap(self);
+    [self, &figures](reload_cmd& cmd) {
+      handling_scope scope{figures, self->mailbox().size()};
+      reload(self, cmd);
     },
-    [self](reap_atom) {
-      handling_scope scope{self->state.view->stats.actor, self->mailbox().size()};
+    [self, &figures](reap_atom) {
+      handling_scope scope{figures, self->mailbox().size()};
       reap(self);
       self->delayed_send(self, reap_period(self->state.view->opts), reap_atom::value);
     },
-    [self](stop_all_cmd& cmd) {
-      handling_scope scope{self->state.view->stats.actor, self->mailbox().size()};
-      auto& st = self->state;
-      int64_t stopped = 0;
-      for (auto& slot : st.view->current()->slots)
-        stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
-      for (auto& slot : st.retired)
-        stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
-      st.retired.clear();
-      // After the writers were told to stop: each checkpoints on its own way out.
-      caf::anon_send_exit(st.view->opts.defaults.writer.checkpointer,
-                          caf::exit_reason::user_shutdown);
-      deliver<int64_t>(cmd.reply, stopped);
-      // Shutdown: nothing is started any more, and the actor system can wind down.
-      self->quit();
+    [self, &figures](stop_all_cmd& cmd) {
+      handling_scope scope{figures, self->mailbox().size()};
+      stop_all(self, cmd);
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view) {
+registry_actor spawn_registry_actor(caf::actor_system& sys,
+                                    std::shared_ptr<registry_view> view) {
   return sys.spawn<caf::detached>(registry_impl, std::move(view));
 }
 

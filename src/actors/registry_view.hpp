@@ -9,9 +9,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/messages.hpp"
 #include "actors/registry.hpp"
 
 namespace ebuse {
@@ -37,7 +37,7 @@ struct tenant_slot {
 };
 
 /// An immutable directory: key digests and names to slots.
-struct directory {
+struct tenant_directory {
   std::unordered_map<std::string, std::shared_ptr<tenant_slot>> by_key;
   std::unordered_set<std::string> admin_keys; ///< digests
   std::vector<std::shared_ptr<tenant_slot>> slots; ///< sorted by name
@@ -47,30 +47,30 @@ struct directory {
 class registry_view {
 public:
   /// Reads the current directory (never null after start).
-  std::shared_ptr<const directory> current() const {
-    return std::atomic_load(&dir_);
+  std::shared_ptr<const tenant_directory> current() const {
+    return std::atomic_load(&directory_);
   }
 
   /// Publishes a new directory.
-  void publish(std::shared_ptr<const directory> d) {
-    std::atomic_store(&dir_, std::move(d));
+  void publish(std::shared_ptr<const tenant_directory> d) {
+    std::atomic_store(&directory_, std::move(d));
   }
 
-  caf::actor actor;
+  registry_actor actor;
   registry_stats stats;
   registry_options opts;
 
 private:
-  std::shared_ptr<const directory> dir_;
+  std::shared_ptr<const tenant_directory> directory_;
 };
 
 /// Builds a directory for `specs`, reusing the slots of `old` for tenants that keep their
 /// name and file; slots of `old` left out are returned in `dropped`.
-std::shared_ptr<const directory>
+std::shared_ptr<const tenant_directory>
 build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_digest>& admins,
-                const directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped);
+                const tenant_directory* old, std::vector<std::shared_ptr<tenant_slot>>& dropped);
 
 /// Spawns the registry actor over `view`.
-caf::actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view);
+registry_actor spawn_registry_actor(caf::actor_system& sys, std::shared_ptr<registry_view> view);
 
 } // namespace ebuse

@@ -11,8 +11,9 @@
 #include <utility>
 
 #include <caf/expected.hpp>
+#include <caf/send.hpp>
 
-#include "storage/errc.hpp"
+#include "core/errc.hpp"
 
 namespace ebuse {
 
@@ -55,6 +56,8 @@ struct reply_state {
 template <class T>
 class reply_sender {
 public:
+  using value_type = T;
+
   explicit reply_sender(std::shared_ptr<reply_state<T>> st) : st_(std::move(st)) {
   }
   reply_sender(const reply_sender&) = delete;
@@ -144,6 +147,26 @@ caf::expected<T> await(reply_future<T>& rx, std::chrono::duration<Rep, Period> t
       return make_error(errc::timeout, "no reply from the store in time");
   }
   return std::move(*st->value);
+}
+
+/// Sends `cmd` (a command whose `reply` member is a reply_to<T>) to `dest`, keeping the
+/// receiving half of its reply.
+template <class Handle, class Cmd>
+auto dispatch(const Handle& dest, Cmd cmd) {
+  using T = typename decltype(cmd.reply)::element_type::value_type;
+  auto [tx, rx] = make_reply<T>();
+  cmd.reply = std::move(tx);
+  caf::anon_send(dest, std::move(cmd));
+  return std::move(rx);
+}
+
+/// Sends `cmd` to `dest` and waits for the answer at most `timeout`. The command holds
+/// the only sending half, so an actor that dies without answering wakes the waiter at
+/// once.
+template <class Handle, class Cmd>
+auto ask(const Handle& dest, Cmd cmd, std::chrono::nanoseconds timeout) {
+  auto rx = dispatch(dest, std::move(cmd));
+  return await(rx, timeout);
 }
 
 } // namespace ebuse

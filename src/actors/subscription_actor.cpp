@@ -5,32 +5,34 @@
 #include <utility>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/tenant_stats.hpp"
 
 namespace ebuse {
 
 namespace {
 
 struct subscription_state {
-  caf::actor writer;
+  writer_actor writer;
   std::unordered_map<std::string, int64_t> positions;
   std::shared_ptr<tenant_stats> stats;
 
   static inline const char* name = "subscriptions";
 };
 
-using subscription_actor = caf::stateful_actor<subscription_state>;
+using subscription_self = subscription_actor::stateful_pointer<subscription_state>;
 
 // Bounded so that a stuck writer cannot hold a reply forever; the HTTP waiter has its
 // own, shorter deadline.
 constexpr auto writer_timeout = std::chrono::seconds(60);
 
-caf::behavior subscription_impl(subscription_actor* self, caf::actor writer,
-                                std::unordered_map<std::string, int64_t> initial,
-                                std::shared_ptr<tenant_stats> stats) {
+subscription_actor::behavior_type
+subscription_impl(subscription_self self, writer_actor writer,
+                  std::unordered_map<std::string, int64_t> initial,
+                  std::shared_ptr<tenant_stats> stats) {
   self->state.writer = std::move(writer);
   self->state.positions = std::move(initial);
   self->state.stats = std::move(stats);
@@ -59,9 +61,9 @@ caf::behavior subscription_impl(subscription_actor* self, caf::actor writer,
 
 } // namespace
 
-caf::actor spawn_subscription_actor(caf::actor_system& sys, caf::actor writer,
-                                    std::unordered_map<std::string, int64_t> initial,
-                                    std::shared_ptr<tenant_stats> stats) {
+subscription_actor spawn_subscription_actor(caf::actor_system& sys, writer_actor writer,
+                                            std::unordered_map<std::string, int64_t> initial,
+                                            std::shared_ptr<tenant_stats> stats) {
   return sys.spawn(subscription_impl, std::move(writer), std::move(initial),
                    std::move(stats));
 }

@@ -8,6 +8,8 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/messages.hpp"
+
 namespace ebuse {
 
 struct tenant_stats;
@@ -16,9 +18,8 @@ struct tenant_stats;
 /// positions in memory, starting from `initial`. Reads are answered from memory; a save
 /// goes through `writer` and is applied to memory, then acknowledged, only after it
 /// committed, so a reader never sees a position that is not durable.
-/// Handles `sub_get_cmd` and `sub_save_cmd`.
-caf::actor spawn_subscription_actor(caf::actor_system& sys, caf::actor writer,
-                                    std::unordered_map<std::string, int64_t> initial,
-                                    std::shared_ptr<tenant_stats> stats);
+subscription_actor spawn_subscription_actor(caf::actor_system& sys, writer_actor writer,
+                                            std::unordered_map<std::string, int64_t> initial,
+                                            std::shared_ptr<tenant_stats> stats);
 
 } // namespace ebuse

@@ -41,7 +41,7 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
   auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;
   for (std::size_t i = 0; i < readers; ++i)
     result->readers_.push_back(
-      spawn_tenant_reader(sys, opts.db_path, opts.store, result->stats_, opts.writer.linger));
+      spawn_tenant_reader(sys, opts.db_path, opts.store, result->stats_, opts.writer.spin));
   return result;
 }
 
@@ -49,7 +49,7 @@ tenant::~tenant() {
   stop();
 }
 
-const caf::actor& tenant::reader() noexcept {
+const reader_actor& tenant::reader() noexcept {
   auto i = next_reader_.fetch_add(1, std::memory_order_relaxed);
   return readers_[i % readers_.size()];
 }

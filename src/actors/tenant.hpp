@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/tenant_stats.hpp"
 #include "actors/tenant_writer.hpp"
 #include "storage/event_store.hpp"
 
@@ -37,17 +37,17 @@ public:
   ~tenant();
 
   /// The writer (appends, subscription saves).
-  const caf::actor& writer() const noexcept {
+  const writer_actor& writer() const noexcept {
     return writer_;
   }
 
   /// The subscription-position actor.
-  const caf::actor& subscriptions() const noexcept {
+  const subscription_actor& subscriptions() const noexcept {
     return subscriptions_;
   }
 
   /// The next reader, round robin.
-  const caf::actor& reader() noexcept;
+  const reader_actor& reader() noexcept;
 
   /// Lock-free figures (committed head, commits).
   const tenant_stats& stats() const noexcept {
@@ -74,9 +74,9 @@ private:
   std::string name_;
   std::string db_path_;
   std::shared_ptr<tenant_stats> stats_;
-  caf::actor writer_;
-  caf::actor subscriptions_;
-  std::vector<caf::actor> readers_;
+  writer_actor writer_;
+  subscription_actor subscriptions_;
+  std::vector<reader_actor> readers_;
   std::atomic<std::size_t> next_reader_{0};
   std::atomic<bool> stopped_{false};
 };

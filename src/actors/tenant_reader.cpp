@@ -6,11 +6,12 @@
 #include <utility>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actors/linger.hpp"
 #include "actors/messages.hpp"
+#include "actors/spin.hpp"
+#include "actors/tenant_stats.hpp"
 
 namespace ebuse {
 
@@ -21,7 +22,7 @@ struct reader_state {
   store_options opts;
   std::unique_ptr<store_reader> store;
   std::shared_ptr<tenant_stats> stats;
-  std::chrono::microseconds linger{0};
+  std::chrono::microseconds spin{0};
 
   static inline const char* name = "tenant_reader";
 
@@ -43,19 +44,19 @@ struct reader_state {
   }
 };
 
-using reader_actor = caf::stateful_actor<reader_state>;
+using reader_self = reader_actor::stateful_pointer<reader_state>;
 
 // Rough size of one rendered event, to reserve the page buffer once.
 constexpr int64_t typical_event_bytes = 320;
 constexpr int64_t max_reserve_events = 2000;
 
-caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options opts,
-                          std::shared_ptr<tenant_stats> stats,
-                          std::chrono::microseconds linger_for) {
+reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
+                                        store_options opts, std::shared_ptr<tenant_stats> stats,
+                                        std::chrono::microseconds spin) {
   self->state.db_path = std::move(db_path);
   self->state.opts = opts;
   self->state.stats = std::move(stats);
-  self->state.linger = linger_for;
+  self->state.spin = spin;
   return {
     [self](load_cmd& cmd) {
       auto& st = self->state;
@@ -84,7 +85,7 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
       st.stats->pages.fetch_add(1, std::memory_order_relaxed);
       st.stats->rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
       deliver<event_page>(cmd.reply, std::move(page));
-      linger(self, st.linger);
+      spin_for_mail(self, st.spin);
     },
     [self](health_cmd& cmd) {
       auto& st = self->state;
@@ -103,11 +104,11 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
 
 } // namespace
 
-caf::actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
-                               store_options opts, std::shared_ptr<tenant_stats> stats,
-                               std::chrono::microseconds linger_for) {
+reader_actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
+                                 store_options opts, std::shared_ptr<tenant_stats> stats,
+                                 std::chrono::microseconds spin) {
   return sys.spawn<caf::detached>(reader_impl, std::move(db_path), opts, std::move(stats),
-                                  linger_for);
+                                  spin);
 }
 
 } // namespace ebuse

@@ -7,16 +7,17 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
-#include <caf/response_promise.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
 #include "actors/checkpointer.hpp"
-#include "actors/linger.hpp"
 #include "actors/messages.hpp"
+#include "actors/spin.hpp"
+#include "actors/tenant_stats.hpp"
 
 namespace ebuse {
 
@@ -30,7 +31,7 @@ struct pending_op {
   bool is_subscription = false;
   std::string sub_id;
   int64_t sub_position = 0;
-  caf::response_promise sub_promise;
+  caf::typed_response_promise<int64_t> sub_promise;
 };
 
 struct writer_state {
@@ -47,7 +48,7 @@ struct writer_state {
   static inline const char* name = "tenant_writer";
 };
 
-using writer_actor = caf::stateful_actor<writer_state>;
+using writer_self = writer_actor::stateful_pointer<writer_state>;
 
 // Applies `ops` in one transaction; positions land in each op's result. The events of
 // every append in the group are inserted together, many rows per statement; each
@@ -206,7 +207,7 @@ void flush(writer_state& st) {
   after_commit(st);
 }
 
-void enqueue(writer_actor* self, pending_op op) {
+void enqueue(writer_self self, pending_op op) {
   auto& st = self->state;
   st.pending_events += op.is_subscription ? 1 : op.events.size();
   st.pending.push_back(std::move(op));
@@ -220,8 +221,9 @@ void enqueue(writer_actor* self, pending_op op) {
   }
 }
 
-caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> store,
-                          std::shared_ptr<tenant_stats> stats, writer_options opts) {
+writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_writer> store,
+                                        std::shared_ptr<tenant_stats> stats,
+                                        writer_options opts) {
   self->state.store = std::move(store);
   self->state.stats = std::move(stats);
   self->state.opts = opts;
@@ -240,13 +242,14 @@ caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> stor
       op.reply = std::move(cmd.reply);
       enqueue(self, std::move(op));
     },
-    [self](save_atom, std::string& id, int64_t position) -> caf::response_promise {
+    [self](save_atom, std::string& id,
+           int64_t position) -> caf::typed_response_promise<int64_t> {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
       pending_op op;
       op.is_subscription = true;
       op.sub_id = std::move(id);
       op.sub_position = position;
-      op.sub_promise = self->make_response_promise();
+      op.sub_promise = self->make_response_promise<int64_t>();
       auto rp = op.sub_promise;
       enqueue(self, std::move(op));
       return rp;
@@ -256,15 +259,15 @@ caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> stor
         handling_scope scope{self->state.stats->writer, self->mailbox().size()};
         flush(self->state);
       }
-      linger(self, self->state.opts.linger);
+      spin_for_mail(self, self->state.opts.spin);
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
-                               std::shared_ptr<tenant_stats> stats, writer_options opts) {
+writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
+                                 std::shared_ptr<tenant_stats> stats, writer_options opts) {
   return sys.spawn<caf::detached>(writer_impl, std::move(store), std::move(stats), opts);
 }
 

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <memory>
 
-#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/messages.hpp"
 
 namespace ebuse {
 
@@ -16,11 +18,12 @@ struct tenant_stats;
 struct writer_options {
   /// A group is committed early once it holds this many events.
   std::size_t max_group_events = 10000;
-  /// After a commit the writer stays awake this long for the next write (see linger()).
-  std::chrono::microseconds linger{80};
+  /// After a commit the writer spins this long for the next write (STORE_LINGER; see
+  /// spin_for_mail()).
+  std::chrono::microseconds spin{80};
   /// Where WAL checkpoints run (spawn_checkpointer); without one the writer runs them
   /// itself, after answering the group that filled the WAL.
-  caf::actor checkpointer;
+  checkpointer_actor checkpointer;
 };
 
 /// Spawns a detached writer that serializes every write of one tenant. Appends and
@@ -28,12 +31,12 @@ struct writer_options {
 /// requester is answered only after COMMIT succeeded. After each commit it publishes
 /// the committed head in `stats`.
 ///
-/// Handles: `append_cmd`; `(save_atom, std::string id, int64_t pos) -> int64_t`.
-/// Once the WAL passed its threshold (store_options::wal_autocheckpoint) it has the
-/// checkpointer copy the WAL into the database in the background, then finishes the
-/// (by then small) rest itself so that the next transaction restarts the WAL.
+/// Handles writer_actor's messages (messages.hpp). Once the WAL passed its threshold
+/// (store_options::wal_autocheckpoint) it has the checkpointer copy the WAL into the
+/// database in the background, then finishes the (by then small) rest itself so that the
+/// next transaction restarts the WAL.
 /// On an exit message it commits what is pending, checkpoints, then stops.
-caf::actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
-                               std::shared_ptr<tenant_stats> stats, writer_options opts);
+writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
+                                 std::shared_ptr<tenant_stats> stats, writer_options opts);
 
 } // namespace ebuse

@@ -5,7 +5,7 @@
 
 #include <arpa/inet.h>
 
-#include "http/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace ebuse {
 

@@ -1,12 +1,12 @@
 // Parses request bodies with the strict JSON scanner; renders replies by string assembly.
 #include "http/codec.hpp"
 
-#include "http/ascii.hpp"
-#include "http/config.hpp"
-#include "storage/errc.hpp"
-#include "storage/event_json.hpp"
-#include "storage/json_text.hpp"
-#include "storage/timestamp.hpp"
+#include "core/ascii.hpp"
+#include "core/decimal.hpp"
+#include "core/errc.hpp"
+#include "core/event_json.hpp"
+#include "core/json_text.hpp"
+#include "core/timestamp.hpp"
 
 namespace ebuse {
 

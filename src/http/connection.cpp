@@ -1,4 +1,4 @@
-// The keep-alive loop of each connection and the registry of open connections.
+// The keep-alive loop of each connection and the set of open connections.
 #include "http/connection.hpp"
 
 #include <algorithm>
@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http/edge.hpp"
+#include "http/request_state.hpp"
 #include "http/socket_stream.hpp"
 
 namespace ebuse {
@@ -20,21 +20,6 @@ namespace {
 thread_local bool close_requested = false;
 
 } // namespace
-
-const char* ambiguous_framing(const request_head& head) {
-  if (head.content_length_count > 1)
-    return "more than one Content-Length header";
-  if (head.content_length_count == 1) {
-    auto v = head.content_length;
-    if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
-      return "Content-Length is not a decimal number";
-    if (head.transfer_encoding_count > 0)
-      return "both Content-Length and Transfer-Encoding";
-  }
-  if (head.transfer_encoding_count > 1)
-    return "more than one Transfer-Encoding header";
-  return nullptr;
-}
 
 void close_after_response(httplib::Response& res) {
   res.set_header("Connection", "close");
@@ -60,7 +45,7 @@ struct conn_entry {
 // Closes after the last response. A client still sending (a body we refused) would get
 // a reset on close, and a reset can destroy the response it has not read yet: so when
 // input is pending, stop writing and discard input until it stops (briefly, boundedly).
-void linger_close(socket_t sock) {
+void drain_and_close(socket_t sock) {
   char buf[4096];
   if (::recv(sock, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT) > 0) {
     ::shutdown(sock, SHUT_WR);
@@ -96,7 +81,7 @@ bool current_request_timed_out() noexcept {
 
 // Open connections and their phase. A connection moves idle -> busy only under the
 // lock, so closing an idle one can never cut a request that has begun.
-struct connection_server::registry {
+struct connection_server::connection_set {
   mutable std::mutex mtx;
   std::vector<conn_entry*> conns;
   bool draining = false;
@@ -168,8 +153,8 @@ namespace {
 // The worker pool, counting connections that wait for a worker.
 class counting_queue : public httplib::TaskQueue {
 public:
-  counting_queue(std::shared_ptr<connection_server::registry> reg, std::size_t threads)
-    : reg_(std::move(reg)), pool_(threads) {
+  counting_queue(std::shared_ptr<connection_server::connection_set> set, std::size_t threads)
+    : open_(std::move(set)), pool_(threads) {
   }
 
   void enqueue(std::function<void()> fn) override;
@@ -179,69 +164,69 @@ public:
   }
 
 private:
-  std::shared_ptr<connection_server::registry> reg_;
+  std::shared_ptr<connection_server::connection_set> open_;
   httplib::ThreadPool pool_;
 };
 
 } // namespace
 
 void counting_queue::enqueue(std::function<void()> fn) {
-  auto waiting = reg_->queued.fetch_add(1) + 1;
-  std::size_t open;
+  auto waiting = open_->queued.fetch_add(1) + 1;
+  std::size_t held;
   {
-    std::lock_guard<std::mutex> guard{reg_->mtx};
-    open = reg_->conns.size();
+    std::lock_guard<std::mutex> guard{open_->mtx};
+    held = open_->conns.size();
   }
   // Every worker holds a connection: an idle keep-alive one must not make a new
   // client wait up to IDLE_TIMEOUT.
-  if (open + waiting > static_cast<std::size_t>(reg_->threads))
-    reg_->shed_one_idle();
-  auto reg = reg_;
-  pool_.enqueue([reg, fn = std::move(fn)] {
-    reg->queued.fetch_sub(1);
+  if (held + waiting > static_cast<std::size_t>(open_->threads))
+    open_->shed_one_idle();
+  auto set = open_;
+  pool_.enqueue([set, fn = std::move(fn)] {
+    set->queued.fetch_sub(1);
     fn();
   });
 }
 
 connection_server::connection_server(connection_limits limits)
-  : limits_(limits), reg_(std::make_shared<registry>()) {
-  reg_->threads = std::max(1, limits.threads);
-  auto reg = reg_;
-  auto threads = static_cast<std::size_t>(reg_->threads);
-  new_task_queue = [reg, threads] { return new counting_queue(reg, threads); };
+  : limits_(limits), open_(std::make_shared<connection_set>()) {
+  open_->threads = std::max(1, limits.threads);
+  auto set = open_;
+  auto threads = static_cast<std::size_t>(open_->threads);
+  new_task_queue = [set, threads] { return new counting_queue(set, threads); };
   keep_alive_max_count_ = std::max<std::size_t>(1, limits.keep_alive_max);
 }
 
 connection_server::~connection_server() = default;
 
 void connection_server::close_idle() {
-  reg_->close(false);
+  open_->close(false);
 }
 
 void connection_server::close_all() {
-  reg_->close(true);
+  open_->close(true);
 }
 
 connection_counts connection_server::counts() const {
   connection_counts out;
   {
-    std::lock_guard<std::mutex> guard{reg_->mtx};
-    out.open = reg_->conns.size();
-    for (auto* c : reg_->conns)
+    std::lock_guard<std::mutex> guard{open_->mtx};
+    out.open = open_->conns.size();
+    for (auto* c : open_->conns)
       if (c->ph == phase::idle)
         ++out.idle;
   }
-  out.queued = reg_->queued.load();
-  out.read_cut = reg_->read_cut.load();
-  out.idle_closed = reg_->idle_closed.load();
-  out.shed = reg_->shed.load();
+  out.queued = open_->queued.load();
+  out.read_cut = open_->read_cut.load();
+  out.idle_closed = open_->idle_closed.load();
+  out.shed = open_->shed.load();
   return out;
 }
 
 bool connection_server::process_and_close_socket(socket_t sock) {
   conn_entry entry;
   entry.sock = sock;
-  reg_->add(&entry);
+  open_->add(&entry);
   socket_stream strm{sock, limits_.write_timeout};
   current_stream = &strm;
   auto start = clock::now();
@@ -252,22 +237,22 @@ bool connection_server::process_and_close_socket(socket_t sock) {
   bool first = true;
   for (std::size_t left = keep_alive_max_count_; left > 0; --left) {
     // Stopped: serve nothing more on this connection.
-    if (svr_sock_ == INVALID_SOCKET || !reg_->enter_idle(&entry))
+    if (svr_sock_ == INVALID_SOCKET || !open_->enter_idle(&entry))
       break;
     // The first request must arrive within READ_TIMEOUT of the connection; later ones
     // may take IDLE_TIMEOUT to begin and READ_TIMEOUT to arrive once begun.
     auto wait_until = first ? start + limits_.read_timeout : clock::now() + limits_.idle_timeout;
     bool ready = strm.wait_readable(wait_until);
-    if (!reg_->enter_busy(&entry))
+    if (!open_->enter_busy(&entry))
       break;
     if (!ready) {
-      (first ? reg_->read_cut : reg_->idle_closed).fetch_add(1, std::memory_order_relaxed);
+      (first ? open_->read_cut : open_->idle_closed).fetch_add(1, std::memory_order_relaxed);
       break;
     }
     strm.set_read_deadline(first ? start + limits_.read_timeout
                                  : clock::now() + limits_.read_timeout);
     first = false;
-    begin_edge_request(peer);
+    begin_request(peer);
     strm.start_request();
     close_requested = false;
     bool closed = false;
@@ -277,17 +262,17 @@ bool connection_server::process_and_close_socket(socket_t sock) {
     if (close_requested)
       closed = true;
     if (strm.timed_out())
-      reg_->read_cut.fetch_add(1, std::memory_order_relaxed);
+      open_->read_cut.fetch_add(1, std::memory_order_relaxed);
     if (!ret || closed || strm.broken())
       break;
   }
   current_stream = nullptr;
-  reg_->remove(&entry);
+  open_->remove(&entry);
   if (entry.ph == phase::closing || strm.broken()) {
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
   } else {
-    linger_close(sock);
+    drain_and_close(sock);
   }
   return ret;
 }

@@ -1,7 +1,7 @@
-// errc -> HTTP status and JSON body; the only place that decides either.
+// errc and http_errc -> HTTP status and JSON body; the only place that decides either.
 #include "http/errors.hpp"
 
-#include "storage/json_text.hpp"
+#include "core/json_text.hpp"
 
 namespace ebuse {
 
@@ -13,17 +13,35 @@ int http_status(errc code) noexcept {
     case errc::invalid_batch:
     case errc::invalid_parameter:
     case errc::invalid_subscription: return 400;
-    case errc::unauthorized: return 401;
-    case errc::not_found: return 404;
-    case errc::method_not_allowed: return 405;
-    case errc::payload_too_large: return 413;
-    case errc::rate_limited: return 429;
     case errc::storage_full: return 507;
-    case errc::shutting_down:
     case errc::storage_unavailable:
     case errc::storage_busy:
     case errc::timeout: return 503;
     case errc::internal: return 500;
+  }
+  return 500;
+}
+
+const char* to_code(http_errc x) noexcept {
+  switch (x) {
+    case http_errc::unauthorized: return "unauthorized";
+    case http_errc::not_found: return "not_found";
+    case http_errc::method_not_allowed: return "method_not_allowed";
+    case http_errc::payload_too_large: return "payload_too_large";
+    case http_errc::rate_limited: return "rate_limited";
+    case http_errc::shutting_down: return "shutting_down";
+  }
+  return "internal";
+}
+
+int http_status(http_errc code) noexcept {
+  switch (code) {
+    case http_errc::unauthorized: return 401;
+    case http_errc::not_found: return 404;
+    case http_errc::method_not_allowed: return 405;
+    case http_errc::payload_too_large: return 413;
+    case http_errc::rate_limited: return 429;
+    case http_errc::shutting_down: return 503;
   }
   return 500;
 }
@@ -38,13 +56,21 @@ const char* generic_message(errc code) {
       return "storage is busy; retry later";
     case errc::storage_unavailable:
       return "storage is unavailable";
-    case errc::shutting_down:
-      return "server is shutting down";
     case errc::timeout:
       return "the store did not answer in time; a write may still have been applied";
     default:
       return "internal error";
   }
+}
+
+// `{"error":"<message>","code":"<code>"}` and a newline.
+std::string error_body(const std::string& message, const char* code) {
+  std::string body = "{\"error\":";
+  json::append_quoted(message, body);
+  body.append(",\"code\":\"");
+  body.append(code);
+  body.append("\"}\n");
+  return body;
 }
 
 } // namespace
@@ -54,12 +80,18 @@ http_error to_http_error(errc code, std::string message) {
   bool server_side = status >= 500;
   if (server_side || message.empty())
     message = server_side ? generic_message(code) : to_code(code);
-  std::string body = "{\"error\":";
-  json::append_quoted(message, body);
-  body.append(",\"code\":\"");
-  body.append(to_code(code));
-  body.append("\"}\n");
+  auto body = error_body(message, to_code(code));
   return {status, std::move(message), std::move(body), server_side};
+}
+
+http_error to_http_error(http_errc code, std::string message) {
+  // The shutdown refusal says the same to everyone; the others explain themselves.
+  if (code == http_errc::shutting_down)
+    message = "server is shutting down";
+  else if (message.empty())
+    message = to_code(code);
+  auto body = error_body(message, to_code(code));
+  return {http_status(code), std::move(message), std::move(body), false};
 }
 
 http_error to_http_error(const caf::error& err) {

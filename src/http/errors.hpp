@@ -6,9 +6,23 @@
 
 #include <caf/error.hpp>
 
-#include "storage/errc.hpp"
+#include "core/errc.hpp"
 
 namespace ebuse {
+
+/// Refusals of the HTTP layer itself, beside the domain's errc: never produced by
+/// storage or actors.
+enum class http_errc : uint8_t {
+  unauthorized,       ///< missing or wrong API key
+  not_found,          ///< unknown path
+  method_not_allowed, ///< known path, wrong method
+  payload_too_large,  ///< body above MAX_BODY_BYTES
+  rate_limited,       ///< too many requests
+  shutting_down,      ///< the server is stopping
+};
+
+/// Stable snake_case name of `x` (the `code` field of error bodies).
+const char* to_code(http_errc x) noexcept;
 
 /// An error as the client sees it.
 struct http_error {
@@ -21,11 +35,18 @@ struct http_error {
 /// HTTP status of `code`.
 int http_status(errc code) noexcept;
 
+/// HTTP status of `code`.
+int http_status(http_errc code) noexcept;
+
 /// Maps `err` to its response. Client errors carry their message; server-side errors
 /// carry a generic message, never SQL, paths or other internal detail.
 http_error to_http_error(const caf::error& err);
 
-/// Convenience for errors raised by the HTTP layer itself.
+/// The response of a domain error raised by the HTTP layer (an empty message: the
+/// generic one).
 http_error to_http_error(errc code, std::string message);
+
+/// The response of a refusal of the HTTP layer.
+http_error to_http_error(http_errc code, std::string message);
 
 } // namespace ebuse

@@ -13,7 +13,7 @@ void handle_append(const httplib::Request& req, httplib::Response& res,
   cmd.events.push_back(std::move(*ev));
   // The echo is rendered from our copy; the command owns the one that is written.
   const new_event echo = cmd.events.front();
-  auto res_pos = ask<append_result>(ctx.t->writer(), std::move(cmd), ctx.cfg.request_timeout);
+  auto res_pos = ask(ctx.t->writer(), std::move(cmd), ctx.timeout());
   if (!res_pos)
     return send_error(req, res, res_pos.error());
   send_json(res, render_saved_event(echo, res_pos->first));
@@ -27,7 +27,7 @@ void handle_batch(const httplib::Request& req, httplib::Response& res,
   auto n = events->size();
   append_cmd cmd;
   cmd.events = std::move(*events);
-  auto result = ask<append_result>(ctx.t->writer(), std::move(cmd), ctx.cfg.request_timeout);
+  auto result = ask(ctx.t->writer(), std::move(cmd), ctx.timeout());
   if (!result)
     return send_error(req, res, result.error());
   send_json(res, render_batch_reply(n, result->first, result->last));

@@ -7,9 +7,9 @@
 
 #include <zlib.h>
 
-#include "http/ascii.hpp"
+#include "core/ascii.hpp"
 #include "http/client_ip.hpp"
-#include "http/edge.hpp"
+#include "http/request_state.hpp"
 
 namespace ebuse {
 
@@ -100,7 +100,7 @@ std::string gzip_compress(std::string_view in) {
 }
 
 void send_event_json(httplib::Response& res, std::string body) {
-  auto& e = current_edge();
+  auto& e = current_request();
   res.status = 200;
   if (e.gzip_enabled)
     res.set_header("Vary", "Accept-Encoding");
@@ -112,7 +112,7 @@ void send_event_json(httplib::Response& res, std::string body) {
 }
 
 bool begin_event_stream(httplib::Response& res, bool large) {
-  auto& e = current_edge();
+  auto& e = current_request();
   if (e.gzip_enabled)
     res.set_header("Vary", "Accept-Encoding");
   bool gzip = e.accepts_gzip && large;
@@ -127,13 +127,13 @@ stream_body::stream_body(bool gzip) : gzip_(gzip) {
 bool stream_body::send(httplib::DataSink& sink, const std::string& bytes) {
   if (bytes.empty())
     return true;
-  current_edge().body_bytes += bytes.size();
+  current_request().body_bytes += bytes.size();
   return sink.write(bytes.data(), bytes.size());
 }
 
 bool stream_body::write(httplib::DataSink& sink, const char* data, std::size_t len) {
   if (!gzip_) {
-    current_edge().body_bytes += len;
+    current_request().body_bytes += len;
     return sink.write(data, len);
   }
   if (!enc_.compress({data, len}, false, false, out_))

@@ -2,44 +2,58 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 
-#include <caf/actor.hpp>
-#include <caf/send.hpp>
 #include <httplib.h>
 
 #include "actors/messages.hpp"
+#include "actors/registry.hpp"
 #include "actors/tenant.hpp"
-#include "http/config.hpp"
+#include "http/connection.hpp"
 #include "http/errors.hpp"
-#include "http/metrics_render.hpp"
+#include "http/options.hpp"
+#include "http/route_table.hpp"
+#include "obs/http_metrics.hpp"
 
 namespace ebuse {
 
-/// What a handler needs besides the request: its tenant, the configuration, and the
-/// body (read under MAX_BODY_BYTES, decompressed) for routes that take one.
-struct request_context {
-  std::shared_ptr<tenant> t;
-  const server_config& cfg;
-  std::string body;
+/// What the server shares with every handler.
+struct server_context {
+  const http_options& opts;      ///< the server's settings
+  tenant_registry& registry;     ///< the tenants
+  const http_metrics& metrics;   ///< the HTTP figures
+  const rate_limiter* limiter;   ///< null when rate limiting is off
+  std::function<connection_counts()> connections; ///< the connections' figures now
 };
 
-/// Sends `cmd` (a command with a `reply` member) to `dest` and waits for the answer
-/// at most REQUEST_TIMEOUT. The command holds the only sending half, so an actor that
-/// dies without answering wakes the waiter at once.
-template <class T, class Cmd>
-caf::expected<T> ask(const caf::actor& dest, Cmd cmd, std::chrono::nanoseconds timeout) {
-  auto [tx, rx] = make_reply<T>();
-  cmd.reply = std::move(tx);
-  caf::anon_send(dest, std::move(cmd));
-  return await(rx, timeout);
-}
+/// What a handler needs besides the request: the caller, the server, and the body (read
+/// under MAX_BODY_BYTES, decompressed) for routes that take one.
+struct request_context {
+  std::shared_ptr<tenant> t; ///< the caller's tenant; null for an admin or public caller
+  bool admin = false;        ///< an admin key, or public metrics: every tenant's figures
+  const server_context& server;
+  const route* entry = nullptr; ///< the route being served
+  std::string body;
+
+  /// REQUEST_TIMEOUT: how long a handler waits for an actor.
+  std::chrono::nanoseconds timeout() const noexcept {
+    return server.opts.request_timeout;
+  }
+};
 
 /// Writes a JSON body with status 200 (or `status`).
 void send_json(httplib::Response& res, std::string body, int status = 200);
 
 /// Writes an error response; server-side errors are logged with their detail.
 void send_error(const httplib::Request& req, httplib::Response& res, const caf::error& err);
+
+/// Writes the response of a refusal of the HTTP layer.
+void send_error(httplib::Response& res, http_errc code, std::string message);
+
+/// Writes the 404 or 405 (with `Allow`) of a request the route table does not serve.
+void send_unmatched(const httplib::Request& req, httplib::Response& res, const route_match& m);
 
 /// POST /events
 void handle_append(const httplib::Request& req, httplib::Response& res, request_context& ctx);
@@ -49,15 +63,26 @@ void handle_batch(const httplib::Request& req, httplib::Response& res, request_c
 void handle_load(const httplib::Request& req, httplib::Response& res, request_context& ctx);
 /// GET /events/stream
 void handle_stream(const httplib::Request& req, httplib::Response& res, request_context& ctx);
-/// GET, POST, PUT /subscriptions/{id}/position
-void handle_subscription(const httplib::Request& req, httplib::Response& res,
-                         request_context& ctx);
+/// GET /subscriptions/{id}/position
+void handle_subscription_get(const httplib::Request& req, httplib::Response& res,
+                             request_context& ctx);
+/// POST, PUT /subscriptions/{id}/position
+void handle_subscription_save(const httplib::Request& req, httplib::Response& res,
+                              request_context& ctx);
 /// GET /position
 void handle_position(const httplib::Request& req, httplib::Response& res, request_context& ctx);
 /// Whether the client asks for the Prometheus text format (`Accept`).
 bool wants_prometheus(const httplib::Request& req);
-/// GET /metrics, /metrics/prometheus
-void handle_metrics(const httplib::Request& req, httplib::Response& res,
-                    const metrics_view& view);
+/// Whether `r` answers `req` in the Prometheus text format (which METRICS_PUBLIC opens).
+bool serves_prometheus(const httplib::Request& req, const route& r);
+/// GET /metrics: JSON, or Prometheus text when the client asks for it
+void handle_metrics(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// GET /metrics/prometheus
+void handle_prometheus(const httplib::Request& req, httplib::Response& res,
+                       request_context& ctx);
+/// GET /health
+void handle_health(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// GET /tenants
+void handle_tenants(const httplib::Request& req, httplib::Response& res, request_context& ctx);
 
 } // namespace ebuse

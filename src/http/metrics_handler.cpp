@@ -11,14 +11,42 @@ bool wants_prometheus(const httplib::Request& req) {
          || accept.find("application/openmetrics-text") != std::string::npos;
 }
 
-void handle_metrics(const httplib::Request& req, httplib::Response& res,
-                    const metrics_view& view) {
-  if (req.path == "/metrics/prometheus" || wants_prometheus(req)) {
-    res.status = 200;
-    res.set_content(render_prometheus(view), "text/plain; version=0.0.4; charset=utf-8");
-    return;
+bool serves_prometheus(const httplib::Request& req, const route& r) {
+  return r.handler == handle_prometheus || (r.handler == handle_metrics && wants_prometheus(req));
+}
+
+namespace {
+
+// What the caller may see: its own tenant, or (admin, public) every tenant.
+metrics_view view_of(const request_context& ctx) {
+  auto& registry = ctx.server.registry;
+  metrics_view view;
+  if (ctx.admin) {
+    view.tenants = registry.running();
+    view.configured = registry.names();
+  } else {
+    view.caller = ctx.t;
+    view.tenants = {ctx.t};
   }
-  send_json(res, render_metrics_json(view));
+  view.registry = &registry.stats();
+  view.http = &ctx.server.metrics;
+  view.connections = ctx.server.connections();
+  view.limiter = ctx.server.limiter;
+  view.multi_tenant = registry.multi_tenant();
+  return view;
+}
+
+} // namespace
+
+void handle_prometheus(const httplib::Request&, httplib::Response& res, request_context& ctx) {
+  res.status = 200;
+  res.set_content(render_prometheus(view_of(ctx)), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+void handle_metrics(const httplib::Request& req, httplib::Response& res, request_context& ctx) {
+  if (wants_prometheus(req))
+    return handle_prometheus(req, res, ctx);
+  send_json(res, render_metrics_json(view_of(ctx)));
 }
 
 } // namespace ebuse

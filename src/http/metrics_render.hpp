@@ -7,8 +7,7 @@
 
 #include "actors/rate_limiter.hpp"
 #include "actors/registry.hpp"
-#include "http/connection.hpp"
-#include "http/http_metrics.hpp"
+#include "obs/http_metrics.hpp"
 
 namespace ebuse {
 

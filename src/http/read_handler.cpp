@@ -3,10 +3,10 @@
 
 #include "http/codec.hpp"
 #include "http/connection.hpp"
-#include "http/edge.hpp"
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
-#include "http/logger.hpp"
+#include "http/request_state.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse {
 
@@ -32,14 +32,11 @@ struct pager {
   std::unique_ptr<stream_body> body; ///< gzip or identity, counted for the log
 
   void request_next() {
-    auto [tx, rx] = make_reply<event_page>();
     load_cmd cmd;
     cmd.from = next;
     cmd.to = end;
     cmd.limit = page_size;
-    cmd.reply = std::move(tx);
-    caf::anon_send(t->reader(), std::move(cmd));
-    prefetch = std::move(rx);
+    prefetch = dispatch(t->reader(), std::move(cmd));
     have_prefetch = true;
   }
 
@@ -111,7 +108,7 @@ caf::expected<event_page> load_once(tenant& t, int64_t from, int64_t to, int64_t
   cmd.from = from;
   cmd.to = to;
   cmd.limit = limit;
-  return ask<event_page>(t.reader(), std::move(cmd), timeout);
+  return ask(t.reader(), std::move(cmd), timeout);
 }
 
 // Reads [from, to] as one page rendered as a whole array, and sends it as the body.
@@ -122,7 +119,7 @@ void send_one_page(const httplib::Request& req, httplib::Response& res, request_
   cmd.to = to;
   cmd.limit = default_load_limit;
   cmd.as_array = true;
-  auto page = ask<event_page>(ctx.t->reader(), std::move(cmd), ctx.cfg.request_timeout);
+  auto page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
   if (!page)
     return send_error(req, res, page.error());
   send_event_json(res, std::move(page->json));
@@ -136,18 +133,18 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
   auto p = std::make_shared<pager>();
   p->closing = closing;
   p->t = ctx.t;
-  p->timeout = ctx.cfg.request_timeout;
+  p->timeout = ctx.timeout();
   p->next = from;
   p->end = end;
   p->page_size = page_size;
-  auto first = load_once(*ctx.t, from, end, page_size, ctx.cfg.request_timeout);
+  auto first = load_once(*ctx.t, from, end, page_size, ctx.timeout());
   if (!first)
     return send_error(req, res, first.error());
   p->first_page = std::move(*first);
   p->have_first = true;
   // Whether to compress is decided before the status line: by the first page, or by
   // there being more than one.
-  bool large = p->first_page.json.size() >= current_edge().gzip_min_bytes
+  bool large = p->first_page.json.size() >= current_request().gzip_min_bytes
                || p->more_after(p->first_page);
   p->body = std::make_unique<stream_body>(begin_event_stream(res, large));
   res.set_chunked_content_provider("application/json",

@@ -6,18 +6,16 @@
 #include <caf/fwd.hpp>
 
 #include "actors/registry.hpp"
-#include "http/config.hpp"
+#include "http/options.hpp"
 
 namespace ebuse {
 
 /// Serves the API for the tenants of a registry.
 class http_server {
 public:
-  /// Without rate limiting (tools and tests that need none).
-  http_server(const server_config& cfg, std::shared_ptr<tenant_registry> registry);
-
-  /// With the rate limiter (RATE_LIMIT, RATE_LIMIT_PER_KEY) running as an actor of `sys`.
-  http_server(const server_config& cfg, std::shared_ptr<tenant_registry> registry,
+  /// With the rate limiter (RATE_LIMIT, RATE_LIMIT_PER_KEY), when on, running as an
+  /// actor of `sys`.
+  http_server(const http_options& opts, std::shared_ptr<tenant_registry> registry,
               caf::actor_system& sys);
   ~http_server();
 

@@ -13,12 +13,12 @@ namespace ebuse {
 /// Longest request or header line read; a longer one is cut and rejected.
 constexpr size_t max_line_bytes = 8192;
 
-/// Largest request head (request line and headers) read; larger ones get 431.
+/// Largest request line and headers read together; larger ones get 431.
 constexpr size_t max_header_bytes = 64 * 1024;
 
 /// True while answering a request the parser rejected because a header line was longer
-/// than max_line_bytes or the head longer than max_header_bytes (the library says 400;
-/// the server answers 431).
+/// than max_line_bytes, or the request line and headers together longer than
+/// max_header_bytes (the library says 400; the server answers 431).
 bool request_headers_too_large() noexcept;
 
 /// A connection's stream as cpp-httplib reads and writes it.
@@ -38,7 +38,7 @@ public:
   /// system call, not a poll() and then a recv().
   bool wait_readable(clock::time_point until);
 
-  /// Sends the bytes buffered by write(). Small writes (the response head, short bodies,
+  /// Sends the bytes buffered by write(). Small writes (the status line and headers, short bodies,
   /// chunk framing) are kept until a large write or the end of the response and go out
   /// in one writev(): a typical response is one system call and one TCP segment.
   bool flush();
@@ -53,7 +53,7 @@ public:
     return read_failed_ || write_failed_;
   }
 
-  /// Starts counting the head (request line and headers) of the next request.
+  /// Starts counting the request line and headers of the next request.
   void start_request() noexcept;
 
   bool is_readable() const override;

@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "storage/errc.hpp"
+#include "core/errc.hpp"
 
 namespace ebuse::sql {
 

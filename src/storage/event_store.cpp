@@ -5,8 +5,8 @@
 
 #include <sqlite3.h>
 
-#include "storage/errc.hpp"
-#include "storage/event_json.hpp"
+#include "core/errc.hpp"
+#include "core/event_json.hpp"
 
 namespace ebuse {
 
@@ -136,7 +136,6 @@ caf::error store_writer::begin() {
   begin_.reset();
   if (rc != SQLITE_DONE)
     return db_.error_from(rc, "begin");
-  in_txn_ = true;
   return caf::none;
 }
 
@@ -148,7 +147,6 @@ caf::error store_writer::commit() {
     rollback();
     return err;
   }
-  in_txn_ = false;
   return caf::none;
 }
 
@@ -158,15 +156,6 @@ void store_writer::rollback() noexcept {
     rollback_.step();
     rollback_.reset();
   }
-  in_txn_ = false;
-}
-
-caf::expected<append_result> store_writer::insert(const std::vector<new_event>& events) {
-  std::vector<const new_event*> rows;
-  rows.reserve(events.size());
-  for (const auto& ev : events)
-    rows.push_back(&ev);
-  return insert_rows(rows);
 }
 
 caf::expected<append_result> store_writer::insert_rows(const std::vector<const new_event*>& rows) {
@@ -282,13 +271,6 @@ store_reader::subscriptions() {
   if (rc != SQLITE_DONE)
     return db_.error_from(rc, "load subscriptions");
   return result;
-}
-
-caf::error store_reader::ping() {
-  auto res = max_position();
-  if (!res)
-    return std::move(res.error());
-  return caf::none;
 }
 
 } // namespace ebuse

@@ -72,9 +72,6 @@ public:
   /// Rolls back the open transaction, if any.
   void rollback() noexcept;
 
-  /// Inserts `events` in order inside the open transaction.
-  caf::expected<append_result> insert(const std::vector<new_event>& events);
-
   /// Inserts `rows` in order inside the open transaction, several rows per INSERT
   /// statement: per row that saves a statement execution and an update of
   /// sqlite_sequence (AUTOINCREMENT), about half the cost of a row. Positions are
@@ -129,7 +126,6 @@ private:
   sql::statement insert64_; // 64 rows
   sql::statement save_sub_;
   int64_t head_ = 0;
-  bool in_txn_ = false;
   int wal_frames_ = 0;
   int wal_threshold_ = 0;
 };
@@ -150,9 +146,6 @@ public:
 
   /// Every stored subscription position.
   caf::expected<std::vector<std::pair<std::string, int64_t>>> subscriptions();
-
-  /// Cheap storage check for /health.
-  caf::error ping();
 
 private:
   store_reader() = default;

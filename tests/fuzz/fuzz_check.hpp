@@ -6,8 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "storage/json_text.hpp"
-#include "storage/timestamp.hpp"
+#include "core/json_text.hpp"
+#include "core/timestamp.hpp"
+#include "support/timestamp_text.hpp"
 
 /// Aborts (a libFuzzer finding) when an invariant does not hold.
 #define FUZZ_CHECK(cond)                                                               \

@@ -2,8 +2,8 @@
 // to parse_go_duration. A rejected value's message names its variable.
 #include <map>
 
+#include "app/config.hpp"
 #include "fuzz_check.hpp"
-#include "http/config.hpp"
 
 using namespace ebuse;
 

@@ -1,7 +1,7 @@
 // Fuzzes the query parameters of GET /events and /events/stream.
+#include "core/decimal.hpp"
 #include "fuzz_check.hpp"
 #include "http/codec.hpp"
-#include "http/config.hpp"
 
 using namespace ebuse;
 

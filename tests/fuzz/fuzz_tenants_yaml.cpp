@@ -2,8 +2,8 @@
 // unique tenants whose files live directly in data_dir.
 #include <set>
 
+#include "app/tenants_file.hpp"
 #include "fuzz_check.hpp"
-#include "http/tenants_file.hpp"
 
 using namespace ebuse;
 

@@ -6,7 +6,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
-#include "http/tenants_file.hpp"
+#include "app/tenants_file.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
 

@@ -157,7 +157,7 @@ TEST_CASE("request log lines carry every field; keys never reach the logs",
 
   httplib::Client cli{"127.0.0.1", port};
   cli.set_decompress(false);
-  cli.set_default_headers({{"X-API-Key", key}, {"User-Agent", "edge-test/1"},
+  cli.set_default_headers({{"X-API-Key", key}, {"User-Agent", "agent-test/1"},
                            {"X-Forwarded-For", "203.0.113.7"}});
   REQUIRE(cli.Post("/events/batch", make_batch(1, 300), "application/json")->status == 200);
   auto stream = cli.Get("/events/stream?from=1", {{"Accept-Encoding", "gzip"}});
@@ -185,7 +185,7 @@ TEST_CASE("request log lines carry every field; keys never reach the logs",
                    "tenant", "user_agent"})
       CHECK(r.contains(f));
     CHECK(r.value("ip", "") == "203.0.113.7"); // resolved through the trusted proxy
-    CHECK(r.value("user_agent", "") == "edge-test/1");
+    CHECK(r.value("user_agent", "") == "agent-test/1");
     CHECK(r["duration_ms"].is_number());
   }
   // A line is written once its response is sent, so the client may send its next

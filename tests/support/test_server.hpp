@@ -10,9 +10,10 @@
 #include <httplib.h>
 
 #include "actors/registry.hpp"
-#include "http/config.hpp"
-#include "http/logger.hpp"
+#include "app/config.hpp"
+#include "app/startup.hpp"
 #include "http/server.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse::test {
 
@@ -34,15 +35,12 @@ public:
     cfg_ = cfg;
     log::set_level(cfg.log_level);
     sys_ = std::make_unique<caf::actor_system>(sys_cfg_);
-    ropts.defaults.readers = cfg.readers;
-    ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
-    ropts.defaults.writer.linger =
-      std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
+    ropts.defaults = tenant_defaults_of(cfg, ropts.defaults);
     auto reg = tenant_registry::start(*sys_, std::move(ropts));
     if (!reg)
       throw std::runtime_error("tenant start failed: " + message_of(reg.error()));
     registry_ = *reg;
-    server_ = std::make_unique<http_server>(cfg, registry_, *sys_);
+    server_ = std::make_unique<http_server>(http_options_of(cfg), registry_, *sys_);
     port_ = server_->bind();
     if (port_ <= 0)
       throw std::runtime_error("bind failed");

@@ -22,14 +22,9 @@ inline new_event ev(std::string type) {
   return new_event{std::move(type), "1", "2024-01-01 00:00:00+00:00"};
 }
 
-inline reply_future<append_result> send_append(const caf::actor& writer,
+inline reply_future<append_result> send_append(const writer_actor& writer,
                                                std::vector<new_event> events) {
-  auto [tx, rx] = make_reply<append_result>();
-  append_cmd cmd;
-  cmd.events = std::move(events);
-  cmd.reply = std::move(tx);
-  caf::anon_send(writer, std::move(cmd));
-  return std::move(rx);
+  return dispatch(writer, append_cmd{std::move(events), {}});
 }
 
 /// A write lock held by another connection, as another process would hold it.

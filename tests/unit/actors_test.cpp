@@ -144,7 +144,7 @@ TEST_CASE_METHOD(fixture, "subscription saves are acknowledged after commit and 
 TEST_CASE_METHOD(fixture, "a command to a stopped actor fails at once, not at timeout") {
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
-  caf::actor reader = (*t)->reader();
+  reader_actor reader = (*t)->reader();
   caf::anon_send_exit(reader, caf::exit_reason::kill);
   REQUIRE(eventually([&] {
     auto [tx, rx] = make_reply<int64_t>();

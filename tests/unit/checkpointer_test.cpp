@@ -20,7 +20,7 @@ std::uintmax_t wal_bytes(const std::string& db_path) {
 }
 
 // Appends `groups` single-event commits one after another; true when all succeeded.
-bool append_one_by_one(const caf::actor& writer, int groups) {
+bool append_one_by_one(const writer_actor& writer, int groups) {
   for (int i = 0; i < groups; ++i) {
     auto rx = send_append(writer, {ev("e" + std::to_string(i))});
     if (!await(rx, 10s))

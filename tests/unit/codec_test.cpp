@@ -1,10 +1,9 @@
 // The HTTP codec: event and batch bodies, subscription bodies and ids, query parameters.
 #include <catch2/catch.hpp>
 
+#include "core/errc.hpp"
 #include "http/codec.hpp"
-#include "http/config.hpp"
 #include "http/errors.hpp"
-#include "storage/errc.hpp"
 
 using namespace ebuse;
 
@@ -146,40 +145,4 @@ TEST_CASE("query parameters follow Go's integer syntax") {
   CHECK(stream_batch_size("5000") == 5000);
   for (auto other : {"", "0", "5001", "abc", "-5"})
     CHECK(stream_batch_size(other) == 1000);
-}
-
-TEST_CASE("environment values are validated and errors name the variable") {
-  auto env_of = [](std::map<std::string, std::string> vars) {
-    return [vars](const char* name) -> const char* {
-      auto i = vars.find(name);
-      return i == vars.end() ? nullptr : i->second.c_str();
-    };
-  };
-  server_config cfg;
-  std::string err;
-  REQUIRE(load_env_config(env_of({{"PORT", "9000"}, {"READ_TIMEOUT", "1m30s"},
-                                  {"ENABLE_GZIP", "F"}, {"SHUTDOWN_TIMEOUT", "0"}}),
-                          cfg, err));
-  CHECK(cfg.port == 9000);
-  CHECK(cfg.read_timeout == std::chrono::seconds(90));
-  CHECK_FALSE(cfg.enable_gzip);
-  CHECK(cfg.shutdown_timeout.count() == 0);
-  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
-         {"PORT", "http"}, {"PORT", "70000"}, {"READ_TIMEOUT", "30"},
-         {"READ_TIMEOUT", "-1s"}, {"WRITE_TIMEOUT", "0"}, {"ENABLE_GZIP", "yes"},
-         {"RATE_LIMIT", "-5"}, {"HTTP_THREADS", "1"}, {"LOG_LEVEL", "loud"}}) {
-    server_config c;
-    std::string e;
-    INFO(name << "=" << value);
-    CHECK_FALSE(load_env_config(env_of({{name, value}}), c, e));
-    CHECK(e.find(name) != std::string::npos);
-  }
-  std::chrono::nanoseconds d;
-  REQUIRE(parse_go_duration("1.5h", d));
-  CHECK(d == std::chrono::minutes(90));
-  REQUIRE(parse_go_duration("300ms", d));
-  CHECK(d == std::chrono::milliseconds(300));
-  CHECK_FALSE(parse_go_duration("", d));
-  CHECK_FALSE(parse_go_duration("5 s", d));
-  CHECK_FALSE(parse_go_duration("s", d));
 }

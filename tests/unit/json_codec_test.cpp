@@ -1,6 +1,6 @@
 // Unit tests for the JSON string codec, compaction and UTF-8 checks.
-#include "storage/event_json.hpp"
-#include "storage/json_text.hpp"
+#include "core/event_json.hpp"
+#include "core/json_text.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // Unit tests for strict JSON validation, depth limits and raw-span scanning.
-#include "storage/json_text.hpp"
+#include "core/json_text.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // tenants.yaml: every validation rule, hashed keys, warnings.
 #include <catch2/catch.hpp>
 
-#include "http/tenants_file.hpp"
+#include "app/tenants_file.hpp"
 
 using namespace ebuse;
 

@@ -1,5 +1,6 @@
 // Unit tests for reading the timestamp text the Go SQLite drivers stored.
-#include "storage/timestamp.hpp"
+#include "core/timestamp.hpp"
+#include "support/timestamp_text.hpp"
 
 #include <catch2/catch.hpp>
 

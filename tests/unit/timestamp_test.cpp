@@ -1,5 +1,6 @@
 // Unit tests for RFC 3339 and stored timestamp parsing and formatting.
-#include "storage/timestamp.hpp"
+#include "core/timestamp.hpp"
+#include "support/timestamp_text.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,246 @@
+// Environment parsing with Go's syntax for durations and booleans; errors name the variable.
+#include "app/config.hpp"
+
+#include "core/decimal.hpp"
+#include "http/client_ip.hpp"
+
+namespace ebuse {
+
+bool parse_go_bool(std::string_view in, bool& out) {
+  for (auto t : {"1", "t", "T", "true", "TRUE", "True"})
+    if (in == t)
+      return out = true, true;
+  for (auto f : {"0", "f", "F", "false", "FALSE", "False"})
+    if (in == f)
+      return out = false, true;
+  return false;
+}
+
+bool parse_go_duration(std::string_view in, std::chrono::nanoseconds& out) {
+  if (in == "0") {
+    out = std::chrono::nanoseconds{0};
+    return true;
+  }
+  if (!in.empty() && in[0] == '+')
+    in.remove_prefix(1);
+  if (in.empty())
+    return false;
+  long double total = 0;
+  size_t i = 0;
+  while (i < in.size()) {
+    long double value = 0;
+    size_t digits = 0;
+    while (i < in.size() && in[i] >= '0' && in[i] <= '9') {
+      value = value * 10 + (in[i++] - '0');
+      ++digits;
+    }
+    if (i < in.size() && in[i] == '.') {
+      ++i;
+      long double scale = 0.1L;
+      while (i < in.size() && in[i] >= '0' && in[i] <= '9') {
+        value += (in[i++] - '0') * scale;
+        scale /= 10;
+        ++digits;
+      }
+    }
+    if (digits == 0)
+      return false;
+    size_t unit_start = i;
+    while (i < in.size() && !(in[i] >= '0' && in[i] <= '9') && in[i] != '.')
+      ++i;
+    auto unit = in.substr(unit_start, i - unit_start);
+    long double mult;
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      mult = 1e3L;
+    else if (unit == "ms")
+      mult = 1e6L;
+    else if (unit == "s")
+      mult = 1e9L;
+    else if (unit == "m")
+      mult = 60e9L;
+    else if (unit == "h")
+      mult = 3600e9L;
+    else
+      return false;
+    total += value * mult;
+    if (total > static_cast<long double>(std::numeric_limits<int64_t>::max()))
+      return false;
+  }
+  out = std::chrono::nanoseconds{static_cast<int64_t>(total)};
+  return true;
+}
+
+namespace {
+
+struct env_reader {
+  const env_lookup& env;
+  std::string& err;
+
+  const char* get(const char* name) {
+    const char* v = env(name);
+    return v && *v ? v : nullptr;
+  }
+
+  bool fail(const char* name, const char* value, const char* accepted) {
+    err = std::string{"invalid "} + name + "=\"" + value + "\": expected " + accepted;
+    return false;
+  }
+
+  bool integer(const char* name, int64_t lo, int64_t hi, int64_t& out) {
+    const char* v = get(name);
+    if (!v)
+      return true;
+    int64_t x;
+    if (!parse_int64(v, x) || x < lo || x > hi) {
+      std::string accepted = "an integer from " + std::to_string(lo) + " to "
+                             + std::to_string(hi);
+      return fail(name, v, accepted.c_str());
+    }
+    out = x;
+    return true;
+  }
+
+  template <class T>
+  bool number(const char* name, int64_t lo, int64_t hi, T& out) {
+    int64_t x = static_cast<int64_t>(out);
+    if (!integer(name, lo, hi, x))
+      return false;
+    out = static_cast<T>(x);
+    return true;
+  }
+
+  bool duration(const char* name, bool allow_zero, std::chrono::nanoseconds& out) {
+    const char* v = get(name);
+    if (!v)
+      return true;
+    std::chrono::nanoseconds x;
+    if (!parse_go_duration(v, x) || (!allow_zero && x.count() == 0))
+      return fail(name, v,
+                  allow_zero ? "a Go duration such as 500ms, 30s or 1m30s"
+                             : "a positive Go duration such as 500ms, 30s or 1m30s");
+    out = x;
+    return true;
+  }
+
+  // A duration from 0 to `max`.
+  bool short_duration(const char* name, std::chrono::nanoseconds max,
+                      const char* accepted, std::chrono::nanoseconds& out) {
+    const char* v = get(name);
+    if (!v)
+      return true;
+    std::chrono::nanoseconds x;
+    if (!parse_go_duration(v, x) || x > max)
+      return fail(name, v, accepted);
+    out = x;
+    return true;
+  }
+
+  bool boolean(const char* name, bool& out) {
+    const char* v = get(name);
+    if (!v)
+      return true;
+    if (!parse_go_bool(v, out))
+      return fail(name, v, "true or false (also 1/0, t/f)");
+    return true;
+  }
+
+  bool text(const char* name, std::string& out) {
+    if (const char* v = get(name))
+      out = v;
+    return true;
+  }
+};
+
+} // namespace
+
+bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err) {
+  env_reader r{env, err};
+  bool ok = r.text("HOST", cfg.host) && r.number("PORT", 0, 65535, cfg.port)
+            && r.text("API_KEY", cfg.api_key) && r.text("DB_PATH", cfg.db_path)
+            && r.number("RATE_LIMIT", 0, 1000000000, cfg.rate_limit)
+            && r.number("RATE_BURST", 1, 1000000000, cfg.rate_burst)
+            && r.boolean("ENABLE_GZIP", cfg.enable_gzip)
+            && r.duration("READ_TIMEOUT", false, cfg.read_timeout)
+            && r.duration("WRITE_TIMEOUT", false, cfg.write_timeout)
+            && r.duration("IDLE_TIMEOUT", false, cfg.idle_timeout)
+            && r.duration("SHUTDOWN_TIMEOUT", true, cfg.shutdown_timeout)
+            && r.duration("REQUEST_TIMEOUT", false, cfg.request_timeout)
+            && r.duration("TENANT_IDLE_TIMEOUT", false, cfg.tenant_idle_timeout)
+            && r.number("HTTP_THREADS", 2, 4096, cfg.http_threads)
+            && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
+            && r.number("READERS", 1, 64, cfg.readers)
+            && r.number("WAL_AUTOCHECKPOINT", 0, 1000000000, cfg.wal_autocheckpoint)
+            && r.short_duration("STORE_LINGER", std::chrono::milliseconds(10),
+                                "a Go duration from 0 to 10ms such as 80us",
+                                cfg.store_linger)
+            && r.text("LOG_LEVEL", cfg.log_level)
+            && r.text("ADMIN_API_KEY", cfg.admin_api_key)
+            && r.boolean("METRICS_PUBLIC", cfg.metrics_public)
+            && r.number("RATE_LIMIT_PER_KEY", 0, 1000000000, cfg.rate_limit_per_key)
+            && r.number("RATE_BURST_PER_KEY", 0, 1000000000, cfg.rate_burst_per_key)
+            && r.text("TRUSTED_PROXIES", cfg.trusted_proxies)
+            && r.number("GZIP_MIN_BYTES", 0, int64_t{1} << 30, cfg.gzip_min_bytes);
+  if (!ok)
+    return false;
+  if (cfg.log_level != "debug" && cfg.log_level != "info" && cfg.log_level != "warn"
+      && cfg.log_level != "error")
+    return r.fail("LOG_LEVEL", cfg.log_level.c_str(), "debug, info, warn or error");
+  trusted_proxies proxies;
+  std::string why;
+  if (!trusted_proxies::parse(cfg.trusted_proxies, proxies, why))
+    return r.fail("TRUSTED_PROXIES", cfg.trusted_proxies.c_str(),
+                  ("a comma-separated list of IP addresses or CIDR ranges such as "
+                   "10.0.0.0/8, 192.168.1.7, fd00::/8 (" + why + ")").c_str());
+  return true;
+}
+
+std::string usage_text() {
+  return R"(Usage: ebuse [-config FILE] [--help] [--version]
+
+Multi-tenant event store server: an append-only log per tenant in SQLite, served over
+HTTP + JSON with API keys.
+
+Options:
+  -config, --config FILE  run multi-tenant with the tenants of FILE (YAML);
+                          SIGHUP re-reads it
+  -h, --help              print this help and exit
+  --version               print the version and exit
+
+Environment (default in brackets):
+  HOST                bind address [0.0.0.0]
+  PORT                TCP port [8080]
+  API_KEY             single-tenant API key [none: a development key is generated
+                      and printed at start]
+  DB_PATH             single-tenant database file [events.db]
+  RATE_LIMIT          requests/s per client IP, 0 disables [100]
+  RATE_BURST          token-bucket burst [200]
+  RATE_LIMIT_PER_KEY  requests/s per API key, 0 disables [0]
+  RATE_BURST_PER_KEY  burst per API key, 0 means twice RATE_LIMIT_PER_KEY [0]
+  TRUSTED_PROXIES     proxies whose X-Forwarded-For/Forwarded name the client:
+                      comma-separated addresses or CIDR ranges [none]
+  ENABLE_GZIP         gzip event responses when the client accepts it [true]
+  GZIP_MIN_BYTES      smallest event response worth compressing [1024]
+  READ_TIMEOUT        time for a whole request to arrive [30s]
+  WRITE_TIMEOUT       longest stall of a response write [60s]
+  IDLE_TIMEOUT        keep-alive idle time between requests [120s]
+  SHUTDOWN_TIMEOUT    grace period for in-flight work on SIGINT/SIGTERM [30s]
+  REQUEST_TIMEOUT     longest wait for the store to answer one request [30s]
+  TENANT_IDLE_TIMEOUT stop a tenant's actors after this long without requests [5m]
+  HTTP_THREADS        HTTP worker threads (each serves one connection) [128]
+  MAX_BODY_BYTES      largest request body [10485760]
+  READERS             reader actors (read-only connections) per tenant [3]
+  WAL_AUTOCHECKPOINT  WAL pages between checkpoints, 0 leaves it to a replicator [1000]
+  STORE_LINGER        how long a tenant's writer and readers stay awake after their
+                      work for more, 0 = none [80us]
+  LOG_LEVEL           debug, info, warn or error [info]
+  ADMIN_API_KEY       a key that reads the metrics of every tenant (and nothing else)
+                      [none]
+  METRICS_PUBLIC      serve Prometheus metrics without a key [false]
+
+Durations use Go syntax: 500ms, 30s, 1m30s, 2h.
+)";
+}
+
+} // namespace ebuse

@@ -1,0 +1,60 @@
+// Server configuration from the environment and the command line, validated up front.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace ebuse {
+
+/// Every setting of the server, with the documented defaults.
+struct server_config {
+  std::string host = "0.0.0.0";              ///< HOST
+  int port = 8080;                           ///< PORT
+  std::string api_key;                       ///< API_KEY (single-tenant)
+  bool dev_key = false;                      ///< api_key was generated for development
+  std::string db_path = "events.db";         ///< DB_PATH (single-tenant)
+  std::string config_file;                   ///< -config FILE (multi-tenant)
+  int rate_limit = 100;                      ///< RATE_LIMIT, requests/s per client
+  int rate_burst = 200;                      ///< RATE_BURST
+  bool enable_gzip = true;                   ///< ENABLE_GZIP
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds(30);     ///< READ_TIMEOUT
+  std::chrono::nanoseconds write_timeout = std::chrono::seconds(60);    ///< WRITE_TIMEOUT
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds(120);    ///< IDLE_TIMEOUT
+  std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(30); ///< SHUTDOWN_TIMEOUT
+  std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);  ///< REQUEST_TIMEOUT
+  std::chrono::nanoseconds tenant_idle_timeout = std::chrono::minutes(5); ///< TENANT_IDLE_TIMEOUT
+  int http_threads = 128;                    ///< HTTP_THREADS
+  std::size_t max_body_bytes = 10u << 20;    ///< MAX_BODY_BYTES
+  std::size_t readers = 3;                   ///< READERS, reader actors per tenant
+  int wal_autocheckpoint = 1000;             ///< WAL_AUTOCHECKPOINT (pages, 0 = off)
+  std::chrono::nanoseconds store_linger = std::chrono::microseconds(80); ///< STORE_LINGER
+  std::string log_level = "info";            ///< LOG_LEVEL
+  std::string admin_api_key;                 ///< ADMIN_API_KEY: metrics of every tenant
+  bool metrics_public = false;               ///< METRICS_PUBLIC: Prometheus without a key
+  int rate_limit_per_key = 0;                ///< RATE_LIMIT_PER_KEY, requests/s per API key (0 = off)
+  int rate_burst_per_key = 0;                ///< RATE_BURST_PER_KEY (0: twice RATE_LIMIT_PER_KEY)
+  std::string trusted_proxies;               ///< TRUSTED_PROXIES, addresses/CIDR ranges
+  std::size_t gzip_min_bytes = 1024;         ///< GZIP_MIN_BYTES, smallest body compressed
+};
+
+/// Reads one environment variable (nullptr when unset).
+using env_lookup = std::function<const char*(const char*)>;
+
+/// Fills `cfg` from the environment. On an invalid value returns false and sets `err`
+/// to a message naming the variable and the accepted form.
+bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err);
+
+/// Parses a Go duration (`300ms`, `1.5h`, `1m30s`, `0`); negative values are rejected.
+bool parse_go_duration(std::string_view in, std::chrono::nanoseconds& out);
+
+/// Parses a Go bool (`1 t T true TRUE True 0 f F false FALSE False`).
+bool parse_go_bool(std::string_view in, bool& out);
+
+/// The text of `--help`.
+std::string usage_text();
+
+} // namespace ebuse

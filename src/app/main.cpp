@@ -1,0 +1,124 @@
+// ebuse entry point: configuration, actor system, tenant registry, HTTP server, signals.
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "actors/registry.hpp"
+#include "app/config.hpp"
+#include "app/config_log.hpp"
+#include "app/shutdown.hpp"
+#include "app/signals.hpp"
+#include "app/startup.hpp"
+#include "http/server.hpp"
+#include "obs/logger.hpp"
+
+namespace {
+
+using namespace ebuse;
+
+constexpr int exit_usage = 2;
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "ebuse: %s\n(see ebuse --help)\n", msg.c_str());
+  return exit_usage;
+}
+
+// The command line; an exit status when the process is done (help, version, misuse).
+std::optional<int> parse_args(int argc, char** argv, server_config& cfg) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help" || arg == "-help") {
+      std::fputs(usage_text().c_str(), stdout);
+      return 0;
+    }
+    if (arg == "--version" || arg == "-version") {
+      std::printf("ebuse %s\n", EBUSE_VERSION);
+      return 0;
+    }
+    if (arg != "-config" && arg != "--config")
+      return usage_error("unknown argument: " + arg);
+    if (i + 1 >= argc)
+      return usage_error(arg + " needs a file name");
+    cfg.config_file = argv[++i];
+  }
+  return std::nullopt;
+}
+
+// The effective configuration, keys redacted; `port` is the bound one (PORT=0).
+void log_started(const server_config& cfg, int port, const tenancy& plan) {
+  auto tenants = static_cast<int64_t>(plan.registry.tenants.size());
+  std::vector<log::field> fields = {
+    {"version", log::str(EBUSE_VERSION)},
+    {"port", log::num(port)},
+    {"mode", log::str(plan.multi_tenant ? "multi-tenant" : "single-tenant")},
+    {"tenants", log::num(tenants)}};
+  for (auto& f : config_fields(cfg))
+    fields.push_back(std::move(f));
+  log::write(log::level::info, "ebuse started", fields);
+}
+
+// Serves until SIGINT/SIGTERM; in-flight requests get SHUTDOWN_TIMEOUT, then their
+// connections are cut (acknowledged writes are already committed). Then every writer
+// commits what is pending, checkpoints and closes its database. False if serving failed.
+bool serve(const server_config& cfg, http_server& server, std::shared_ptr<tenant_registry> reg,
+           const tenancy& plan, sigset_t sigs, shutdown_control& shutdown) {
+  auto on_hangup = [&cfg, reg, multi = plan.multi_tenant, admins = plan.env_admins] {
+    if (multi)
+      reload_tenants_file(cfg.config_file, *reg, admins);
+    else
+      log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
+  };
+  start_signal_thread(sigs, on_hangup, [&](const char* name) {
+    shutdown.begin(server, cfg.shutdown_timeout, name);
+  });
+  bool ok = server.run();
+  shutdown.served();
+  reg->stop_all();
+  return ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  server_config cfg;
+  if (auto status = parse_args(argc, argv, cfg))
+    return *status;
+  std::string err;
+  if (!load_env_config([](const char* name) { return std::getenv(name); }, cfg, err))
+    return usage_error(err);
+  log::set_level(cfg.log_level);
+  tenancy plan;
+  if (!plan_tenants(cfg, plan, err))
+    return usage_error(err);
+  auto sigs = block_signals();
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys{sys_cfg};
+  auto registry = tenant_registry::start(sys, plan.registry);
+  if (!registry) {
+    log::write(log::level::error, "cannot open the database",
+               {{"db_path", log::str(cfg.db_path)},
+                {"detail", log::str(message_of(registry.error()))}});
+    return 1;
+  }
+  http_server server{http_options_of(cfg), *registry, sys};
+  int port = server.bind();
+  if (port < 0) {
+    log::write(log::level::error, "cannot bind",
+               {{"host", log::str(cfg.host)}, {"port", log::num(cfg.port)}});
+    (*registry)->stop_all();
+    return 1;
+  }
+  log_started(cfg, port, plan);
+  shutdown_control shutdown;
+  bool ok = serve(cfg, server, std::move(*registry), plan, sigs, shutdown);
+  sys.await_all_actors_done();
+  bool forced = shutdown.forced();
+  log::write(forced ? log::level::warn : log::level::info, "ebuse stopped",
+             {{"clean", forced ? "false" : "true"}});
+  log::flush();
+  return ok && !forced ? 0 : 1;
+}

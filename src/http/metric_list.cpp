@@ -1,0 +1,190 @@
+// The figures of /metrics: one description each, in the order both documents show them.
+#include "http/metric_list.hpp"
+
+namespace ebuse {
+
+namespace {
+
+using ts = tenant_stats;
+
+double db_bytes(const tenant& t) {
+  return static_cast<double>(file_size(t.db_path()));
+}
+
+double wal_bytes(const tenant& t) {
+  return static_cast<double>(file_size(t.db_path() + "-wal"));
+}
+
+template <std::size_t Class>
+double requests_of_class(const route_metrics& m) {
+  return static_cast<double>(m.by_class[Class].load(std::memory_order_relaxed));
+}
+
+const histogram& route_latency(const route_metrics& m) {
+  return m.latency;
+}
+
+double tracked(const rate_table& t) {
+  return static_cast<double>(t.size());
+}
+
+constexpr const char* requests_help = "HTTP requests by route and status class.";
+constexpr const char* closed_help = "Connections the server closed, by reason.";
+constexpr const char* decisions_help = "Rate-limit decisions by scope and result.";
+
+} // namespace
+
+const figure_list<tenant_stats>& tenant_figures() {
+  static const figure_list<tenant_stats> list = {
+    gauge("total_events", "ebuse_events_head", "Committed head position, the number of events.",
+          field<&ts::head>),
+    counter("commits", "ebuse_writer_commits_total", "Transactions committed.",
+            field<&ts::commits>).in("writer"),
+    counter("events_written", "ebuse_writer_events_total", "Events committed.",
+            field<&ts::events_written>).in("writer"),
+    counter("failed_commits", "ebuse_writer_failed_commits_total", "Transactions that failed.",
+            field<&ts::failed_commits>).in("writer"),
+    gauge("max_group_events", nullptr, nullptr, field<&ts::max_group>).in("writer"),
+    distribution("events_per_commit", "ebuse_writer_group_events",
+                 "Events per commit (group commit size).", hist_field<&ts::group_events>)
+      .in("writer"),
+    latency("commit_ms", "ebuse_writer_commit_seconds", "Time to write and commit one group.",
+            hist_field<&ts::commit_latency>).in("writer"),
+    counter("background", "ebuse_checkpoints_total",
+            "WAL checkpoints run by the background checkpointer.", field<&ts::checkpoints>)
+      .in("checkpoints"),
+    counter("background_frames", "ebuse_checkpoint_frames_total",
+            "WAL frames copied into the database by background checkpoints.",
+            field<&ts::checkpointed_frames>).in("checkpoints"),
+    counter("by_writer", "ebuse_writer_checkpoints_total",
+            "WAL checkpoints run by the writer itself (the rest after a background pass, or "
+            "the WAL far past its threshold).",
+            field<&ts::writer_checkpoints>).in("checkpoints"),
+    counter("failed", "ebuse_checkpoint_failures_total",
+            "WAL checkpoints that failed (background or the writer's own).",
+            field<&ts::checkpoint_failures>).in("checkpoints"),
+    real_gauge("wal_frames", "ebuse_storage_wal_frames", "WAL size in pages after the last commit.",
+               field<&ts::wal_frames>).in("checkpoints"),
+    latency("background_ms", "ebuse_checkpoint_seconds", "Time of one background checkpoint.",
+            hist_field<&ts::checkpoint_latency>).in("checkpoints"),
+    counter("pages", "ebuse_reader_pages_total", "Pages of events read.", field<&ts::pages>)
+      .in("readers"),
+    counter("rows", "ebuse_reader_rows_total", "Events read.", field<&ts::rows>).in("readers"),
+  };
+  return list;
+}
+
+const figure_list<tenant>& storage_figures() {
+  static const figure_list<tenant> list = {
+    gauge("db_bytes", "ebuse_storage_db_bytes", "Size of the database file.", db_bytes)
+      .in("storage"),
+    gauge("wal_bytes", "ebuse_storage_wal_bytes", "Size of the write-ahead log.", wal_bytes)
+      .in("storage"),
+  };
+  return list;
+}
+
+const figure_list<actor_metrics>& actor_figures() {
+  using am = actor_metrics;
+  static const figure_list<actor_metrics> list = {
+    counter("handled", "ebuse_actor_messages_total", "Messages handled by the actor.",
+            field<&am::handled>),
+    gauge("mailbox", "ebuse_actor_mailbox",
+          "Messages waiting in the actor's mailbox when it last took one.", field<&am::mailbox>),
+    gauge("mailbox_peak", "ebuse_actor_mailbox_peak", "Most messages ever seen waiting.",
+          field<&am::mailbox_peak>),
+    latency("handling_ms", "ebuse_actor_handling_seconds", "Time to handle one message.",
+            hist_field<&am::handling>),
+  };
+  return list;
+}
+
+const figure_list<registry_stats>& registry_figures() {
+  using rs = registry_stats;
+  static const figure_list<registry_stats> list = {
+    gauge("active", "ebuse_tenants_active", "Tenants running now.", field<&rs::active>),
+    gauge("configured", "ebuse_tenants_configured", "Tenants configured.",
+          field<&rs::configured>),
+    counter("spawns", "ebuse_tenant_spawns_total", "Tenants started.", field<&rs::spawns>),
+    counter("idle_stops", "ebuse_tenant_idle_stops_total",
+            "Tenants stopped when idle or removed.", field<&rs::idle_stops>),
+    counter("restarts", "ebuse_tenant_restarts_total",
+            "Tenants dropped after their writer died.", field<&rs::restarts>),
+    counter("reloads", "ebuse_config_reloads_total", "Tenant configurations applied.",
+            field<&rs::reloads>),
+  };
+  return list;
+}
+
+const figure_list<route_metrics>& route_figures() {
+  static const figure_list<route_metrics> list = {
+    counter("1xx", "ebuse_http_requests_total", requests_help, requests_of_class<0>)
+      .labelled("class=\"1xx\""),
+    counter("2xx", "ebuse_http_requests_total", requests_help, requests_of_class<1>)
+      .labelled("class=\"2xx\""),
+    counter("3xx", "ebuse_http_requests_total", requests_help, requests_of_class<2>)
+      .labelled("class=\"3xx\""),
+    counter("4xx", "ebuse_http_requests_total", requests_help, requests_of_class<3>)
+      .labelled("class=\"4xx\""),
+    counter("5xx", "ebuse_http_requests_total", requests_help, requests_of_class<4>)
+      .labelled("class=\"5xx\""),
+    latency("latency_ms", "ebuse_http_request_duration_seconds",
+            "Time from the request line to the end of the response.", route_latency),
+  };
+  return list;
+}
+
+const figure_list<http_metrics>& http_figures() {
+  static const figure_list<http_metrics> list = {
+    counter("bytes_in", "ebuse_http_received_bytes_total", "Request body bytes received.",
+            field<&http_metrics::bytes_in>),
+    counter("bytes_out", "ebuse_http_sent_bytes_total", "Response body bytes sent.",
+            field<&http_metrics::bytes_out>),
+  };
+  return list;
+}
+
+const figure_list<connection_counts>& connection_figures() {
+  using cc = connection_counts;
+  static const figure_list<connection_counts> list = {
+    gauge("open", "ebuse_http_open_connections", "Connections a worker is serving.",
+          field<&cc::open>),
+    gauge("idle", "ebuse_http_idle_connections",
+          "Of those, connections waiting for their next request.", field<&cc::idle>),
+    gauge("queued", "ebuse_http_queued_connections", "Connections waiting for a free worker.",
+          field<&cc::queued>),
+    counter("read_timeouts", "ebuse_http_connections_closed_total", closed_help,
+            field<&cc::read_cut>).labelled("reason=\"read_timeout\""),
+    counter("idle_closed", "ebuse_http_connections_closed_total", closed_help,
+            field<&cc::idle_closed>).labelled("reason=\"idle\""),
+    counter("shed", "ebuse_http_connections_closed_total", closed_help, field<&cc::shed>)
+      .labelled("reason=\"shed\""),
+  };
+  return list;
+}
+
+const figure_list<rate_table>& rate_table_figures() {
+  static const figure_list<rate_table> list = {
+    counter("allowed", "ebuse_rate_limit_decisions_total", decisions_help,
+            field<&rate_table::allowed>).labelled("result=\"allowed\""),
+    counter("denied", "ebuse_rate_limit_decisions_total", decisions_help,
+            field<&rate_table::denied>).labelled("result=\"denied\""),
+    gauge("tracked", "ebuse_rate_limit_tracked_clients", "Buckets held, by scope.", tracked),
+  };
+  return list;
+}
+
+const figure_list<process_figures>& process_figure_list() {
+  using pf = process_figures;
+  static const figure_list<process_figures> list = {
+    real_gauge("uptime_seconds", "ebuse_process_uptime_seconds",
+               "Seconds since the server started.", field<&pf::uptime>),
+    gauge("rss_bytes", "ebuse_process_resident_memory_bytes", "Resident memory.",
+          field<&pf::rss_bytes>),
+    gauge("threads", "ebuse_process_threads", "OS threads of the process.",
+          field<&pf::threads>),
+  };
+  return list;
+}
+
+} // namespace ebuse

@@ -1,0 +1,211 @@
+// The stages of a request around its handler.
+#include "http/pipeline.hpp"
+
+#include <charconv>
+#include <chrono>
+
+#include "http/auth.hpp"
+#include "http/connection.hpp"
+#include "http/gzip.hpp"
+#include "http/handlers.hpp"
+#include "http/socket_stream.hpp"
+#include "obs/logger.hpp"
+
+namespace ebuse {
+
+namespace {
+
+std::vector<std::string_view> header_values(const httplib::Request& req, const char* name) {
+  std::vector<std::string_view> out;
+  auto range = req.headers.equal_range(name);
+  for (auto i = range.first; i != range.second; ++i)
+    out.emplace_back(i->second);
+  return out;
+}
+
+// Bytes of the request body: as read, or as announced when the body was never read.
+uint64_t body_bytes_in(const httplib::Request& req, const request_headers& headers) {
+  uint64_t n = req.body.size();
+  if (n == 0 && headers.content_length_count > 0)
+    std::from_chars(headers.content_length.data(),
+                    headers.content_length.data() + headers.content_length.size(), n);
+  return n;
+}
+
+} // namespace
+
+std::string client_address(const httplib::Request& req, const std::string& peer,
+                           const request_headers& headers, const trusted_proxies& proxies) {
+  ip_address peer_addr;
+  if (proxies.empty() || !parse_ip(peer, peer_addr))
+    return peer;
+  std::vector<std::string_view> forwarded;
+  std::vector<std::string_view> x_forwarded_for;
+  if (headers.forwarded) {
+    forwarded = header_values(req, "Forwarded");
+    x_forwarded_for = header_values(req, "X-Forwarded-For");
+  }
+  return to_string(resolve_client(peer_addr, forwarded, x_forwarded_for, proxies));
+}
+
+void normalize_framing(httplib::Request& req, request_headers& headers) {
+  // curl -d says form-urlencoded; the library would cap such bodies at 8 KiB.
+  if (headers.content_type
+      && headers.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
+    *headers.content_type = "application/json";
+  if ((req.method == "POST" || req.method == "PUT") && headers.content_length_count == 0
+      && headers.transfer_encoding_count == 0) {
+    req.headers.emplace("Content-Length", "0");
+    headers.content_length_count = 1;
+    headers.content_length = "0";
+  }
+}
+
+request_pipeline::request_pipeline(const http_options& opts,
+                                   std::shared_ptr<tenant_registry> registry,
+                                   std::shared_ptr<rate_limiter> limiter, http_metrics& metrics)
+  : opts_(opts), registry_(std::move(registry)), admission_(std::move(limiter)),
+    metrics_(metrics) {
+  std::string err;
+  trusted_proxies::parse(opts.trusted_proxies, proxies_, err);
+}
+
+bool request_pipeline::before_handler(httplib::Request& req, httplib::Response& res,
+                                      request_state& st) {
+  identify(req, st);
+  if (refuse(res, st))
+    return false;
+  normalize_framing(req, st.headers);
+  return admit_client(res, st) && authenticate(req, res, st) && admit_key(res, st);
+}
+
+void request_pipeline::identify(httplib::Request& req, request_state& st) const {
+  st.t.reset();
+  st.admin = false;
+  st.body_bytes = 0;
+  st.gzip_enabled = opts_.enable_gzip;
+  st.gzip_min_bytes = opts_.gzip_min_bytes;
+  st.accepts_gzip = false;
+  st.headers.scan(req);
+  if (!st.headers.accept_encoding.empty()) {
+    st.accepts_gzip = opts_.enable_gzip && accepts_gzip(st.headers.accept_encoding);
+    st.headers.accept_encoding = {};
+    req.headers.erase("Accept-Encoding");
+  }
+  st.client = client_address(req, req.remote_addr, st.headers, proxies_);
+  st.match = match(req.method, req.path, registry_->multi_tenant());
+  st.routed = true;
+}
+
+bool request_pipeline::refuse(httplib::Response& res, const request_state& st) const {
+  if (stopping_.load(std::memory_order_relaxed)) {
+    close_after_response(res);
+    send_error(res, http_errc::shutting_down, {});
+    return true;
+  }
+  if (const char* why = ambiguous_framing(st.headers)) {
+    close_after_response(res);
+    std::string body = "{\"error\":\"ambiguous request framing: ";
+    send_json(res, body + why + "\",\"code\":\"http_400\"}\n", 400);
+    return true;
+  }
+  return false;
+}
+
+bool request_pipeline::admit_client(httplib::Response& res, const request_state& st) {
+  return !st.match.rate_limited() || admission_.admit_client(st.client, st.headers.has_body(), res);
+}
+
+bool request_pipeline::authenticate(const httplib::Request& req, httplib::Response& res,
+                                    request_state& st) {
+  auto auth = st.match.auth();
+  if (auth == auth_kind::none)
+    return true;
+  bool public_scrape = auth == auth_kind::metrics && opts_.metrics_public
+                       && serves_prometheus(req, *st.match.entry);
+  if (public_scrape) {
+    st.admin = true;
+    return true;
+  }
+  st.api_key = extract_key(st.headers.x_api_key, st.headers.authorization);
+  auto found = registry_->find(st.api_key);
+  if (!found) {
+    send_error(req, res, found.error());
+    return false;
+  }
+  if (*found) {
+    st.t = std::move(*found);
+    return true;
+  }
+  // An admin key opens no tenant, only every tenant's metrics and the list.
+  bool admin_route = auth == auth_kind::admin_or_tenant || auth == auth_kind::metrics;
+  if (admin_route && registry_->is_admin(st.api_key)) {
+    st.admin = true;
+    return true;
+  }
+  send_error(res, http_errc::unauthorized, "missing or invalid API key");
+  return false;
+}
+
+bool request_pipeline::admit_key(httplib::Response& res, const request_state& st) {
+  if (!st.t || !st.match.rate_limited())
+    return true;
+  return admission_.admit_key(st.api_key, st.headers.has_body(), res);
+}
+
+route_match request_pipeline::match_of(const httplib::Request& req,
+                                       const request_state& st) const {
+  // A request the parser rejected never reached identify().
+  return st.routed ? st.match : match(req.method, req.path, registry_->multi_tenant());
+}
+
+void request_pipeline::answer_unserved(const httplib::Request& req, httplib::Response& res,
+                                       const request_state& st) const {
+  if (res.status == 404)
+    return send_unmatched(req, res, match_of(req, st));
+  if (res.status == 413)
+    return send_error(res, http_errc::payload_too_large,
+                      "request body larger than " + std::to_string(opts_.max_body_bytes)
+                        + " bytes");
+  // Rejections by the HTTP parser itself (malformed request line or headers), or a
+  // request that did not arrive within READ_TIMEOUT. The rest of such a request cannot
+  // be framed: the connection is closed.
+  if (current_request_timed_out())
+    res.status = 408;
+  else if (res.status == 400 && request_headers_too_large())
+    res.status = 431;
+  close_after_response(res);
+  int status = res.status;
+  send_json(res,
+            "{\"error\":\"the request was rejected by the HTTP parser\","
+            "\"code\":\"http_" + std::to_string(status) + "\"}\n",
+            status);
+}
+
+void request_pipeline::log(const httplib::Request& req, const httplib::Response& res,
+                           request_state& st) {
+  // After the response was written. A short one is still in the connection's buffer and
+  // goes out when this returns, so a client that has it finds the request counted in
+  // /metrics. Timed from the request's first byte: reading a slow request counts too.
+  double seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - st.start).count();
+  // Streamed bodies are counted as they are sent; both as on the wire (compressed).
+  uint64_t bytes_out = res.body.size() + st.body_bytes;
+  metrics_.record(match_of(req, st).label_index(), res.status, seconds,
+                  body_bytes_in(req, st.headers), bytes_out);
+  log::request_line line;
+  line.method = req.method;
+  line.path = req.path;
+  line.status = res.status;
+  line.duration_ms = seconds * 1e3;
+  line.bytes = bytes_out;
+  line.ip = st.client;
+  line.tenant = st.t ? std::string_view{st.t->name()} : std::string_view{};
+  line.user_agent = st.headers.user_agent;
+  log::request(line);
+  // The slot's reference must be the only one once the request is done: the registry
+  // stops idle tenants nobody holds.
+  st.t.reset();
+}
+
+} // namespace ebuse

@@ -1,0 +1,55 @@
+// A lock-free histogram over fixed bucket bounds, and the bounds ebuse uses.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace ebuse {
+
+/// A histogram over fixed bucket bounds: one relaxed atomic increment per observation,
+/// no lock, no allocation. Bounds are in the unit of the observations.
+class histogram {
+public:
+  static constexpr std::size_t max_buckets = 20;
+
+  /// `bounds` ascending, at most max_buckets; an implicit +Inf bucket follows.
+  histogram(const double* bounds, std::size_t n) noexcept;
+
+  /// Records one observation.
+  void observe(double value) noexcept;
+
+  /// Number of finite bounds.
+  std::size_t size() const noexcept {
+    return n_;
+  }
+  /// Upper bound of bucket `i` (< size()).
+  double bound(std::size_t i) const noexcept {
+    return bounds_[i];
+  }
+  /// Observations in bucket `i` alone (i == size(): the +Inf bucket).
+  uint64_t bucket(std::size_t i) const noexcept {
+    return counts_[i].load(std::memory_order_relaxed);
+  }
+  /// Number of observations.
+  uint64_t count() const noexcept;
+  /// Sum of observations.
+  double sum() const noexcept;
+  /// Estimated quantile `q` in [0, 1] by linear interpolation inside a bucket; 0 if empty.
+  double quantile(double q) const noexcept;
+
+private:
+  const double* bounds_;
+  std::size_t n_;
+  std::array<std::atomic<uint64_t>, max_buckets + 1> counts_{};
+  std::atomic<uint64_t> sum_micro_{0}; // sum in millionths, to stay an integer atomic
+};
+
+/// Latency buckets in seconds, 50 µs .. 10 s.
+histogram make_latency_histogram() noexcept;
+
+/// Events per commit buckets: the group-commit size distribution.
+histogram make_group_histogram() noexcept;
+
+} // namespace ebuse

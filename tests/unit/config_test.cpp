@@ -1,0 +1,152 @@
+// Unit tests for the configuration: environment values, --help, durations in the log.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "app/config_log.hpp"
+
+using namespace ebuse;
+
+TEST_CASE("durations are logged in Go's short form") {
+  using namespace std::chrono;
+  CHECK(format_duration(seconds(30)) == "30s");
+  CHECK(format_duration(seconds(90)) == "1m30s");
+  CHECK(format_duration(minutes(2)) == "2m");
+  CHECK(format_duration(hours(1) + seconds(5)) == "1h5s");
+  CHECK(format_duration(milliseconds(500)) == "500ms");
+  CHECK(format_duration(nanoseconds(0)) == "0s");
+  CHECK(format_duration(nanoseconds(1500)) == "1500ns");
+}
+
+namespace {
+
+env_lookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const char* name) -> const char* {
+    auto i = vars.find(name);
+    return i == vars.end() ? nullptr : i->second.c_str();
+  };
+}
+
+} // namespace
+
+TEST_CASE("every configuration variable rejects invalid values by name and form") {
+  struct bad {
+    const char* name;
+    const char* value;
+    const char* form; ///< part of the accepted form the message must state
+  };
+  const bad cases[] = {
+    {"PORT", "x", "integer from 0 to 65535"},
+    {"PORT", "65536", "integer from 0 to 65535"},
+    {"RATE_LIMIT", "-1", "integer from 0"},
+    {"RATE_LIMIT", "1.5", "integer from 0"},
+    {"RATE_BURST", "0", "integer from 1"},
+    {"RATE_LIMIT_PER_KEY", "many", "integer from 0"},
+    {"RATE_BURST_PER_KEY", "-3", "integer from 0"},
+    {"ENABLE_GZIP", "yes", "true or false"},
+    {"GZIP_MIN_BYTES", "1k", "integer from 0"},
+    {"READ_TIMEOUT", "30", "Go duration"},
+    {"READ_TIMEOUT", "0", "positive Go duration"},
+    {"WRITE_TIMEOUT", "1 m", "Go duration"},
+    {"IDLE_TIMEOUT", "-5s", "Go duration"},
+    {"SHUTDOWN_TIMEOUT", "soon", "Go duration"},
+    {"REQUEST_TIMEOUT", "1d", "Go duration"},
+    {"HTTP_THREADS", "1", "integer from 2 to 4096"},
+    {"MAX_BODY_BYTES", "100", "integer from 1024"},
+    {"READERS", "0", "integer from 1 to 64"},
+    {"WAL_AUTOCHECKPOINT", "-1", "integer from 0"},
+    {"STORE_LINGER", "11ms", "from 0 to 10ms"},
+    {"STORE_LINGER", "-1us", "from 0 to 10ms"},
+    {"LOG_LEVEL", "loud", "debug, info, warn or error"},
+    {"TRUSTED_PROXIES", "10.0.0.0/33", "CIDR ranges"},
+    {"TRUSTED_PROXIES", "proxy.local", "CIDR ranges"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name << "=" << c.value);
+    server_config cfg;
+    std::string err;
+    CHECK_FALSE(load_env_config(env_of({{c.name, c.value}}), cfg, err));
+    CHECK(err.find(c.name) != std::string::npos);
+    CHECK(err.find(c.form) != std::string::npos);
+  }
+  server_config cfg;
+  std::string err;
+  REQUIRE(load_env_config(env_of({{"TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
+                                  {"RATE_LIMIT_PER_KEY", "50"},
+                                  {"GZIP_MIN_BYTES", "0"},
+                                  {"RATE_LIMIT", "0"},
+                                  {"STORE_LINGER", "0"}}),
+                          cfg, err));
+  CHECK(cfg.trusted_proxies == "10.0.0.0/8, ::1");
+  CHECK(cfg.rate_limit_per_key == 50);
+  CHECK(cfg.rate_burst_per_key == 0);
+  CHECK(cfg.gzip_min_bytes == 0);
+  CHECK(cfg.rate_limit == 0);
+  CHECK(cfg.store_linger.count() == 0);
+  REQUIRE(load_env_config(env_of({{"STORE_LINGER", "250us"}}), cfg, err));
+  CHECK(cfg.store_linger == std::chrono::microseconds(250));
+}
+
+TEST_CASE("--help lists every variable with its default") {
+  auto help = usage_text();
+  const std::pair<const char*, const char*> vars[] = {
+    {"HOST", "[0.0.0.0]"}, {"PORT", "[8080]"}, {"API_KEY", "[none"}, {"DB_PATH", "[events.db]"},
+    {"RATE_LIMIT", "[100]"}, {"RATE_BURST", "[200]"}, {"RATE_LIMIT_PER_KEY", "[0]"},
+    {"RATE_BURST_PER_KEY", "[0]"}, {"TRUSTED_PROXIES", "[none]"}, {"ENABLE_GZIP", "[true]"},
+    {"GZIP_MIN_BYTES", "[1024]"}, {"READ_TIMEOUT", "[30s]"}, {"WRITE_TIMEOUT", "[60s]"},
+    {"IDLE_TIMEOUT", "[120s]"}, {"SHUTDOWN_TIMEOUT", "[30s]"}, {"REQUEST_TIMEOUT", "[30s]"},
+    {"HTTP_THREADS", "[128]"}, {"MAX_BODY_BYTES", "[10485760]"}, {"READERS", "[3]"},
+    {"WAL_AUTOCHECKPOINT", "[1000]"}, {"STORE_LINGER", "[80us]"}, {"LOG_LEVEL", "[info]"},
+  };
+  for (auto [name, def] : vars) {
+    INFO(name);
+    auto at = help.find(std::string{"\n  "} + name + " ");
+    REQUIRE(at != std::string::npos);
+    auto next = help.find("\n  ", at + 3);
+    // The default may sit on a continuation line of the entry.
+    while (next != std::string::npos && help.compare(next + 3, 1, " ") == 0)
+      next = help.find("\n  ", next + 3);
+    CHECK(help.substr(at, next - at).find(def) != std::string::npos);
+  }
+  CHECK(help.find("--version") != std::string::npos);
+  CHECK(help.find("-config") != std::string::npos);
+}
+
+TEST_CASE("environment values are validated and errors name the variable") {
+  auto env_of = [](std::map<std::string, std::string> vars) {
+    return [vars](const char* name) -> const char* {
+      auto i = vars.find(name);
+      return i == vars.end() ? nullptr : i->second.c_str();
+    };
+  };
+  server_config cfg;
+  std::string err;
+  REQUIRE(load_env_config(env_of({{"PORT", "9000"}, {"READ_TIMEOUT", "1m30s"},
+                                  {"ENABLE_GZIP", "F"}, {"SHUTDOWN_TIMEOUT", "0"}}),
+                          cfg, err));
+  CHECK(cfg.port == 9000);
+  CHECK(cfg.read_timeout == std::chrono::seconds(90));
+  CHECK_FALSE(cfg.enable_gzip);
+  CHECK(cfg.shutdown_timeout.count() == 0);
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+         {"PORT", "http"}, {"PORT", "70000"}, {"READ_TIMEOUT", "30"},
+         {"READ_TIMEOUT", "-1s"}, {"WRITE_TIMEOUT", "0"}, {"ENABLE_GZIP", "yes"},
+         {"RATE_LIMIT", "-5"}, {"HTTP_THREADS", "1"}, {"LOG_LEVEL", "loud"}}) {
+    server_config c;
+    std::string e;
+    INFO(name << "=" << value);
+    CHECK_FALSE(load_env_config(env_of({{name, value}}), c, e));
+    CHECK(e.find(name) != std::string::npos);
+  }
+  std::chrono::nanoseconds d;
+  REQUIRE(parse_go_duration("1.5h", d));
+  CHECK(d == std::chrono::minutes(90));
+  REQUIRE(parse_go_duration("300ms", d));
+  CHECK(d == std::chrono::milliseconds(300));
+  CHECK_FALSE(parse_go_duration("", d));
+  CHECK_FALSE(parse_go_duration("5 s", d));
+  CHECK_FALSE(parse_go_duration("s", d));
+}
