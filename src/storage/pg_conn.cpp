@@ -156,6 +156,9 @@ caf::expected<connection> connection::open(const std::string& url, const conn_op
     return make_error(errc::storage_unavailable, "cannot connect to PostgreSQL at "
                                                    + redact_url(url) + ": "
                                                    + one_line(PQerrorMessage(c.conn_)));
+  // Notices (such as "already exists, skipping") are not errors; libpq would print
+  // them on stderr.
+  PQsetNoticeProcessor(c.conn_, [](void*, const char*) {}, nullptr);
   const char* enc = PQparameterStatus(c.conn_, "server_encoding");
   if (!enc || std::strcmp(enc, "UTF8") != 0)
     return make_error(errc::storage_unavailable,

@@ -46,6 +46,29 @@ std::string hide_password(std::string text, std::string_view url) {
   return text;
 }
 
+// A comma-separated list of ports 1..65535 (one per host); empty: the default.
+bool valid_ports(std::string_view ports) {
+  std::size_t i = 0;
+  while (i < ports.size()) {
+    std::size_t end = ports.find(',', i);
+    if (end == std::string_view::npos)
+      end = ports.size();
+    auto port = ports.substr(i, end - i);
+    long v = 0;
+    if (port.empty() || port.size() > 5)
+      return false;
+    for (char c : port) {
+      if (c < '0' || c > '9')
+        return false;
+      v = v * 10 + (c - '0');
+    }
+    if (v < 1 || v > 65535)
+      return false;
+    i = end + 1;
+  }
+  return true;
+}
+
 } // namespace
 
 std::string redact_url(std::string_view url) {
@@ -99,7 +122,14 @@ caf::expected<std::string> validate_database_url(std::string_view url) {
       why.pop_back();
     return bad("is invalid (" + redact_url(url) + "): " + hide_password(why, url));
   }
+  // libpq checks ports only when connecting: a typo would surface as "cannot connect".
+  std::string port;
+  for (auto* o = opts; o->keyword; ++o)
+    if (std::string_view{o->keyword} == "port" && o->val)
+      port = o->val;
   PQconninfoFree(opts);
+  if (!valid_ports(port))
+    return bad("has an invalid port (" + redact_url(url) + ")");
   return text;
 }
 
