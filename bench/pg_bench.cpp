@@ -1,0 +1,140 @@
+// The PostgreSQL store alone: group transactions of several shapes, and page reads.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "storage/errc.hpp"
+#include "storage/pg_reader.hpp"
+#include "storage/pg_schema.hpp"
+#include "storage/pg_store.hpp"
+#include "storage/timestamp.hpp"
+#include "support/pg_cluster.hpp"
+
+using namespace ebuse;
+
+namespace {
+
+// A ~200-byte event, as in the HTTP load tests and store_bench.
+new_event sample_event() {
+  return new_event{"order.created",
+                   R"({"order_id":"ord-000123","customer":"cust-42","items":[{"sku":"A-1",)"
+                   R"("qty":2,"price":19.99},{"sku":"B-7","qty":1,"price":5.5}],"total":45.48})",
+                   ts::format_stored(ts::now_utc())};
+}
+
+[[noreturn]] void die(const caf::error& err) {
+  std::cerr << "pg_bench: " << message_of(err) << "\n";
+  std::abort();
+}
+
+// A private PostgreSQL (tests/support/pg_cluster: fsync off, so these figures show the
+// store's and the protocol's costs, not a disk's) with one migrated database. By
+// default PostgreSQL runs on this machine, as the server would in a single-box setup;
+// EBUSE_BENCH_DATABASE_URL points the benchmark at another server instead.
+struct bench_env {
+  std::unique_ptr<test::pg_cluster> cluster;
+  std::string url;
+
+  bench_env() {
+    if (const char* u = std::getenv("EBUSE_BENCH_DATABASE_URL")) {
+      url = u;
+    } else {
+      cluster = std::make_unique<test::pg_cluster>();
+      url = cluster->create_database();
+    }
+    if (auto err = pg::migrate_schema(url))
+      die(err);
+  }
+};
+
+bench_env& env() {
+  static bench_env e;
+  return e;
+}
+
+std::unique_ptr<pg_writer> writer(const std::string& tenant) {
+  auto w = pg_writer::open(env().url, tenant);
+  if (!w)
+    die(w.error());
+  return std::move(*w);
+}
+
+// One group of `appends` appends of `events` events each, per iteration.
+void run_groups(benchmark::State& state, int appends, int events, bool keyed) {
+  auto w = writer("bench-" + std::to_string(appends) + "x" + std::to_string(events)
+                  + (keyed ? "k" : ""));
+  write_group g;
+  for (int a = 0; a < appends; ++a) {
+    append_request req;
+    req.events.assign(static_cast<std::size_t>(events), sample_event());
+    g.appends.push_back(std::move(req));
+  }
+  int64_t n = 0;
+  for (auto _ : state) {
+    if (keyed)
+      for (auto& a : g.appends)
+        a.idempotency = idempotency_claim{"k" + std::to_string(n++), std::string(32, 'x'), 200,
+                                          [](const append_result&) { return std::string{"{}"}; }};
+    auto out = w->apply(g);
+    if (!out)
+      die(out.error());
+    benchmark::DoNotOptimize(out->head);
+  }
+  state.SetItemsProcessed(state.iterations() * appends * events);
+}
+
+void BM_pg_append_1(benchmark::State& state) {
+  run_groups(state, 1, 1, false);
+}
+BENCHMARK(BM_pg_append_1)->UseRealTime();
+
+void BM_pg_append_100(benchmark::State& state) {
+  run_groups(state, 1, 100, false);
+}
+BENCHMARK(BM_pg_append_100)->UseRealTime();
+
+// What group commit makes of 64 concurrent single POSTs: one transaction.
+void BM_pg_group_64x1(benchmark::State& state) {
+  run_groups(state, 64, 1, false);
+}
+BENCHMARK(BM_pg_group_64x1)->UseRealTime();
+
+// With idempotency keys: the group needs a second round trip (lookups before inserts).
+void BM_pg_group_64x1_keyed(benchmark::State& state) {
+  run_groups(state, 64, 1, true);
+}
+BENCHMARK(BM_pg_group_64x1_keyed)->UseRealTime();
+
+// Pages of state.range(0) events from a tenant of 20 000.
+void BM_pg_read_page(benchmark::State& state) {
+  static bool filled = false;
+  if (!filled) {
+    auto w = writer("bench-read");
+    append_request req;
+    req.events.assign(1000, sample_event());
+    write_group g;
+    g.appends.push_back(std::move(req));
+    for (int i = 0; i < 20; ++i)
+      if (auto out = w->apply(g); !out)
+        die(out.error());
+    filled = true;
+  }
+  pg_reader r{env().url};
+  const int64_t limit = state.range(0);
+  int64_t from = 1;
+  for (auto _ : state) {
+    event_page page;
+    if (auto err = r.load("bench-read", from, -1, limit, page))
+      die(err);
+    from = page.last_position >= 20000 - limit ? 1 : page.last_position + 1;
+    benchmark::DoNotOptimize(page.json.data());
+  }
+  state.SetItemsProcessed(state.iterations() * limit);
+}
+BENCHMARK(BM_pg_read_page)->Arg(100)->Arg(1000)->UseRealTime();
+
+} // namespace
+
+BENCHMARK_MAIN();
