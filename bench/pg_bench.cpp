@@ -9,20 +9,12 @@
 #include "storage/pg_reader.hpp"
 #include "storage/pg_schema.hpp"
 #include "storage/pg_store.hpp"
-#include "storage/timestamp.hpp"
+#include "bench_events.hpp"
 #include "support/pg_cluster.hpp"
 
 using namespace ebuse;
 
 namespace {
-
-// A ~200-byte event, as in the HTTP load tests and store_bench.
-new_event sample_event() {
-  return new_event{"order.created",
-                   R"({"order_id":"ord-000123","customer":"cust-42","items":[{"sku":"A-1",)"
-                   R"("qty":2,"price":19.99},{"sku":"B-7","qty":1,"price":5.5}],"total":45.48})",
-                   ts::format_stored(ts::now_utc())};
-}
 
 [[noreturn]] void die(const caf::error& err) {
   std::cerr << "pg_bench: " << message_of(err) << "\n";

@@ -87,20 +87,19 @@ params& params::text(std::string_view value) {
   return *this;
 }
 
-params& params::int64(int64_t value) {
+params& params::big_endian(uint64_t value, int bytes) {
   char b[8];
-  auto x = static_cast<uint64_t>(value);
-  for (int i = 7; i >= 0; --i, x >>= 8)
-    b[i] = static_cast<char>(x & 0xff);
-  return text({b, 8});
+  for (int i = bytes - 1; i >= 0; --i, value >>= 8)
+    b[i] = static_cast<char>(value & 0xff);
+  return text({b, static_cast<std::size_t>(bytes)});
+}
+
+params& params::int64(int64_t value) {
+  return big_endian(static_cast<uint64_t>(value), 8);
 }
 
 params& params::int32(int32_t value) {
-  char b[4];
-  auto x = static_cast<uint32_t>(value);
-  for (int i = 3; i >= 0; --i, x >>= 8)
-    b[i] = static_cast<char>(x & 0xff);
-  return text({b, 4});
+  return big_endian(static_cast<uint32_t>(value), 4);
 }
 
 void params::clear() noexcept {

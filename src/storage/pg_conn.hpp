@@ -78,6 +78,8 @@ public:
   void fill(view& v) const;
 
 private:
+  params& big_endian(uint64_t value, int bytes);
+
   std::string buf_;
   std::vector<std::pair<std::size_t, std::size_t>> offsets_; // (offset, length) in buf_
 };
