@@ -135,7 +135,7 @@ pg_cluster::pg_cluster() {
   }
   spawn_spec init{{bin_ + "/initdb", "-D", dir_ + "/data", "-U", "ebuse", "-A", "trust", "-E",
                    "UTF8", "--locale=C", "--no-sync", "--no-instructions"},
-                  dir_, dir_ + "/initdb.log", switch_user_, uid_, gid_, false};
+                  dir_, dir_ + "/initdb.log", switch_user_, uid_, gid_, true};
   int status = 0;
   pid_t pid = spawn(init);
   if (!reap(pid, clock::now() + std::chrono::seconds(120), status) || !WIFEXITED(status)
