@@ -46,8 +46,10 @@ bench_env& env() {
   return e;
 }
 
-std::unique_ptr<pg_writer> writer(const std::string& tenant) {
-  auto w = pg_writer::open(env().url, tenant);
+std::unique_ptr<pg_writer> writer(const std::string& tenant, bool notify = true) {
+  pg_options opts;
+  opts.notify = notify;
+  auto w = pg_writer::open(env().url, tenant, opts);
   if (!w)
     die(w.error());
   return std::move(*w);
@@ -98,6 +100,19 @@ void BM_pg_group_64x1_keyed(benchmark::State& state) {
   run_groups(state, 64, 1, true);
 }
 BENCHMARK(BM_pg_group_64x1_keyed)->UseRealTime();
+
+// Single-event groups of several tenants at once (a thread and a connection each), with
+// and without NOTIFY (range 0): PostgreSQL serializes notifying commits cluster-wide.
+void BM_pg_tenants_parallel(benchmark::State& state) {
+  auto w = writer("par-" + std::to_string(state.thread_index()), state.range(0) != 0);
+  write_group g;
+  g.appends.emplace_back().events.push_back(sample_event());
+  for (auto _ : state)
+    if (auto out = w->apply(g); !out)
+      die(out.error());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_pg_tenants_parallel)->Arg(1)->Arg(0)->Threads(1)->Threads(4)->UseRealTime();
 
 // Pages of state.range(0) events from a tenant of 20 000.
 void BM_pg_read_page(benchmark::State& state) {

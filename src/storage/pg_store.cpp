@@ -24,7 +24,7 @@ std::string insert_sql(int rows) {
   return sql + ") AS v(o, t, d, ts) WHERE h.tenant = $1::text";
 }
 
-std::vector<pg::statement_def> writer_statements() {
+std::vector<pg::statement_def> writer_statements(bool notify) {
   return {
     {"lock", "SELECT head FROM ebuse.heads WHERE tenant = $1::text FOR UPDATE"},
     {"create_head", "INSERT INTO ebuse.heads (tenant, head) "
@@ -53,9 +53,11 @@ std::vector<pg::statement_def> writer_statements() {
                    "AND subscription_id = $2::text"},
     // The notification is queued by the transaction and delivered only if it commits,
     // in commit order.
-    {"advance", "WITH u AS (UPDATE ebuse.heads SET head = head + $2::int8 "
-                "WHERE tenant = $1::text RETURNING tenant, head) "
-                "SELECT u.head, pg_notify('ebuse_head', u.tenant || ' ' || u.head) FROM u"},
+    {"advance", notify ? "WITH u AS (UPDATE ebuse.heads SET head = head + $2::int8 "
+                         "WHERE tenant = $1::text RETURNING tenant, head) "
+                         "SELECT u.head, pg_notify('ebuse_head', u.tenant || ' ' || u.head) FROM u"
+                       : "UPDATE ebuse.heads SET head = head + $2::int8 "
+                         "WHERE tenant = $1::text RETURNING head"},
   };
 }
 
@@ -72,7 +74,7 @@ bool valid_tenant_name(const std::string& name) noexcept {
 }
 
 pg_writer::pg_writer(const std::string& url, std::string tenant, const pg_options& opts)
-  : tenant_(std::move(tenant)), opts_(opts), session_(url, opts.conn, writer_statements()) {
+  : tenant_(std::move(tenant)), opts_(opts), session_(url, opts.conn, writer_statements(opts.notify)) {
 }
 
 caf::expected<std::unique_ptr<pg_writer>>

@@ -25,6 +25,11 @@ struct pg_options {
   std::chrono::seconds idempotency_ttl{24 * 3600};
   /// Reader connections in a pg_reader_pool.
   std::size_t readers = 4;
+  /// Whether commits NOTIFY pg_head_channel. Only other nodes need it (a node knows its
+  /// own commits), and PostgreSQL serializes the commits of all notifying transactions
+  /// of a cluster (a cluster-wide lock held until each commit ends): a single node can
+  /// turn it off.
+  bool notify = true;
 };
 
 /// The NOTIFY channel on which every commit announces "<tenant> <head>".

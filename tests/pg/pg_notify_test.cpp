@@ -167,3 +167,24 @@ TEST_CASE("pg: two writers on one tenant: positions dense, nothing lost, order =
     not_increasing += h.heads[i].second <= h.heads[i - 1].second;
   CHECK(not_increasing == 0);
 }
+
+TEST_CASE("pg: a writer with notify off commits without notifications") {
+  auto url = fresh_pg_database();
+  heard h;
+  pg_listener listener{url, h.on_notify(), h.on_connected()};
+  REQUIRE(h.wait_connections(1));
+  pg_options quiet;
+  quiet.notify = false;
+  auto q = pg_writer::open(url, "t", quiet);
+  auto n = pg_writer::open(url, "t");
+  REQUIRE(q);
+  REQUIRE(n);
+  auto out = (*q)->apply(pg_group({pg_append(2)}));
+  REQUIRE(out);
+  CHECK(out->head == 2);
+  REQUIRE((*n)->apply(pg_group({pg_append(1)})));
+  REQUIRE(h.wait_for("t", 3));
+  listener.stop();
+  using entry = std::pair<std::string, int64_t>;
+  CHECK(h.heads == std::vector<entry>{{"t", 3}});
+}
