@@ -120,6 +120,17 @@ pg_cluster::pg_cluster() {
   if (!::mkdtemp(tmpl.data()))
     throw std::runtime_error("pg_cluster: mkdtemp failed");
   dir_ = tmpl;
+  try {
+    create();
+  } catch (...) {
+    stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    throw;
+  }
+}
+
+void pg_cluster::create() {
   uid_ = ::getuid();
   gid_ = ::getgid();
   if (uid_ == 0) {
@@ -141,6 +152,7 @@ pg_cluster::pg_cluster() {
   if (!reap(pid, clock::now() + std::chrono::seconds(120), status) || !WIFEXITED(status)
       || WEXITSTATUS(status) != 0) {
     ::kill(pid, SIGKILL);
+    reap(pid, clock::now() + std::chrono::seconds(10), status);
     throw std::runtime_error("pg_cluster: initdb failed:\n" + read_tail(init.log, 4000));
   }
   for (int attempt = 0;; ++attempt) {

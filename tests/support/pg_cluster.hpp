@@ -54,6 +54,7 @@ public:
   std::string log_tail(std::size_t max_bytes = 4000) const;
 
 private:
+  void create();
   void launch();
   void wait_ready();
 
