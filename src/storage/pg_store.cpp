@@ -108,6 +108,18 @@ caf::expected<int64_t> pg_writer::committed_head() {
   return res->rows() == 1 ? res->get_int64(0, 0) : 0;
 }
 
+caf::error pg_writer::missing_head() {
+  // Only a hand-made change deletes a head row. Nothing of the group's appends was
+  // written (the inserts join the head row); the row is made again for the next group.
+  session_.abort_transaction();
+  if (auto conn = session_.get()) {
+    pg::params p;
+    p.text(tenant_);
+    (*conn)->run("create_head", p);
+  }
+  return make_error(errc::internal, "no head row for tenant " + tenant_ + " (recreated)");
+}
+
 caf::expected<group_outcome> pg_writer::apply(const write_group& g) {
   auto conn = session_.get();
   if (!conn)
@@ -129,7 +141,7 @@ caf::expected<group_outcome> pg_writer::apply(const write_group& g) {
     if (auto err = pipe_.run(**conn, &results_))
       return fail(std::move(err));
     if (results_[1].rows() != 1)
-      return fail(make_error(errc::internal, "no head row for tenant " + tenant_));
+      return missing_head();
     int64_t head = results_[1].get_int64(0, 0);
     for (auto& o : out.appends)
       o.positions = {o.positions.first + head, o.positions.last + head};
@@ -146,7 +158,7 @@ caf::expected<group_outcome> pg_writer::apply(const write_group& g) {
   if (auto err = pipe_.run(**conn, &results_))
     return fail(std::move(err));
   if (results_[1].rows() != 1)
-    return fail(make_error(errc::internal, "no head row for tenant " + tenant_));
+    return missing_head();
   int64_t head = results_[1].get_int64(0, 0);
   auto rows = decide(g, head, 2, out);
   queue_writes(g, rows, out);

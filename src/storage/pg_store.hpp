@@ -79,6 +79,8 @@ public:
 private:
   pg_writer(const std::string& url, std::string tenant, const pg_options& opts);
 
+  // Answers a group that found no head row (and creates it).
+  caf::error missing_head();
   // Decides each append from the locked head `head` and the key lookups in results_
   // (from index `first_key`); returns the events to insert.
   std::vector<const new_event*> decide(const write_group& g, int64_t head,

@@ -225,3 +225,19 @@ TEST_CASE("pg: a large group is inserted in chunks, in order") {
   CHECK(limited.count == 5);
   CHECK(limited.last_position == 14);
 }
+
+TEST_CASE("pg: a head row deleted by hand is made again from the events") {
+  auto url = fresh_pg_database();
+  auto w = pg_writer::open(url, "t");
+  REQUIRE(w);
+  REQUIRE((*w)->apply(pg_group({pg_append(3)})));
+  auto c = pg::connection::open(url);
+  REQUIRE(c);
+  REQUIRE(!c->exec("DELETE FROM ebuse.heads"));
+  auto out = (*w)->apply(pg_group({pg_append(1)}));
+  REQUIRE(!out);
+  CHECK(code_of(out.error()) == errc::internal);
+  out = (*w)->apply(pg_group({pg_append(1)}));
+  REQUIRE(out);
+  CHECK(out->appends[0].positions.first == 4);
+}
