@@ -13,21 +13,13 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/tenant.hpp"
-#include "core/timestamp.hpp"
+#include "bench_events.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A ~200-byte event, as in the HTTP load tests.
-new_event sample_event() {
-  return new_event{"order.created",
-                   R"({"order_id":"ord-000123","customer":"cust-42","items":[{"sku":"A-1",)"
-                   R"("qty":2,"price":19.99},{"sku":"B-7","qty":1,"price":5.5}],"total":45.48})",
-                   ts::format_stored(ts::now_utc())};
-}
 
 // Answers a health_cmd through its reply channel, and an integer by returning it.
 using echo_actor =
