@@ -55,8 +55,9 @@ struct store_options {
   int64_t max_page_count = 0;
 };
 
-/// The schema version this build writes (PRAGMA user_version).
-constexpr int64_t schema_version = 1;
+/// The schema version this build writes (PRAGMA user_version): 1 events and
+/// subscriptions, 2 reserved for the live-consumer tables, 3 Durable Streams.
+constexpr int64_t schema_version = 3;
 
 /// The read-write side. Exactly one per database file, owned by the tenant writer.
 class store_writer {
@@ -117,6 +118,11 @@ public:
     return db_.path();
   }
 
+  /// The connection, for the stream operations that share the writer's transaction.
+  sql::connection& connection() noexcept {
+    return db_;
+  }
+
 private:
   store_writer() = default;
 
@@ -153,6 +159,11 @@ public:
 
   /// Cheap storage check for /health.
   caf::error ping();
+
+  /// The connection, for stream reads.
+  sql::connection& connection() noexcept {
+    return db_;
+  }
 
 private:
   store_reader() = default;
