@@ -1,4 +1,5 @@
 // ebuse entry point: configuration, actor system, tenant registry, HTTP server, signals.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
   ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
   ropts.defaults.writer.linger =
     std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
+  ropts.defaults.writer.streams = stream_limits{cfg.ds_max_streams, cfg.ds_max_stream_bytes};
   ropts.idle_timeout = cfg.tenant_idle_timeout;
   ropts.on_event = [](std::string_view event, std::string_view tenant,
                       std::string_view detail) {
@@ -125,6 +127,12 @@ int main(int argc, char** argv) {
     ropts.eager = true;
     ropts.multi_tenant = false;
   }
+  if (!cfg.ds_anonymous_tenant.empty()
+      && std::none_of(ropts.tenants.begin(), ropts.tenants.end(),
+                      [&](const tenant_spec& t) { return t.name == cfg.ds_anonymous_tenant; }))
+    return usage_error("invalid DS_ANONYMOUS_TENANT=\"" + cfg.ds_anonymous_tenant
+                       + "\": no configured tenant has this name"
+                       + (multi ? "" : " (single-tenant mode serves \"default\")"));
   std::vector<key_digest> env_admins;
   if (!cfg.admin_api_key.empty())
     env_admins.push_back(digest_of(cfg.admin_api_key));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -14,6 +15,7 @@
 #include "actors/reply.hpp"
 #include "actors/type_ids.hpp"
 #include "storage/event_store.hpp"
+#include "streams/types.hpp"
 
 namespace ebuse {
 
@@ -58,6 +60,31 @@ struct sub_save_cmd {
   reply_to<int64_t> reply;
 };
 
+/// DELETE of a stream.
+struct stream_delete {
+  std::string path;
+};
+
+/// A Durable Streams write through the tenant writer: applied inside the transaction of
+/// its group, with the other pending writes, and answered after COMMIT (protocol
+/// refusals are results, storage faults errors).
+struct stream_write_cmd {
+  std::variant<streams::create_request, streams::append_request, stream_delete> op;
+  reply_to<streams::write_result> reply;
+};
+
+/// A read of stream `stream_id` at `at_ms`, for its sliding TTL; fire and forget.
+struct stream_touch_cmd {
+  int64_t stream_id = 0;
+  int64_t at_ms = 0;
+};
+
+/// A Durable Streams read (GET or HEAD) from a tenant reader: one snapshot.
+struct stream_read_cmd {
+  streams::read_request req;
+  reply_to<streams::read_result> reply;
+};
+
 /// Ask the registry to start the tenant of `slot` (or return it if already running).
 /// A null tenant means the slot was removed by a reload meanwhile.
 struct acquire_cmd {
@@ -84,6 +111,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::load_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::health_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_get_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_save_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_write_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_touch_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_read_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::acquire_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::reload_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stop_all_cmd)

@@ -30,6 +30,16 @@ const key_digest& cached_digest(std::string_view key) {
   return last_digest;
 }
 
+// The tenant of `slot`, asking the registry actor to start it when it is not running.
+caf::expected<std::shared_ptr<tenant>> acquire(registry_view& view,
+                                               const std::shared_ptr<tenant_slot>& slot) {
+  if (auto t = slot->use())
+    return t;
+  auto [tx, rx] = make_reply<std::shared_ptr<tenant>>();
+  caf::anon_send(view.actor, acquire_cmd{slot, std::move(tx)});
+  return await(rx, start_timeout);
+}
+
 } // namespace
 
 caf::expected<std::shared_ptr<tenant_registry>>
@@ -82,11 +92,15 @@ caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view ke
   auto i = dir->by_key.find(digest_key(cached_digest(key)));
   if (i == dir->by_key.end())
     return std::shared_ptr<tenant>{};
-  if (auto t = i->second->use())
-    return t;
-  auto [tx, rx] = make_reply<std::shared_ptr<tenant>>();
-  caf::anon_send(view_->actor, acquire_cmd{i->second, std::move(tx)});
-  return await(rx, start_timeout);
+  return acquire(*view_, i->second);
+}
+
+caf::expected<std::shared_ptr<tenant>> tenant_registry::find_by_name(std::string_view name) {
+  auto dir = view_->current();
+  for (const auto& slot : dir->slots)
+    if (slot->name == name)
+      return acquire(*view_, slot);
+  return std::shared_ptr<tenant>{};
 }
 
 bool tenant_registry::is_admin(std::string_view key) const {

@@ -7,9 +7,12 @@
 
 #include <caf/actor.hpp>
 
+#include "storage/stream_store.hpp"
+
 namespace ebuse {
 
 class store_writer;
+class stream_signal;
 struct tenant_stats;
 
 /// Tunables of the writer.
@@ -21,6 +24,12 @@ struct writer_options {
   /// Where WAL checkpoints run (spawn_checkpointer); without one the writer runs them
   /// itself, after answering the group that filled the WAL.
   caf::actor checkpointer;
+  /// Bounds of the tenant's Durable Streams.
+  stream_limits streams;
+  /// Woken after each commit with the streams it changed (may be null).
+  std::shared_ptr<stream_signal> signal;
+  /// How often expired streams are swept while some stream can expire.
+  std::chrono::milliseconds sweep_interval{1000};
 };
 
 /// Spawns a detached writer that serializes every write of one tenant. Appends and
@@ -28,7 +37,8 @@ struct writer_options {
 /// requester is answered only after COMMIT succeeded. After each commit it publishes
 /// the committed head in `stats`.
 ///
-/// Handles: `append_cmd`; `(save_atom, std::string id, int64_t pos) -> int64_t`.
+/// Handles: `append_cmd`; `(save_atom, std::string id, int64_t pos) -> int64_t`;
+/// `stream_write_cmd` and `stream_touch_cmd` (Durable Streams, in the same groups).
 /// Once the WAL passed its threshold (store_options::wal_autocheckpoint) it has the
 /// checkpointer copy the WAL into the database in the background, then finishes the
 /// (by then small) rest itself so that the next transaction restarts the WAL.

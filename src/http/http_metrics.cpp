@@ -19,6 +19,10 @@ const char* route_name(route r) noexcept {
     case route::health: return "health";
     case route::metrics: return "metrics";
     case route::tenants: return "tenants";
+    case route::stream_create: return "stream_create";
+    case route::stream_append: return "stream_append";
+    case route::stream_read: return "stream_read";
+    case route::stream_delete: return "stream_delete";
     case route::other: return "other";
   }
   return "other";
@@ -41,6 +45,17 @@ route classify(std::string_view method, std::string_view path) noexcept {
     return route::metrics;
   if (path == "/tenants" && get)
     return route::tenants;
+  constexpr std::string_view streams = "/v1/stream/";
+  if (path.substr(0, streams.size()) == streams) {
+    if (get)
+      return route::stream_read;
+    if (post)
+      return route::stream_append;
+    if (method == "PUT")
+      return route::stream_create;
+    if (method == "DELETE")
+      return route::stream_delete;
+  }
   constexpr std::string_view sub = "/subscriptions/";
   if (path.substr(0, sub.size()) == sub) {
     if (get)

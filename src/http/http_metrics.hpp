@@ -25,6 +25,10 @@ enum class route : uint8_t {
   health,
   metrics,
   tenants,
+  stream_create, ///< PUT /v1/stream/...
+  stream_append, ///< POST /v1/stream/...
+  stream_read,   ///< GET and HEAD /v1/stream/... (long-polls and SSE included)
+  stream_delete, ///< DELETE /v1/stream/...
   other, ///< unknown paths, methods, rejected before routing
 };
 

@@ -31,6 +31,8 @@ const char* allowed_methods(const std::string& path, bool multi_tenant) {
       return r.allow;
   if (path.rfind("/subscriptions/", 0) == 0 && ends_with(path, "/position"))
     return "GET, POST, PUT";
+  if (path.rfind("/v1/stream/", 0) == 0)
+    return "GET, HEAD, POST, PUT, DELETE, OPTIONS";
   return nullptr;
 }
 

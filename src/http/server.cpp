@@ -18,6 +18,7 @@
 #include "http/edge.hpp"
 #include "http/handlers.hpp"
 #include "http/routes.hpp"
+#include "http/streams_http.hpp"
 #include "http/http_metrics.hpp"
 #include "http/logger.hpp"
 #include "storage/json_text.hpp"
@@ -85,10 +86,11 @@ struct http_server::impl {
   // Adjusts what the library would otherwise get wrong for this API, before it reads
   // the body. The request object is not const in the library, only in the signature of
   // the pre-routing callback.
-  void normalize(httplib::Request& req, request_head& head) {
+  void normalize(httplib::Request& req, request_head& head, bool stream_api) {
     // Bodies are JSON whatever the client declares (curl -d says form-urlencoded), and
-    // the library would cap form bodies at 8 KiB and parse them as forms.
-    if (head.content_type
+    // the library would cap form bodies at 8 KiB and parse them as forms. A stream's
+    // content type is whatever its client says (its handlers read the body themselves).
+    if (!stream_api && head.content_type
         && head.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
       *head.content_type = "application/json";
     // A request without Content-Length or chunked encoding has an empty body (RFC 9112
@@ -153,11 +155,20 @@ struct http_server::impl {
         send_json(res, body + why + "\",\"code\":\"http_400\"}\n", 400);
         return httplib::Server::HandlerResponse::Handled;
       }
-      normalize(const_cast<httplib::Request&>(req), head);
+      const bool stream_api = is_streams_path(req.path);
+      if (stream_api)
+        for (const auto& [name, value] : streams::common_headers())
+          res.set_header(name, value);
+      normalize(const_cast<httplib::Request&>(req), head, stream_api);
       if (req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
       if (!edge.admit_client(req, res))
         return httplib::Server::HandlerResponse::Handled;
+      if (stream_api && req.method == "OPTIONS") {
+        // CORS preflights carry no credentials.
+        send_stream_response(res, streams::preflight_response());
+        return httplib::Server::HandlerResponse::Handled;
+      }
       if (cfg.metrics_public && is_metrics_path(req.path)
           && (req.path == "/metrics/prometheus" || wants_prometheus(req))) {
         current.admin = true;
@@ -165,7 +176,9 @@ struct http_server::impl {
       }
       // The key is a view into one of the request's headers.
       auto key = extract_key(head.x_api_key, head.authorization);
-      auto found = dir->find(key);
+      auto found = key.empty() && stream_api && !cfg.ds_anonymous_tenant.empty()
+                     ? dir->find_by_name(cfg.ds_anonymous_tenant)
+                     : dir->find(key);
       if (!found) {
         send_error(req, res, found.error());
         return httplib::Server::HandlerResponse::Handled;
@@ -296,6 +309,10 @@ struct http_server::impl {
     svr.Get(R"(/subscriptions/[\s\S]*)", with_tenant(handle_subscription));
     svr.Post(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
     svr.Put(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
+    svr.Put(R"(/v1/stream/[\s\S]*)", with_body(handle_stream_create));
+    svr.Post(R"(/v1/stream/[\s\S]*)", with_body(handle_stream_append));
+    svr.Get(R"(/v1/stream/[\s\S]*)", with_tenant(handle_stream_read));
+    svr.Delete(R"(/v1/stream/[\s\S]*)", with_tenant(handle_stream_delete));
     bool multi = dir->multi_tenant();
     auto metrics_route = [this](const httplib::Request& req, httplib::Response& res) {
       metrics_view view;
@@ -387,6 +404,9 @@ bool http_server::run() {
 
 void http_server::stop() {
   impl_->stopping.store(true);
+  // Long-polls and SSE responses wait on their tenant's signal: end them now.
+  for (auto& t : impl_->dir->running())
+    t->streams_signal().shutdown();
   impl_->svr.stop();
   impl_->svr.close_idle();
 }

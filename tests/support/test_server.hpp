@@ -38,6 +38,7 @@ public:
     ropts.defaults.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
     ropts.defaults.writer.linger =
       std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
+    ropts.defaults.writer.streams = stream_limits{cfg.ds_max_streams, cfg.ds_max_stream_bytes};
     auto reg = tenant_registry::start(*sys_, std::move(ropts));
     if (!reg)
       throw std::runtime_error("tenant start failed: " + message_of(reg.error()));
