@@ -11,6 +11,15 @@
 #include "streams/content_type.hpp"
 #include "support/temp_dir.hpp"
 
+namespace Catch {
+template <>
+struct StringMaker<ebuse::streams::offset> {
+  static std::string convert(const ebuse::streams::offset& o) {
+    return ebuse::streams::format_offset(o);
+  }
+};
+} // namespace Catch
+
 namespace ebuse::test {
 
 namespace ds = streams;
