@@ -57,6 +57,11 @@ std::string tenant_fields(const tenant& t) {
          + ",\"background_ms\":" + quantiles_ms(s.checkpoint_latency) + "}";
   out += ",\"readers\":{\"pages\":" + u64(s.pages.load()) + ",\"rows\":" + u64(s.rows.load())
          + "}";
+  out += ",\"streams\":{\"writes\":" + u64(s.stream_writes.load())
+         + ",\"bytes_written\":" + u64(s.stream_bytes_written.load())
+         + ",\"reads\":" + u64(s.stream_reads.load())
+         + ",\"bytes_read\":" + u64(s.stream_bytes_read.load())
+         + ",\"waiting\":" + std::to_string(s.stream_waiting.load()) + "}";
   out += ",\"actors\":{\"writer\":" + actor_json(s.writer)
          + ",\"readers\":" + actor_json(s.readers)
          + ",\"subscriptions\":" + actor_json(s.subscriptions) + "}";

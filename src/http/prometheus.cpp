@@ -87,6 +87,24 @@ void actor_families(prom_writer& w, const metrics_view& v) {
     w.hist("ebuse_actor_handling_seconds", r.labels, r.m->handling);
 }
 
+void stream_families(prom_writer& w, const metrics_view& v) {
+  auto count = [](const std::atomic<uint64_t>& a) { return static_cast<double>(a.load()); };
+  per_tenant(w, v, "ebuse_stream_writes_total", "counter",
+             "Durable Streams creates, appends, closes and deletes committed.",
+             [&](const tenant& t) { return count(t.stats().stream_writes); });
+  per_tenant(w, v, "ebuse_stream_written_bytes_total", "counter",
+             "Bytes appended to Durable Streams.",
+             [&](const tenant& t) { return count(t.stats().stream_bytes_written); });
+  per_tenant(w, v, "ebuse_stream_reads_total", "counter", "Durable Streams reads served.",
+             [&](const tenant& t) { return count(t.stats().stream_reads); });
+  per_tenant(w, v, "ebuse_stream_read_bytes_total", "counter",
+             "Bytes returned by Durable Streams reads.",
+             [&](const tenant& t) { return count(t.stats().stream_bytes_read); });
+  per_tenant(w, v, "ebuse_stream_waiting", "gauge",
+             "Durable Streams long-polls and SSE responses waiting for data.",
+             [](const tenant& t) { return static_cast<double>(t.stats().stream_waiting.load()); });
+}
+
 } // namespace
 
 std::string render_prometheus(const metrics_view& v) {
@@ -134,6 +152,7 @@ std::string render_prometheus(const metrics_view& v) {
              [](const tenant& t) { return static_cast<double>(t.stats().pages.load()); });
   per_tenant(w, v, "ebuse_reader_rows_total", "counter", "Events read.",
              [](const tenant& t) { return static_cast<double>(t.stats().rows.load()); });
+  stream_families(w, v);
   per_tenant(w, v, "ebuse_storage_db_bytes", "gauge", "Size of the database file.",
              [](const tenant& t) { return static_cast<double>(file_size(t.db_path())); });
   per_tenant(w, v, "ebuse_storage_wal_bytes", "gauge", "Size of the write-ahead log.",

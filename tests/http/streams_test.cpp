@@ -4,6 +4,7 @@
 
 #include "support/http_helpers.hpp"
 #include "support/raw_socket.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -27,17 +28,6 @@ reply post_stream(httplib::Client& cli, const std::string& path, const std::stri
 reply get_stream(httplib::Client& cli, const std::string& path_and_query,
                  httplib::Headers headers = {}) {
   return to_reply(cli.Get((base + path_and_query).c_str(), headers));
-}
-
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit = 10000ms) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
 }
 
 server_config stream_config() {
@@ -329,4 +319,25 @@ TEST_CASE("shutdown ends waiting long-polls at once", "[http][streams][live]") {
   CHECK(std::chrono::steady_clock::now() - start < 10s); // not the 30 s timeout
   auto r = poll.get();
   CHECK(r.status == 204);
+}
+
+TEST_CASE("stream figures in /metrics, JSON and Prometheus", "[http][streams][metrics]") {
+  temp_dir dir;
+  test_server srv{dir.file("m.db"), stream_config()};
+  auto cli = srv.client();
+  REQUIRE(put_stream(*cli, "m", "abc", "text/plain").status == 201);
+  REQUIRE(post_stream(*cli, "m", "de", "text/plain").status == 204);
+  REQUIRE(get_stream(*cli, "m").body == "abcde");
+  auto j = json::parse(get(*cli, "/metrics").body, nullptr, false);
+  REQUIRE(j.is_object());
+  auto streams = j["streams"];
+  CHECK(streams["writes"] == 2);
+  CHECK(streams["bytes_written"] == 2); // appended by POST; the create's body is not
+  CHECK(streams["reads"] == 1);
+  CHECK(streams["bytes_read"] == 5);
+  CHECK(streams["waiting"] == 0);
+  CHECK(j["http"]["routes"]["stream_append"]["2xx"] == 1);
+  auto prom = get(*cli, "/metrics/prometheus").body;
+  CHECK(prom.find("ebuse_stream_writes_total{tenant=\"default\"} 2") != std::string::npos);
+  CHECK(prom.find("ebuse_stream_waiting{tenant=\"default\"} 0") != std::string::npos);
 }
