@@ -1,4 +1,4 @@
-// The writer's stream operations: appends, closes, deletes with fork cascades, expiry.
+// The writer's stream operations: statements, lookups with lazy expiry, appends and closes.
 #include "storage/stream_store.hpp"
 
 #include <sqlite3.h>
@@ -10,18 +10,6 @@
 namespace ebuse {
 
 namespace {
-
-caf::error step_done(sql::connection& db, sql::statement& st, const char* what) {
-  int rc = st.step();
-  st.reset();
-  if (rc != SQLITE_DONE)
-    return db.error_from(rc, what);
-  return caf::none;
-}
-
-bool has_expiry(const streams::expiry& e) {
-  return e.ttl_seconds || e.expires_at_ms;
-}
 
 bool succeeded(streams::outcome o) {
   return o == streams::outcome::appended || o == streams::outcome::closed
@@ -121,52 +109,6 @@ stream_writer::find_live(std::string_view path, int64_t now_ms, streams::stream_
   return *forked ? lookup::soft_deleted : lookup::absent;
 }
 
-caf::error stream_writer::drop(const streams::stream_meta& s) {
-  if (has_expiry(s.exp) && expiring_ > 0)
-    --expiring_;
-  auto forked = query_->has_forks(s.id);
-  if (!forked)
-    return std::move(forked.error());
-  if (*forked) {
-    soft_delete_.bind_int64(1, s.id);
-    return step_done(*db_, soft_delete_, "soft-delete stream");
-  }
-  return hard_delete(s.id);
-}
-
-caf::error stream_writer::hard_delete(int64_t id) {
-  // Deleting a fork may leave its source soft-deleted with no fork left: then the
-  // source goes too, and so on up the chain.
-  while (id != 0) {
-    auto m = query_->by_id(id);
-    if (!m)
-      return std::move(m.error());
-    if (!*m)
-      return caf::none;
-    for (auto& st : delete_) {
-      st.bind_int64(1, id);
-      if (auto err = step_done(*db_, st, "delete stream"))
-        return err;
-    }
-    --streams_;
-    int64_t source = (*m)->fork_source;
-    id = 0;
-    if (source == 0)
-      break;
-    auto parent = query_->by_id(source);
-    if (!parent)
-      return std::move(parent.error());
-    if (!*parent || !(*parent)->soft_deleted)
-      break;
-    auto forked = query_->has_forks(source);
-    if (!forked)
-      return std::move(forked.error());
-    if (!*forked)
-      id = source;
-  }
-  return caf::none;
-}
-
 caf::error stream_writer::insert_stream(streams::stream_meta& s, int64_t now_ms) {
   auto& st = insert_stream_;
   st.bind_text(1, s.path);
@@ -185,12 +127,12 @@ caf::error stream_writer::insert_stream(streams::stream_meta& s, int64_t now_ms)
   st.bind_int64(12, s.fork_offset.bytes);
   st.bind_int64(13, s.fork_offset_given ? 1 : 0);
   st.bind_int64(14, s.fork_sub_offset);
-  if (auto err = step_done(*db_, st, "create stream"))
+  if (auto err = sql::step_done(*db_, st, "create stream"))
     return err;
   s.id = sqlite3_last_insert_rowid(db_->get());
   s.last_access_ms = now_ms;
   ++streams_;
-  if (has_expiry(s.exp))
+  if (streams::has_expiry(s.exp))
     ++expiring_;
   return caf::none;
 }
@@ -204,7 +146,7 @@ caf::error stream_writer::insert_row(int64_t stream_id, streams::offset& tail,
   insert_row_.bind_int64(3, tail.bytes);
   insert_row_.bind_int64(4, messages);
   insert_row_.bind_blob(5, data);
-  return step_done(*db_, insert_row_, "append to stream");
+  return sql::step_done(*db_, insert_row_, "append to stream");
 }
 
 caf::error stream_writer::save_state(const streams::stream_meta& s, int64_t now_ms) {
@@ -221,7 +163,7 @@ caf::error stream_writer::save_state(const streams::stream_meta& s, int64_t now_
   }
   if (s.stream_seq)
     st.bind_blob(9, *s.stream_seq);
-  return step_done(*db_, st, "update stream");
+  return sql::step_done(*db_, st, "update stream");
 }
 
 caf::error stream_writer::save_producer(int64_t stream_id, const std::string& id,
@@ -231,7 +173,7 @@ caf::error stream_writer::save_producer(int64_t stream_id, const std::string& id
   save_producer_.bind_int64(3, p.epoch);
   save_producer_.bind_int64(4, p.last_seq);
   save_producer_.bind_int64(5, now_ms);
-  return step_done(*db_, save_producer_, "save producer");
+  return sql::step_done(*db_, save_producer_, "save producer");
 }
 
 caf::expected<streams::write_result> stream_writer::append(const streams::append_request& req,
@@ -285,54 +227,6 @@ caf::expected<streams::write_result> stream_writer::append(const streams::append
   r.received_seq = d.received_seq;
   r.changed = d.write_data || d.close;
   return r;
-}
-
-caf::expected<streams::write_result> stream_writer::remove(std::string_view path,
-                                                           int64_t now_ms) {
-  streams::write_result r;
-  streams::stream_meta s;
-  auto found = find_live(path, now_ms, s);
-  if (!found)
-    return std::move(found.error());
-  if (*found != lookup::live) {
-    r.result = *found == lookup::absent ? streams::outcome::not_found : streams::outcome::gone;
-    return r;
-  }
-  if (auto err = drop(s))
-    return err;
-  r.result = streams::outcome::deleted;
-  r.stream_id = s.id;
-  r.changed = true;
-  return r;
-}
-
-caf::error stream_writer::touch(int64_t id, int64_t at_ms) {
-  touch_.bind_int64(1, id);
-  touch_.bind_int64(2, at_ms);
-  return step_done(*db_, touch_, "touch stream");
-}
-
-caf::expected<std::vector<int64_t>> stream_writer::expire(int64_t now_ms) {
-  std::vector<int64_t> ids;
-  expired_.bind_int64(1, now_ms);
-  int rc;
-  while ((rc = expired_.step()) == SQLITE_ROW)
-    ids.push_back(expired_.column_int64(0));
-  expired_.reset();
-  if (rc != SQLITE_DONE)
-    return db_->error_from(rc, "find expired streams");
-  for (auto id : ids) {
-    auto m = query_->by_id(id);
-    if (!m)
-      return std::move(m.error());
-    if (*m && !(*m)->soft_deleted) {
-      if (auto err = drop(**m))
-        return err;
-    }
-  }
-  if (auto err = count_streams())
-    return err;
-  return ids;
 }
 
 } // namespace ebuse

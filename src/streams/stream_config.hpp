@@ -43,6 +43,11 @@ bool parse_sub_offset(std::string_view text, int64_t& out) noexcept;
 /// segment, and not under the reserved `__ds` prefix. Returns why not, or nullptr.
 const char* invalid_path_reason(std::string_view path) noexcept;
 
+/// Whether `exp` can expire at all.
+inline bool has_expiry(const expiry& exp) noexcept {
+  return exp.ttl_seconds || exp.expires_at_ms;
+}
+
 /// When a stream with `exp`, last used at `last_access_ms`, expires (Unix ms), if ever.
 std::optional<int64_t> expiry_time(const expiry& exp, int64_t last_access_ms) noexcept;
 
