@@ -19,10 +19,13 @@ std::string new_cursor(const std::optional<std::string>& client) {
   return streams::response_cursor(unix_now_ms(), client, rng());
 }
 
-streams::read_request request_at(const std::string& path, streams::offset_spec from) {
+streams::read_request request_at(const std::string& path, streams::offset_spec from,
+                                 std::optional<int64_t> limit = std::nullopt) {
   streams::read_request r;
   r.path = path;
   r.from = from;
+  if (limit)
+    r.max_rows = *limit;
   return r;
 }
 
@@ -35,7 +38,7 @@ void send_read_error(const httplib::Request& req, httplib::Response& res,
 void long_poll(const httplib::Request& req, httplib::Response& res, request_context& ctx,
                const std::string& path, const streams::read_params& p, std::string_view start) {
   auto deadline = clock_type::now() + ctx.cfg.ds_longpoll_timeout;
-  auto rr = stream_read(ctx, request_at(path, p.from));
+  auto rr = stream_read(ctx, request_at(path, p.from, p.limit));
   if (!rr)
     return send_read_error(req, res, rr.error());
   touch_after_read(ctx, *rr);
@@ -145,19 +148,23 @@ void handle_stream_read(const httplib::Request& req, httplib::Response& res,
       return send_read_error(req, res, rr.error());
     return send_stream_response(res, streams::head_response(*rr));
   }
-  streams::read_params p;
-  auto offset_count = req.get_param_value_count("offset");
+  // The values live in the request until the handler returns.
   auto offset = req.get_param_value("offset");
-  if (const char* why = streams::parse_read_params(
-        offset_count, offset, req.get_param_value("live"), req.get_param_value_count("cursor"),
-        req.get_param_value("cursor"), p))
+  auto live = req.get_param_value("live");
+  auto cursor = req.get_param_value("cursor");
+  auto limit = req.get_param_value("limit");
+  streams::read_query q{req.get_param_value_count("offset"), offset, live,
+                        req.get_param_value_count("cursor"), cursor,
+                        req.get_param_value_count("limit"), limit};
+  streams::read_params p;
+  if (const char* why = streams::parse_read_params(q, p))
     return send_stream_response(res, streams::bad_request("invalid_parameter", why));
   std::string start = p.offset_given ? offset : std::string{"-1"};
   if (p.live == streams::live_mode::long_poll)
     return long_poll(req, res, ctx, *path, p, start);
   if (p.live == streams::live_mode::sse)
     return serve_sse(req, res, ctx, *path, p);
-  auto rr = stream_read(ctx, request_at(*path, p.from));
+  auto rr = stream_read(ctx, request_at(*path, p.from, p.limit));
   if (!rr)
     return send_read_error(req, res, rr.error());
   touch_after_read(ctx, *rr);

@@ -1,34 +1,40 @@
 // GET parameter checks, CDN cursors and entity tags.
 #include "streams/read.hpp"
 
+#include "streams/stream_config.hpp"
+
 namespace ebuse::streams {
 
-const char* parse_read_params(std::size_t offset_count, std::string_view offset,
-                              std::string_view live, std::size_t cursor_count,
-                              std::string_view cursor, read_params& out) {
+const char* parse_read_params(const read_query& q, read_params& out) {
   out = read_params{};
-  if (offset_count > 1)
+  if (q.offset_count > 1)
     return "more than one offset parameter";
-  if (offset_count == 1) {
-    if (offset.empty())
+  if (q.offset_count == 1) {
+    if (q.offset.empty())
       return "the offset parameter is empty";
-    out.from = parse_offset(offset);
+    out.from = parse_offset(q.offset);
     if (out.from.kind == offset_kind::malformed)
       return "malformed offset: expected -1, now or an offset this server returned";
     out.offset_given = true;
   }
-  if (live == "long-poll")
+  if (q.live == "long-poll")
     out.live = live_mode::long_poll;
-  else if (live == "sse")
+  else if (q.live == "sse")
     out.live = live_mode::sse;
-  else if (!live.empty())
+  else if (!q.live.empty())
     return "unknown live mode: expected long-poll or sse";
   if (out.live != live_mode::none && !out.offset_given)
     return "a live read needs an offset parameter";
-  if (cursor_count > 1)
+  if (q.cursor_count > 1)
     return "more than one cursor parameter";
-  if (cursor_count == 1)
-    out.cursor = std::string{cursor};
+  if (q.cursor_count == 1)
+    out.cursor = std::string{q.cursor};
+  if (q.limit_count > 0) {
+    int64_t n = 0;
+    if (q.limit_count > 1 || !parse_decimal(q.limit, max_read_limit, true, n) || n == 0)
+      return "limit must be one integer from 1 to 10000";
+    out.limit = n;
+  }
   return nullptr;
 }
 

@@ -18,21 +18,36 @@ enum class live_mode {
   sse,       ///< server-sent events until the lifetime ends or the stream closes
 };
 
+/// Most appends one read returns when the client asks for fewer (`limit`).
+constexpr int64_t max_read_limit = 10000;
+
 /// The parameters of a GET.
 struct read_params {
   offset_spec from;
   bool offset_given = false;
   live_mode live = live_mode::none;
   std::optional<std::string> cursor;
+  /// `limit`: at most this many appends (an extension for clients that page by count,
+  /// such as ebu, whose appends are one event each).
+  std::optional<int64_t> limit;
 };
 
-/// Parses a GET's parameters. `offset_count` is how many `offset` parameters came;
-/// `offset` their (first) value; `live` and `cursor` empty when absent. Returns why the
-/// request is malformed, or nullptr: several or empty offsets, a malformed offset, an
-/// unknown live mode, a live mode without an offset.
-const char* parse_read_params(std::size_t offset_count, std::string_view offset,
-                              std::string_view live, std::size_t cursor_count,
-                              std::string_view cursor, read_params& out);
+/// A GET's query parameters as they came: how often each appeared and its first value.
+struct read_query {
+  std::size_t offset_count = 0;
+  std::string_view offset;
+  std::string_view live;
+  std::size_t cursor_count = 0;
+  std::string_view cursor;
+  std::size_t limit_count = 0;
+  std::string_view limit;
+};
+
+/// Parses a GET's parameters (others are ignored). Returns why the request is
+/// malformed, or nullptr: several or empty offsets, a malformed offset, an unknown live
+/// mode, a live mode without an offset, several cursors, a limit that is not 1 to
+/// max_read_limit.
+const char* parse_read_params(const read_query& q, read_params& out);
 
 /// Cursor arithmetic (protocol 10.1): 20-second intervals since 2024-10-09T00:00:00Z.
 constexpr int64_t cursor_epoch_ms = 1728432000000;

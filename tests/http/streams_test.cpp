@@ -341,3 +341,28 @@ TEST_CASE("stream figures in /metrics, JSON and Prometheus", "[http][streams][me
   CHECK(prom.find("ebuse_stream_writes_total{tenant=\"default\"} 2") != std::string::npos);
   CHECK(prom.find("ebuse_stream_waiting{tenant=\"default\"} 0") != std::string::npos);
 }
+
+TEST_CASE("limit pages by appends, as ebu's store reads", "[http][streams]") {
+  temp_dir dir;
+  test_server srv{dir.file("ebu.db"), stream_config()};
+  auto cli = srv.client();
+  // ebu creates the stream without a body and appends each event as a one-element array.
+  REQUIRE(put_stream(*cli, "ebu/orders", "", "application/json").status == 201);
+  for (int i = 1; i <= 3; ++i)
+    REQUIRE(post_stream(*cli, "ebu/orders",
+                        "[{\"type\":\"order.created\",\"data\":{\"n\":" + std::to_string(i) + "}}]",
+                        "application/json")
+              .status
+            == 204);
+  auto first = get_stream(*cli, "ebu/orders?offset=-1&limit=2");
+  REQUIRE(first.status == 200);
+  CHECK(parse_array(first.body).size() == 2);
+  CHECK_FALSE(first.has_header("Stream-Up-To-Date"));
+  auto rest = get_stream(*cli, "ebu/orders?offset=" + first.header("Stream-Next-Offset")
+                                 + "&limit=2");
+  auto events = parse_array(rest.body);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["data"]["n"] == 3);
+  CHECK(rest.header("Stream-Up-To-Date") == "true");
+  check_error(get_stream(*cli, "ebu/orders?offset=-1&limit=0"), 400, "invalid_parameter");
+}

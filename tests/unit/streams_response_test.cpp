@@ -29,21 +29,28 @@ ds::read_result data_read(const char* type = "text/plain") {
 
 TEST_CASE("read parameters", "[streams]") {
   ds::read_params p;
-  CHECK(ds::parse_read_params(0, "", "", 0, "", p) == nullptr);
+  auto parse = [&](ds::read_query q) { return ds::parse_read_params(q, p); };
+  CHECK(parse({}) == nullptr);
   CHECK(p.from.kind == ds::offset_kind::start);
   CHECK_FALSE(p.offset_given);
-  CHECK(ds::parse_read_params(1, "now", "long-poll", 1, "17", p) == nullptr);
+  CHECK_FALSE(p.limit);
+  CHECK(parse({1, "now", "long-poll", 1, "17", 0, ""}) == nullptr);
   CHECK(p.from.kind == ds::offset_kind::now);
   CHECK(p.live == ds::live_mode::long_poll);
   CHECK(*p.cursor == "17");
-  CHECK(ds::parse_read_params(1, "-1", "sse", 0, "", p) == nullptr);
+  CHECK(parse({1, "-1", "sse", 0, "", 1, "25"}) == nullptr);
   CHECK(p.live == ds::live_mode::sse);
-  CHECK(ds::parse_read_params(2, "-1", "", 0, "", p) != nullptr);     // two offsets
-  CHECK(ds::parse_read_params(1, "", "", 0, "", p) != nullptr);       // empty offset
-  CHECK(ds::parse_read_params(1, "0,1", "", 0, "", p) != nullptr);    // malformed
-  CHECK(ds::parse_read_params(0, "", "long-poll", 0, "", p) != nullptr); // live, no offset
-  CHECK(ds::parse_read_params(0, "", "sse", 0, "", p) != nullptr);
-  CHECK(ds::parse_read_params(1, "-1", "forever", 0, "", p) != nullptr);
+  CHECK(*p.limit == 25);
+  CHECK(parse({2, "-1", "", 0, "", 0, ""}) != nullptr);           // two offsets
+  CHECK(parse({1, "", "", 0, "", 0, ""}) != nullptr);             // empty offset
+  CHECK(parse({1, "0,1", "", 0, "", 0, ""}) != nullptr);          // malformed
+  CHECK(parse({0, "", "long-poll", 0, "", 0, ""}) != nullptr);    // live, no offset
+  CHECK(parse({0, "", "sse", 0, "", 0, ""}) != nullptr);
+  CHECK(parse({1, "-1", "forever", 0, "", 0, ""}) != nullptr);
+  CHECK(parse({1, "-1", "", 2, "1", 0, ""}) != nullptr);          // two cursors
+  for (const char* bad : {"0", "-1", "x", "10001", "01", ""})
+    CHECK(parse({0, "", "", 0, "", 1, bad}) != nullptr);
+  CHECK(parse({0, "", "", 0, "", 1, "10000"}) == nullptr);
 }
 
 TEST_CASE("cursors follow 20 s intervals and never repeat a client's", "[streams]") {
