@@ -129,10 +129,7 @@ stream_writer::plan_fork(const streams::create_request& req, int64_t now_ms, for
     // The source's next append after the fork point, of which the fork takes a part.
     bool found_next = false;
     auto err = query_->read(*view, at.seq, 1, 1, [&](const stream_row& row) {
-      found_next = json ? streams::take_json_messages(row.data, f.sub_offset, plan.prefix)
-                        : f.sub_offset <= static_cast<int64_t>(row.data.size());
-      if (found_next && !json)
-        plan.prefix.assign(row.data.substr(0, static_cast<std::size_t>(f.sub_offset)));
+      found_next = streams::take_sub_offset(row.data, json, f.sub_offset, plan.prefix);
     });
     if (err)
       return err;

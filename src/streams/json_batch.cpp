@@ -89,6 +89,15 @@ bool take_json_messages(std::string_view joined, int64_t n, std::string& out) {
   return true;
 }
 
+bool take_sub_offset(std::string_view data, bool json, int64_t n, std::string& out) {
+  if (json)
+    return take_json_messages(data, n, out);
+  if (n < 0 || n > static_cast<int64_t>(data.size()))
+    return false;
+  out.assign(data.substr(0, static_cast<std::size_t>(n)));
+  return true;
+}
+
 prepared_body prepare_body(std::string body, bool json) {
   prepared_body out;
   out.json = json;

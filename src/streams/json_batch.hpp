@@ -31,4 +31,8 @@ json_body flatten_json(std::string_view body, json_messages& out, std::string& d
 /// `out`. False when the row holds fewer than `n`.
 bool take_json_messages(std::string_view joined, int64_t n, std::string& out);
 
+/// The part of a stored append a fork inherits with Stream-Fork-Sub-Offset `n`: its first
+/// `n` messages in JSON mode, else its first `n` bytes. False when `n` is past its end.
+bool take_sub_offset(std::string_view data, bool json, int64_t n, std::string& out);
+
 } // namespace ebuse::streams

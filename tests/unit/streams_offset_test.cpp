@@ -119,6 +119,18 @@ TEST_CASE("a stored JSON row yields its first n messages", "[streams]") {
   CHECK_FALSE(ds::take_json_messages("1,2", 3, out));
 }
 
+TEST_CASE("a fork's sub-offset takes bytes, or messages in JSON mode", "[streams]") {
+  std::string out;
+  CHECK(ds::take_sub_offset("hello", false, 3, out));
+  CHECK(out == "hel");
+  CHECK(ds::take_sub_offset("hello", false, 5, out));
+  CHECK(out == "hello");
+  CHECK_FALSE(ds::take_sub_offset("hello", false, 6, out));
+  CHECK(ds::take_sub_offset(R"({"a":1},{"b":2},{"c":3})", true, 2, out));
+  CHECK(out == R"({"a":1},{"b":2})");
+  CHECK_FALSE(ds::take_sub_offset(R"({"a":1})", true, 2, out));
+}
+
 TEST_CASE("bodies are prepared for their mode", "[streams]") {
   auto bytes = ds::prepare_body(std::string("a\0b", 3), false);
   CHECK(bytes.data == std::string("a\0b", 3));
