@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -16,6 +17,7 @@
 #include "core/gcra.hpp"
 #include "core/key_digest.hpp"
 #include "storage/event_store.hpp"
+#include "streams/types.hpp"
 
 namespace ebuse {
 
@@ -33,13 +35,34 @@ struct append_cmd {
   reply_to<append_result> reply;
 };
 
-/// The tenant writer: appends; `(save_atom, id, position)` saves a subscription position
-/// (from the subscription actor, answered after COMMIT); `flush_atom` is its own signal
-/// to commit the group it holds.
+/// DELETE of a stream.
+struct stream_delete {
+  std::string path;
+};
+
+/// A Durable Streams write through the tenant writer: applied inside the transaction of
+/// its group, with the other pending writes, and answered after COMMIT (protocol
+/// refusals are results, storage faults errors).
+struct stream_write_cmd {
+  std::variant<streams::create_request, streams::append_request, stream_delete> op;
+  reply_to<streams::write_result> reply;
+};
+
+/// A read of stream `stream_id` at `at_ms`, for its sliding TTL; fire and forget.
+struct stream_touch_cmd {
+  int64_t stream_id = 0;
+  int64_t at_ms = 0;
+};
+
+/// The tenant writer: appends and stream writes; `(save_atom, id, position)` saves a
+/// subscription position (from the subscription actor, answered after COMMIT);
+/// `flush_atom` is its own signal to commit the group it holds, `sweep_atom` its timer
+/// for expired streams.
 using writer_actor =
-  caf::typed_actor<caf::reacts_to<append_cmd>,
+  caf::typed_actor<caf::reacts_to<append_cmd>, caf::reacts_to<stream_write_cmd>,
+                   caf::reacts_to<stream_touch_cmd>,
                    caf::replies_to<save_atom, std::string, int64_t>::with<int64_t>,
-                   caf::reacts_to<flush_atom>>;
+                   caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>>;
 
 // -- tenant readers ---------------------------------------------------------------------
 
@@ -60,8 +83,15 @@ struct health_cmd {
   reply_to<int64_t> reply;
 };
 
+/// A Durable Streams read (GET or HEAD) from a tenant reader: one snapshot.
+struct stream_read_cmd {
+  streams::read_request req;
+  reply_to<streams::read_result> reply;
+};
+
 /// A tenant reader.
-using reader_actor = caf::typed_actor<caf::reacts_to<load_cmd>, caf::reacts_to<health_cmd>>;
+using reader_actor = caf::typed_actor<caf::reacts_to<load_cmd>, caf::reacts_to<stream_read_cmd>,
+                                      caf::reacts_to<health_cmd>>;
 
 // -- subscription actor -----------------------------------------------------------------
 
@@ -175,7 +205,10 @@ using limiter_actor =
 // The commands carry a process-local reply channel or shared state; they are never
 // serialized.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::append_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_write_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_touch_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::load_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_read_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::health_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_get_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_save_cmd)

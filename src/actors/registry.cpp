@@ -30,6 +30,14 @@ const key_digest& cached_digest(std::string_view key) {
   return last_digest;
 }
 
+// The tenant of `slot`, asking the registry actor to start it when it is not running.
+caf::expected<std::shared_ptr<tenant>> acquire(registry_view& view,
+                                               const std::shared_ptr<tenant_slot>& slot) {
+  if (auto t = slot->use())
+    return t;
+  return ask(view.actor, acquire_cmd{slot, {}}, start_timeout);
+}
+
 } // namespace
 
 caf::expected<std::shared_ptr<tenant_registry>>
@@ -72,7 +80,6 @@ tenant_registry::~tenant_registry() {
   caf::anon_send_exit(view_->opts.defaults.writer.checkpointer, caf::exit_reason::user_shutdown);
 }
 
-
 caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view key) {
   if (key.empty())
     return std::shared_ptr<tenant>{};
@@ -82,9 +89,15 @@ caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view ke
   auto i = directory->by_key.find(digest_key(cached_digest(key)));
   if (i == directory->by_key.end())
     return std::shared_ptr<tenant>{};
-  if (auto t = i->second->use())
-    return t;
-  return ask(view_->actor, acquire_cmd{i->second, {}}, start_timeout);
+  return acquire(*view_, i->second);
+}
+
+caf::expected<std::shared_ptr<tenant>> tenant_registry::find_by_name(std::string_view name) {
+  auto directory = view_->current();
+  for (const auto& slot : directory->slots)
+    if (slot->name == name)
+      return acquire(*view_, slot);
+  return std::shared_ptr<tenant>{};
 }
 
 bool tenant_registry::is_admin(std::string_view key) const {

@@ -75,6 +75,10 @@ public:
   /// tenant has this key; an error that its database cannot be used.
   caf::expected<std::shared_ptr<tenant>> find(std::string_view key);
 
+  /// The running tenant named `name`, starting it if needed; null when no tenant has
+  /// this name (for requests that a setting maps to a tenant without a key).
+  caf::expected<std::shared_ptr<tenant>> find_by_name(std::string_view name);
+
   /// Whether `key` is an admin key (metrics of every tenant).
   bool is_admin(std::string_view key) const;
 

@@ -34,8 +34,11 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
   result->db_path_ = opts.db_path;
   result->stats_ = std::make_shared<tenant_stats>();
   result->stats_->head.store((*store)->head());
+  result->signal_ = std::make_shared<stream_signal>();
+  auto wopts = opts.writer;
+  wopts.signal = result->signal_;
   result->writer_ = spawn_tenant_writer(sys, std::shared_ptr<store_writer>{std::move(*store)},
-                                        result->stats_, opts.writer);
+                                        result->stats_, wopts);
   result->subscriptions_ = spawn_subscription_actor(sys, result->writer_,
                                                     std::move(positions), result->stats_);
   auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;
@@ -57,6 +60,7 @@ const reader_actor& tenant::reader() noexcept {
 void tenant::stop() {
   if (stopped_.exchange(true))
     return;
+  signal_->shutdown();
   caf::anon_send_exit(subscriptions_, caf::exit_reason::user_shutdown);
   for (auto& r : readers_)
     caf::anon_send_exit(r, caf::exit_reason::user_shutdown);

@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/stream_signal.hpp"
 #include "actors/tenant_stats.hpp"
 #include "actors/tenant_writer.hpp"
 #include "storage/event_store.hpp"
@@ -49,6 +50,11 @@ public:
   /// The next reader, round robin.
   const reader_actor& reader() noexcept;
 
+  /// Wake-ups of readers waiting on the tenant's streams.
+  stream_signal& streams_signal() noexcept {
+    return *signal_;
+  }
+
   /// Lock-free figures (committed head, commits).
   const tenant_stats& stats() const noexcept {
     return *stats_;
@@ -74,6 +80,7 @@ private:
   std::string name_;
   std::string db_path_;
   std::shared_ptr<tenant_stats> stats_;
+  std::shared_ptr<stream_signal> signal_;
   writer_actor writer_;
   subscription_actor subscriptions_;
   std::vector<reader_actor> readers_;

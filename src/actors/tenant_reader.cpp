@@ -2,6 +2,7 @@
 #include "actors/tenant_reader.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <utility>
 
@@ -12,6 +13,8 @@
 #include "actors/messages.hpp"
 #include "actors/spin.hpp"
 #include "actors/tenant_stats.hpp"
+#include "core/timestamp.hpp"
+#include "storage/stream_store.hpp"
 
 namespace ebuse {
 
@@ -21,6 +24,7 @@ struct reader_state {
   std::string db_path;
   store_options opts;
   std::unique_ptr<store_reader> store;
+  std::unique_ptr<stream_reader> streams; ///< on store's connection; reset before it
   std::shared_ptr<tenant_stats> stats;
   std::chrono::microseconds spin{0};
 
@@ -38,9 +42,24 @@ struct reader_state {
     return caf::none;
   }
 
+  // Stream statements are prepared on first use, on the same connection.
+  caf::error ensure_streams() {
+    if (auto err = ensure_open())
+      return err;
+    if (streams)
+      return caf::none;
+    auto res = stream_reader::open(store->connection());
+    if (!res)
+      return std::move(res.error());
+    streams = std::move(*res);
+    return caf::none;
+  }
+
   void drop_on_fault(const caf::error& err) {
-    if (code_of(err) == errc::storage_unavailable)
+    if (code_of(err) == errc::storage_unavailable) {
+      streams.reset();
       store.reset();
+    }
   }
 };
 
@@ -85,6 +104,23 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
       st.stats->pages.fetch_add(1, std::memory_order_relaxed);
       st.stats->rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
       deliver<event_page>(cmd.reply, std::move(page));
+      spin_for_mail(self, st.spin);
+    },
+    [self](stream_read_cmd& cmd) {
+      auto& st = self->state;
+      handling_scope scope{st.stats->readers, self->mailbox().size()};
+      if (auto err = st.ensure_streams()) {
+        deliver<streams::read_result>(cmd.reply, err);
+        return;
+      }
+      auto res = st.streams->read(cmd.req, ts::unix_now_ms());
+      if (!res) {
+        st.drop_on_fault(res.error());
+      } else {
+        st.stats->stream_reads.fetch_add(1, std::memory_order_relaxed);
+        st.stats->stream_bytes_read.fetch_add(res->payload.size(), std::memory_order_relaxed);
+      }
+      deliver<streams::read_result>(cmd.reply, std::move(res));
       spin_for_mail(self, st.spin);
     },
     [self](health_cmd& cmd) {

@@ -27,6 +27,13 @@ struct tenant_stats {
   histogram checkpoint_latency = make_latency_histogram(); ///< seconds per checkpoint
   std::atomic<uint64_t> pages{0};           ///< pages served by the readers
   std::atomic<uint64_t> rows{0};            ///< rows read by them
+  std::atomic<uint64_t> stream_writes{0};   ///< Durable Streams writes committed
+  std::atomic<uint64_t> stream_bytes_written{0}; ///< bytes they appended
+  std::atomic<uint64_t> stream_reads{0};    ///< Durable Streams reads served
+  std::atomic<uint64_t> stream_bytes_read{0};    ///< bytes they returned
+  /// Long-polls and SSE readers waiting now; counted by the HTTP threads that wait, which
+  /// hold the figures read-only.
+  mutable std::atomic<int64_t> stream_waiting{0};
   actor_metrics writer;
   actor_metrics readers;                    ///< the reader pool, summed
   actor_metrics subscriptions;

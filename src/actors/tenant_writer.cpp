@@ -17,14 +17,19 @@
 #include "actors/checkpointer.hpp"
 #include "actors/messages.hpp"
 #include "actors/spin.hpp"
+#include "actors/stream_ops.hpp"
+#include "actors/stream_signal.hpp"
 #include "actors/tenant_stats.hpp"
+#include "core/timestamp.hpp"
 
 namespace ebuse {
 
 namespace {
 
-/// One write waiting for the next commit: an append or a subscription save.
+/// One write waiting for the next commit: an append, a subscription save or a stream
+/// operation.
 struct pending_op {
+  std::unique_ptr<stream_op> stream; ///< set for a stream operation
   std::vector<new_event> events;
   reply_to<append_result> reply;
   append_result result;
@@ -36,6 +41,7 @@ struct pending_op {
 
 struct writer_state {
   std::shared_ptr<store_writer> store;
+  std::unique_ptr<stream_writer> streams; ///< null if its statements could not be prepared
   std::shared_ptr<tenant_stats> stats;
   writer_options opts;
   std::vector<pending_op> pending;
@@ -44,6 +50,7 @@ struct writer_state {
   std::vector<const new_event*> rows; ///< the group's events, reused across groups
   bool checkpoint_requested = false; ///< a background pass was asked for this WAL
   int next_own_checkpoint = 0;       ///< WAL size at which the writer checkpoints itself
+  bool sweep_scheduled = false;      ///< a sweep_atom is on its way
 
   static inline const char* name = "tenant_writer";
 };
@@ -52,13 +59,25 @@ using writer_self = writer_actor::stateful_pointer<writer_state>;
 
 // Applies `ops` in one transaction; positions land in each op's result. The events of
 // every append in the group are inserted together, many rows per statement; each
-// append's positions are its consecutive share of them.
-caf::error write_group(store_writer& store, std::vector<pending_op>& ops,
-                       std::vector<const new_event*>& rows) {
+// append's positions are its consecutive share of them. Stream operations run in
+// mailbox order, each deciding on the state the ones before it left.
+caf::error write_group(writer_state& st, std::vector<pending_op>& ops) {
+  auto& store = *st.store;
+  auto& rows = st.rows;
   if (auto err = store.begin())
     return err;
   rows.clear();
+  const int64_t now = ts::unix_now_ms();
   for (auto& op : ops) {
+    if (op.stream) {
+      auto err = st.streams ? apply_stream_op(*st.streams, *op.stream, now)
+                            : make_error(errc::storage_unavailable, "streams unavailable");
+      if (err) {
+        store.rollback();
+        return err;
+      }
+      continue;
+    }
     if (op.is_subscription) {
       if (auto err = store.save_subscription(op.sub_id, op.sub_position)) {
         store.rollback();
@@ -77,7 +96,7 @@ caf::error write_group(store_writer& store, std::vector<pending_op>& ops,
     }
     int64_t next = res->first;
     for (auto& op : ops) {
-      if (op.is_subscription || op.events.empty())
+      if (op.is_subscription || op.stream || op.events.empty())
         continue;
       op.result.first = next;
       next += static_cast<int64_t>(op.events.size());
@@ -88,7 +107,9 @@ caf::error write_group(store_writer& store, std::vector<pending_op>& ops,
 }
 
 void answer(pending_op& op, const caf::error& err) {
-  if (op.is_subscription) {
+  if (op.stream) {
+    answer_stream_op(*op.stream, err);
+  } else if (op.is_subscription) {
     if (err)
       op.sub_promise.deliver(err);
     else
@@ -103,10 +124,21 @@ void answer(pending_op& op, const caf::error& err) {
 void publish(writer_state& st, const std::vector<pending_op>& ops) {
   int64_t head = st.store->head();
   uint64_t events = 0;
+  std::vector<int64_t> changed;
+  uint64_t stream_bytes = 0;
+  uint64_t stream_writes = 0;
   for (const auto& op : ops) {
     head = std::max(head, op.result.last);
     events += op.events.size();
+    if (op.stream) {
+      changed_streams(*op.stream, changed, stream_bytes);
+      stream_writes += op.stream->k == stream_op::kind::write;
+    }
   }
+  if (!changed.empty() && st.opts.signal)
+    st.opts.signal->notify(changed);
+  st.stats->stream_writes.fetch_add(stream_writes, std::memory_order_relaxed);
+  st.stats->stream_bytes_written.fetch_add(stream_bytes, std::memory_order_relaxed);
   st.store->set_head(head);
   st.stats->head.store(head, std::memory_order_release);
   st.stats->commits.fetch_add(1, std::memory_order_relaxed);
@@ -121,7 +153,7 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
 // does not fail the others; faults of the storage itself fail the whole group at once.
 void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
   auto start = std::chrono::steady_clock::now();
-  auto err = write_group(*st.store, ops, st.rows);
+  auto err = write_group(st, ops);
   st.stats->commit_latency.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (!err) {
@@ -209,7 +241,7 @@ void flush(writer_state& st) {
 
 void enqueue(writer_self self, pending_op op) {
   auto& st = self->state;
-  st.pending_events += op.is_subscription ? 1 : op.events.size();
+  st.pending_events += op.is_subscription || op.stream ? 1 : op.events.size();
   st.pending.push_back(std::move(op));
   if (st.pending_events >= st.opts.max_group_events) {
     flush(st);
@@ -221,12 +253,30 @@ void enqueue(writer_self self, pending_op op) {
   }
 }
 
+void enqueue_stream(writer_self self, std::unique_ptr<stream_op> sop) {
+  pending_op op;
+  op.stream = std::move(sop);
+  enqueue(self, std::move(op));
+}
+
+// While some stream can expire, a sweep runs every interval in a group of its own.
+void schedule_sweep(writer_self self) {
+  auto& st = self->state;
+  if (st.sweep_scheduled || !st.streams || !st.streams->may_expire())
+    return;
+  st.sweep_scheduled = true;
+  self->delayed_send(self, st.opts.sweep_interval, sweep_atom::value);
+}
+
 writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_writer> store,
                                         std::shared_ptr<tenant_stats> stats,
                                         writer_options opts) {
   self->state.store = std::move(store);
   self->state.stats = std::move(stats);
   self->state.opts = opts;
+  if (auto sw = stream_writer::open(self->state.store->connection(), opts.streams))
+    self->state.streams = std::move(*sw);
+  schedule_sweep(self);
   self->state.stats->head.store(self->state.store->head());
   self->state.next_own_checkpoint = own_checkpoint_base(self->state);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
@@ -254,11 +304,33 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
       enqueue(self, std::move(op));
       return rp;
     },
+    [self](stream_write_cmd& cmd) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
+      auto op = std::make_unique<stream_op>();
+      op->cmd = std::move(cmd);
+      enqueue_stream(self, std::move(op));
+    },
+    [self](stream_touch_cmd& cmd) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
+      auto op = std::make_unique<stream_op>();
+      op->k = stream_op::kind::touch;
+      op->touch_id = cmd.stream_id;
+      op->touch_at = cmd.at_ms;
+      enqueue_stream(self, std::move(op));
+    },
+    [self](sweep_atom) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
+      self->state.sweep_scheduled = false;
+      auto op = std::make_unique<stream_op>();
+      op->k = stream_op::kind::sweep;
+      enqueue_stream(self, std::move(op));
+    },
     [self](flush_atom) {
       {
         handling_scope scope{self->state.stats->writer, self->mailbox().size()};
         flush(self->state);
       }
+      schedule_sweep(self);
       spin_for_mail(self, self->state.opts.spin);
     },
   };

@@ -8,10 +8,12 @@
 #include <caf/fwd.hpp>
 
 #include "actors/messages.hpp"
+#include "storage/stream_store.hpp"
 
 namespace ebuse {
 
 class store_writer;
+class stream_signal;
 struct tenant_stats;
 
 /// Tunables of the writer.
@@ -24,6 +26,12 @@ struct writer_options {
   /// Where WAL checkpoints run (spawn_checkpointer); without one the writer runs them
   /// itself, after answering the group that filled the WAL.
   checkpointer_actor checkpointer;
+  /// Bounds of the tenant's Durable Streams.
+  stream_limits streams;
+  /// Woken after each commit with the streams it changed (may be null).
+  std::shared_ptr<stream_signal> signal;
+  /// How often expired streams are swept while some stream can expire.
+  std::chrono::milliseconds sweep_interval{1000};
 };
 
 /// Spawns a detached writer that serializes every write of one tenant. Appends and
@@ -31,10 +39,11 @@ struct writer_options {
 /// requester is answered only after COMMIT succeeded. After each commit it publishes
 /// the committed head in `stats`.
 ///
-/// Handles writer_actor's messages (messages.hpp). Once the WAL passed its threshold
+/// Handles writer_actor's messages (messages.hpp); stream writes and touches join the
+/// same groups as appends. Once the WAL passed its threshold
 /// (store_options::wal_autocheckpoint) it has the checkpointer copy the WAL into the
-/// database in the background, then finishes the (by then small) rest itself so that the
-/// next transaction restarts the WAL.
+/// database in the background, then finishes the (by then small) rest itself so that
+/// the next transaction restarts the WAL.
 /// On an exit message it commits what is pending, checkpoints, then stops.
 writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
                                  std::shared_ptr<tenant_stats> stats, writer_options opts);

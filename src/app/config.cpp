@@ -1,6 +1,7 @@
 // Environment parsing with Go's syntax for durations and booleans; errors name the variable.
 #include "app/config.hpp"
 
+#include "app/tenants_file.hpp"
 #include "core/decimal.hpp"
 #include "http/client_ip.hpp"
 
@@ -181,9 +182,25 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("RATE_LIMIT_PER_KEY", 0, 1000000000, cfg.rate_limit_per_key)
             && r.number("RATE_BURST_PER_KEY", 0, 1000000000, cfg.rate_burst_per_key)
             && r.text("TRUSTED_PROXIES", cfg.trusted_proxies)
-            && r.number("GZIP_MIN_BYTES", 0, int64_t{1} << 30, cfg.gzip_min_bytes);
+            && r.number("GZIP_MIN_BYTES", 0, int64_t{1} << 30, cfg.gzip_min_bytes)
+            && r.short_duration("DS_LONGPOLL_TIMEOUT", std::chrono::minutes(10),
+                                "a positive Go duration up to 10m such as 20s",
+                                cfg.ds_longpoll_timeout)
+            && r.short_duration("DS_SSE_LIFETIME", std::chrono::hours(1),
+                                "a positive Go duration up to 1h such as 60s",
+                                cfg.ds_sse_lifetime)
+            && r.number("DS_MAX_STREAMS", 1, 1000000000, cfg.ds_max_streams)
+            && r.number("DS_MAX_STREAM_BYTES", 1, int64_t{1} << 50, cfg.ds_max_stream_bytes)
+            && r.text("DS_ANONYMOUS_TENANT", cfg.ds_anonymous_tenant);
   if (!ok)
     return false;
+  if (cfg.ds_longpoll_timeout.count() == 0)
+    return r.fail("DS_LONGPOLL_TIMEOUT", "0", "a positive Go duration up to 10m such as 20s");
+  if (cfg.ds_sse_lifetime.count() == 0)
+    return r.fail("DS_SSE_LIFETIME", "0", "a positive Go duration up to 1h such as 60s");
+  if (!cfg.ds_anonymous_tenant.empty() && !valid_tenant_name(cfg.ds_anonymous_tenant))
+    return r.fail("DS_ANONYMOUS_TENANT", cfg.ds_anonymous_tenant.c_str(),
+                  "a tenant name ([A-Za-z0-9_-], 1 to 100 characters)");
   if (cfg.log_level != "debug" && cfg.log_level != "info" && cfg.log_level != "warn"
       && cfg.log_level != "error")
     return r.fail("LOG_LEVEL", cfg.log_level.c_str(), "debug, info, warn or error");
@@ -238,6 +255,13 @@ Environment (default in brackets):
   ADMIN_API_KEY       a key that reads the metrics of every tenant (and nothing else)
                       [none]
   METRICS_PUBLIC      serve Prometheus metrics without a key [false]
+  DS_LONGPOLL_TIMEOUT how long a Durable Streams long-poll waits for data [20s]
+  DS_SSE_LIFETIME     how long a Durable Streams SSE response lasts before the client
+                      reconnects [60s]
+  DS_MAX_STREAMS      Durable Streams a tenant may hold [10000]
+  DS_MAX_STREAM_BYTES largest Durable Stream in bytes [1073741824]
+  DS_ANONYMOUS_TENANT tenant that serves /v1/stream requests sent without a key
+                      (for tests and public demos) [none: they get 401]
 
 Durations use Go syntax: 500ms, 30s, 1m30s, 2h.
 )";

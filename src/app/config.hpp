@@ -39,6 +39,13 @@ struct server_config {
   int rate_burst_per_key = 0;                ///< RATE_BURST_PER_KEY (0: twice RATE_LIMIT_PER_KEY)
   std::string trusted_proxies;               ///< TRUSTED_PROXIES, addresses/CIDR ranges
   std::size_t gzip_min_bytes = 1024;         ///< GZIP_MIN_BYTES, smallest body compressed
+  std::chrono::nanoseconds ds_longpoll_timeout = std::chrono::seconds(20); ///< DS_LONGPOLL_TIMEOUT
+  std::chrono::nanoseconds ds_sse_lifetime = std::chrono::seconds(60);     ///< DS_SSE_LIFETIME
+  int64_t ds_max_streams = 10000;            ///< DS_MAX_STREAMS, per tenant
+  int64_t ds_max_stream_bytes = int64_t{1} << 30; ///< DS_MAX_STREAM_BYTES, per stream
+  /// DS_ANONYMOUS_TENANT: the tenant that serves /v1/stream requests without a key
+  /// (empty: such requests get 401).
+  std::string ds_anonymous_tenant;
 };
 
 /// Reads one environment variable (nullptr when unset).

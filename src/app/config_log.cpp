@@ -57,6 +57,11 @@ std::vector<log::field> config_fields(const server_config& cfg) {
     {"tenant_idle_timeout", dur(cfg.tenant_idle_timeout)},
     {"admin_api_key", log::str(cfg.admin_api_key.empty() ? "unset" : "set (redacted)")},
     {"metrics_public", flag(cfg.metrics_public)},
+    {"ds_longpoll_timeout", dur(cfg.ds_longpoll_timeout)},
+    {"ds_sse_lifetime", dur(cfg.ds_sse_lifetime)},
+    {"ds_max_streams", num(cfg.ds_max_streams)},
+    {"ds_max_stream_bytes", num(cfg.ds_max_stream_bytes)},
+    {"ds_anonymous_tenant", log::str(cfg.ds_anonymous_tenant)},
   };
   return f;
 }

@@ -50,6 +50,19 @@ void plan_single_tenant(server_config& cfg, registry_options& ropts) {
   ropts.multi_tenant = false;
 }
 
+// DS_ANONYMOUS_TENANT must name a tenant that exists.
+bool check_anonymous_tenant(const server_config& cfg, const tenancy& plan, std::string& err) {
+  const auto& name = cfg.ds_anonymous_tenant;
+  const auto& tenants = plan.registry.tenants;
+  if (name.empty()
+      || std::any_of(tenants.begin(), tenants.end(),
+                     [&](const tenant_spec& t) { return t.name == name; }))
+    return true;
+  err = "invalid DS_ANONYMOUS_TENANT=\"" + name + "\": no configured tenant has this name"
+        + (plan.multi_tenant ? "" : " (single-tenant mode serves \"default\")");
+  return false;
+}
+
 } // namespace
 
 http_options http_options_of(const server_config& cfg) {
@@ -65,6 +78,9 @@ http_options http_options_of(const server_config& cfg) {
   o.enable_gzip = cfg.enable_gzip;
   o.gzip_min_bytes = cfg.gzip_min_bytes;
   o.metrics_public = cfg.metrics_public;
+  o.streams.longpoll_timeout = cfg.ds_longpoll_timeout;
+  o.streams.sse_lifetime = cfg.ds_sse_lifetime;
+  o.streams.anonymous_tenant = cfg.ds_anonymous_tenant;
   o.trusted_proxies = cfg.trusted_proxies;
   o.rate_limits.per_ip = {cfg.rate_limit, cfg.rate_burst};
   // RATE_BURST_PER_KEY=0: twice the per-key rate.
@@ -78,6 +94,7 @@ tenant_options tenant_defaults_of(const server_config& cfg, tenant_options t) {
   t.readers = cfg.readers;
   t.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
   t.writer.spin = std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
+  t.writer.streams = stream_limits{cfg.ds_max_streams, cfg.ds_max_stream_bytes};
   return t;
 }
 
@@ -101,7 +118,7 @@ bool plan_tenants(server_config& cfg, tenancy& out, std::string& err) {
     out.env_admins.push_back(digest_of(cfg.admin_api_key));
   ropts.admin_keys.insert(ropts.admin_keys.end(), out.env_admins.begin(),
                           out.env_admins.end());
-  return true;
+  return check_anonymous_tenant(cfg, out, err);
 }
 
 void reload_tenants_file(const std::string& path, tenant_registry& registry,

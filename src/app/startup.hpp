@@ -14,8 +14,9 @@ namespace ebuse {
 /// The HTTP server's options: address, deadlines, limits, gzip, rate limits.
 http_options http_options_of(const server_config& cfg);
 
-/// What every tenant is run with: `base` with the settings READERS, WAL_AUTOCHECKPOINT and
-/// STORE_LINGER applied (name and file are per tenant).
+/// What every tenant is run with: `base` with the settings READERS, WAL_AUTOCHECKPOINT,
+/// STORE_LINGER, DS_MAX_STREAMS and DS_MAX_STREAM_BYTES applied (name and file are per
+/// tenant).
 tenant_options tenant_defaults_of(const server_config& cfg, tenant_options base = {});
 
 /// The tenants to serve and who administers them.
@@ -28,7 +29,8 @@ struct tenancy {
 /// Reads the tenants: the tenants file in multi-tenant mode (creating its data
 /// directory), else one tenant `default` on DB_PATH whose key is API_KEY, generated for
 /// development when unset (then printed on stderr and `cfg.dev_key` set). False with
-/// `err` when the file is invalid or its directory cannot be made.
+/// `err` when the file is invalid or its directory cannot be made, or when
+/// DS_ANONYMOUS_TENANT names no configured tenant.
 bool plan_tenants(server_config& cfg, tenancy& out, std::string& err);
 
 /// SIGHUP: re-reads the tenants file and applies it; an invalid file is logged and the

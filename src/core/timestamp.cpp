@@ -156,6 +156,16 @@ char* put_offset(char* o, int minutes) noexcept {
   return put2(o, minutes % 60);
 }
 
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) noexcept {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
 // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
 void civil_from_days(int64_t z, int& y, int& m, int& d) noexcept {
   z += 719468;
@@ -278,6 +288,32 @@ std::size_t stored_to_rfc3339(std::string_view stored, char* out) noexcept {
   civil_time t;
   if (!parse_stored(stored, t)) return 0;
   return write_rfc3339(out, t);
+}
+
+int64_t to_unix_ms(const civil_time& t) noexcept {
+  const int64_t days = days_from_civil(t.year, t.month, t.day);
+  const int64_t secs = days * 86400 + t.hour * 3600 + t.minute * 60 + t.second
+                       - int64_t{t.offset_minutes} * 60;
+  return secs * 1000 + t.nanos / 1000000;
+}
+
+civil_time utc_of_unix_ms(int64_t unix_ms) noexcept {
+  // Floor division: a time before the epoch lies in the day and second before it.
+  const int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
+  const int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  const int64_t rem = secs - days * 86400;
+  civil_time t;
+  civil_from_days(days, t.year, t.month, t.day);
+  t.hour = static_cast<int>(rem / 3600);
+  t.minute = static_cast<int>(rem / 60 % 60);
+  t.second = static_cast<int>(rem % 60);
+  t.nanos = static_cast<int32_t>((unix_ms - secs * 1000) * 1000000);
+  return t;
+}
+
+int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 civil_time now_utc() {

@@ -51,4 +51,14 @@ std::size_t stored_to_rfc3339(std::string_view stored, char* out) noexcept;
 /// The current time in UTC with nanosecond resolution.
 civil_time now_utc();
 
+/// `t` as milliseconds since the Unix epoch (its offset applied; a fraction below a
+/// millisecond dropped).
+int64_t to_unix_ms(const civil_time& t) noexcept;
+
+/// The UTC time `unix_ms` milliseconds after the Unix epoch (before it when negative).
+civil_time utc_of_unix_ms(int64_t unix_ms) noexcept;
+
+/// Milliseconds since the Unix epoch now.
+int64_t unix_now_ms();
+
 } // namespace ebuse::ts

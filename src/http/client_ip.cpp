@@ -78,14 +78,6 @@ std::vector<std::string_view> forwarded_for(const std::vector<std::string_view>&
 
 } // namespace
 
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool ip_address::is_v4() const noexcept {
   return std::memcmp(bytes.data(), v4_prefix.data(), v4_prefix.size()) == 0;
 }

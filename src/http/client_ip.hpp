@@ -60,7 +60,4 @@ ip_address resolve_client(const ip_address& peer,
                           const std::vector<std::string_view>& x_forwarded_for,
                           const trusted_proxies& proxies);
 
-/// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
-std::string_view trim_ows(std::string_view s) noexcept;
-
 } // namespace ebuse

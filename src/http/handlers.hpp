@@ -84,5 +84,21 @@ void handle_prometheus(const httplib::Request& req, httplib::Response& res,
 void handle_health(const httplib::Request& req, httplib::Response& res, request_context& ctx);
 /// GET /tenants
 void handle_tenants(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// PUT /v1/stream/{path} (streams_handler.cpp)
+void handle_stream_create(const httplib::Request& req, httplib::Response& res,
+                          request_context& ctx);
+/// POST /v1/stream/{path}
+void handle_stream_append(const httplib::Request& req, httplib::Response& res,
+                          request_context& ctx);
+/// DELETE /v1/stream/{path}
+void handle_stream_delete(const httplib::Request& req, httplib::Response& res,
+                          request_context& ctx);
+/// GET and HEAD /v1/stream/{path}: catch-up, offset=now, long-poll, SSE
+/// (streams_read_handler.cpp)
+void handle_stream_read(const httplib::Request& req, httplib::Response& res,
+                        request_context& ctx);
+/// OPTIONS /v1/stream/{path}: the CORS preflight (streams_http.cpp)
+void handle_stream_preflight(const httplib::Request& req, httplib::Response& res,
+                             request_context& ctx);
 
 } // namespace ebuse

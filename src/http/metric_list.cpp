@@ -70,6 +70,20 @@ const figure_list<tenant_stats>& tenant_figures() {
     counter("pages", "ebuse_reader_pages_total", "Pages of events read.", field<&ts::pages>)
       .in("readers"),
     counter("rows", "ebuse_reader_rows_total", "Events read.", field<&ts::rows>).in("readers"),
+    counter("writes", "ebuse_stream_writes_total",
+            "Durable Streams creates, appends, closes and deletes committed.",
+            field<&ts::stream_writes>).in("streams"),
+    counter("bytes_written", "ebuse_stream_written_bytes_total",
+            "Bytes appended to Durable Streams.", field<&ts::stream_bytes_written>)
+      .in("streams"),
+    counter("reads", "ebuse_stream_reads_total", "Durable Streams reads served.",
+            field<&ts::stream_reads>).in("streams"),
+    counter("bytes_read", "ebuse_stream_read_bytes_total",
+            "Bytes returned by Durable Streams reads.", field<&ts::stream_bytes_read>)
+      .in("streams"),
+    gauge("waiting", "ebuse_stream_waiting",
+          "Durable Streams long-polls and SSE responses waiting for data.",
+          field<&ts::stream_waiting>).in("streams"),
   };
   return list;
 }

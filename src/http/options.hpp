@@ -25,6 +25,17 @@ struct connection_limits {
   std::size_t keep_alive_max = 10000;
 };
 
+/// Settings of the Durable Streams API (/v1/stream).
+struct stream_http_options {
+  /// DS_LONGPOLL_TIMEOUT: how long a long-poll waits for data.
+  std::chrono::nanoseconds longpoll_timeout = std::chrono::seconds(20);
+  /// DS_SSE_LIFETIME: how long an SSE response lasts before the client reconnects.
+  std::chrono::nanoseconds sse_lifetime = std::chrono::seconds(60);
+  /// DS_ANONYMOUS_TENANT: the tenant that serves stream requests sent without a key
+  /// (empty: they get 401).
+  std::string anonymous_tenant;
+};
+
 /// Every setting of the HTTP server, with the documented defaults.
 struct http_options {
   std::string host = "0.0.0.0";         ///< HOST
@@ -38,6 +49,7 @@ struct http_options {
   std::string trusted_proxies;          ///< TRUSTED_PROXIES, validated
   /// RATE_LIMIT/RATE_BURST and RATE_LIMIT_PER_KEY/RATE_BURST_PER_KEY; a rate of 0 is off.
   rate_limiter_options rate_limits;
+  stream_http_options streams;          ///< DS_LONGPOLL_TIMEOUT, DS_SSE_LIFETIME, DS_ANONYMOUS_TENANT
 
   /// Whether any rate limit is on.
   bool rate_limited() const noexcept {

@@ -10,6 +10,7 @@
 #include "http/handlers.hpp"
 #include "http/socket_stream.hpp"
 #include "obs/logger.hpp"
+#include "streams/response.hpp"
 
 namespace ebuse {
 
@@ -48,9 +49,10 @@ std::string client_address(const httplib::Request& req, const std::string& peer,
   return to_string(resolve_client(peer_addr, forwarded, x_forwarded_for, proxies));
 }
 
-void normalize_framing(httplib::Request& req, request_headers& headers) {
+void normalize_framing(httplib::Request& req, request_headers& headers,
+                       bool own_content_type) {
   // curl -d says form-urlencoded; the library would cap such bodies at 8 KiB.
-  if (headers.content_type
+  if (!own_content_type && headers.content_type
       && headers.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
     *headers.content_type = "application/json";
   if ((req.method == "POST" || req.method == "PUT") && headers.content_length_count == 0
@@ -75,7 +77,7 @@ bool request_pipeline::before_handler(httplib::Request& req, httplib::Response& 
   identify(req, st);
   if (refuse(res, st))
     return false;
-  normalize_framing(req, st.headers);
+  prepare(req, res, st);
   return admit_client(res, st) && authenticate(req, res, st) && admit_key(res, st);
 }
 
@@ -112,6 +114,15 @@ bool request_pipeline::refuse(httplib::Response& res, const request_state& st) c
   return false;
 }
 
+void request_pipeline::prepare(httplib::Request& req, httplib::Response& res,
+                               request_state& st) const {
+  bool stream_api = st.match.auth() == auth_kind::stream;
+  if (stream_api)
+    for (const auto& [name, value] : streams::common_headers())
+      res.set_header(name, value);
+  normalize_framing(req, st.headers, stream_api);
+}
+
 bool request_pipeline::admit_client(httplib::Response& res, const request_state& st) {
   return !st.match.rate_limited() || admission_.admit_client(st.client, st.headers.has_body(), res);
 }
@@ -127,8 +138,14 @@ bool request_pipeline::authenticate(const httplib::Request& req, httplib::Respon
     st.admin = true;
     return true;
   }
+  // CORS preflights carry no credentials.
+  if (auth == auth_kind::stream && req.method == "OPTIONS")
+    return true;
   st.api_key = extract_key(st.headers.x_api_key, st.headers.authorization);
-  auto found = registry_->find(st.api_key);
+  const auto& anonymous = opts_.streams.anonymous_tenant;
+  auto found = st.api_key.empty() && auth == auth_kind::stream && !anonymous.empty()
+                 ? registry_->find_by_name(anonymous)
+                 : registry_->find(st.api_key);
   if (!found) {
     send_error(req, res, found.error());
     return false;

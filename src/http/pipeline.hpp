@@ -27,10 +27,13 @@ std::string client_address(const httplib::Request& req, const std::string& peer,
                            const request_headers& headers, const trusted_proxies& proxies);
 
 /// Makes the request's framing what this API means, before the library reads the body:
-/// a form content type is taken as JSON (the library would cap and parse forms), and a
-/// POST or PUT without Content-Length or chunked encoding has an empty body (RFC 9112
-/// 6.3; the library would wait for the connection to close).
-void normalize_framing(httplib::Request& req, request_headers& headers);
+/// a form content type is taken as JSON (the library would cap and parse forms) unless
+/// `own_content_type` (a stream's body is bytes of the type its client names; its
+/// handlers read it themselves), and a POST or PUT without Content-Length or chunked
+/// encoding has an empty body (RFC 9112 6.3; the library would wait for the connection
+/// to close).
+void normalize_framing(httplib::Request& req, request_headers& headers,
+                       bool own_content_type = false);
 
 /// The stages every request passes, in order.
 class request_pipeline {
@@ -50,12 +53,17 @@ public:
   /// ambiguous framing (400); both close the connection. True: `res` holds the refusal.
   bool refuse(httplib::Response& res, const request_state& st) const;
 
+  /// Between stages 2 and 3: the framing normalized, and on a stream route the
+  /// protocol's common headers set (every answer carries them, refusals included).
+  void prepare(httplib::Request& req, httplib::Response& res, request_state& st) const;
+
   /// Stage 3: the per-client rate limit, on limited routes. False: `res` holds the 429.
   bool admit_client(httplib::Response& res, const request_state& st);
 
-  /// Stage 4: who is calling, as the route requires: sets `st.t` (a tenant key),
-  /// `st.admin` (an admin key, or a public Prometheus scrape), or nothing (no key
-  /// needed). False: `res` holds the 401, or the 503 of a tenant that cannot start.
+  /// Stage 4: who is calling, as the route requires: sets `st.t` (a tenant key, or no key
+  /// on a stream route with DS_ANONYMOUS_TENANT), `st.admin` (an admin key, or a public
+  /// Prometheus scrape), or nothing (no key needed). False: `res` holds the 401, or the
+  /// 503 of a tenant that cannot start.
   bool authenticate(const httplib::Request& req, httplib::Response& res, request_state& st);
 
   /// Stage 5: the per-key rate limit, for a tenant's key. False: `res` holds the 429.

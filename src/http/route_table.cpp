@@ -15,10 +15,13 @@ namespace {
 std::vector<route> make_routes() {
   constexpr auto tenant = auth_kind::tenant;
   constexpr auto metrics = auth_kind::metrics;
+  constexpr auto stream = auth_kind::stream;
   constexpr std::string_view sub = "/subscriptions/", pos = "/position";
   constexpr std::string_view sub_doc = "/subscriptions/{id}/position";
+  constexpr std::string_view ds = "/v1/stream/", ds_doc = "/v1/stream/{path}";
   return {
     // path, suffix, doc, methods, handler, label, auth, rate limited, multi-tenant only
+    // (and for the stream API: prefix)
     {"/events", {}, "/events", post, handle_append, "events_post", tenant, true, false},
     {"/events", {}, "/events", get, handle_load, "events_get", tenant, true, false},
     {"/events/batch", {}, "/events/batch", post, handle_batch, "events_batch", tenant, true,
@@ -36,6 +39,11 @@ std::vector<route> make_routes() {
      metrics, true, false},
     {"/tenants", {}, "/tenants", get, handle_tenants, "tenants", auth_kind::admin_or_tenant,
      true, true},
+    {ds, {}, ds_doc, put, handle_stream_create, "stream_create", stream, true, false, true},
+    {ds, {}, ds_doc, post, handle_stream_append, "stream_append", stream, true, false, true},
+    {ds, {}, ds_doc, get | head, handle_stream_read, "stream_read", stream, true, false, true},
+    {ds, {}, ds_doc, del, handle_stream_delete, "stream_delete", stream, true, false, true},
+    {ds, {}, ds_doc, options, handle_stream_preflight, nullptr, stream, true, false, true},
   };
 }
 
@@ -45,12 +53,17 @@ struct table {
 
   table() {
     for (auto& r : routes) {
+      if (!r.label)
+        continue;
       auto i = std::find_if(labels.begin(), labels.end(),
                             [&](const char* l) { return std::strcmp(l, r.label) == 0; });
       r.label_index = static_cast<std::size_t>(i - labels.begin());
       if (i == labels.end())
         labels.push_back(r.label);
     }
+    for (auto& r : routes)
+      if (!r.label)
+        r.label_index = labels.size();
     labels.push_back("other");
   }
 };
@@ -63,7 +76,8 @@ const table& the_table() {
 // "GET, POST" for the bits of `methods`.
 std::string allow_text(uint8_t methods) {
   std::string out;
-  for (auto [bit, name] : {std::pair{get, "GET"}, {post, "POST"}, {put, "PUT"}}) {
+  for (auto [bit, name] : {std::pair{get, "GET"}, {head, "HEAD"}, {post, "POST"}, {put, "PUT"},
+                           {del, "DELETE"}, {options, "OPTIONS"}}) {
     if (!(methods & bit))
       continue;
     if (!out.empty())
@@ -82,10 +96,16 @@ uint8_t method_bit(std::string_view method) noexcept {
     return post;
   if (method == "PUT")
     return put;
+  if (method == "DELETE")
+    return del;
+  if (method == "OPTIONS")
+    return options;
   return 0;
 }
 
 bool route::matches(std::string_view p) const noexcept {
+  if (prefix)
+    return p.substr(0, path.size()) == path;
   if (suffix.empty())
     return p == path;
   return p.size() >= path.size() + suffix.size() && p.substr(0, path.size()) == path
@@ -93,9 +113,13 @@ bool route::matches(std::string_view p) const noexcept {
 }
 
 std::string_view route::id_of(std::string_view p) const noexcept {
-  if (suffix.empty() || !matches(p))
+  if ((suffix.empty() && !prefix) || !matches(p))
     return {};
   return p.substr(path.size(), p.size() - path.size() - suffix.size());
+}
+
+bool route::is_bare_prefix(std::string_view p) const noexcept {
+  return prefix && !path.empty() && p == path.substr(0, path.size() - 1);
 }
 
 const std::vector<route>& routes() {
@@ -144,9 +168,10 @@ route_match match(std::string_view method, std::string_view path, bool multi_ten
     return m;
   }
   if (!m.entry) {
-    // A path under a prefix route that lacks its suffix.
+    // A path under a route that lacks its suffix, or a prefix route's bare path.
     for (const auto& r : routes())
-      if (!r.suffix.empty() && (r.methods & bit) && path.substr(0, r.path.size()) == r.path)
+      if ((!r.suffix.empty() && (r.methods & bit) && path.substr(0, r.path.size()) == r.path)
+          || r.is_bare_prefix(path))
         return route_match{404, &r, {}};
   }
   return m;

@@ -17,8 +17,9 @@ namespace ebuse {
 
 struct request_context;
 
-/// The methods a route serves, as a bit set; HEAD is served as GET.
-enum method_bits : uint8_t { get = 1, post = 2, put = 4 };
+/// The methods a route serves, as a bit set. HEAD is served wherever GET is; the `head`
+/// bit only names it in `Allow` (the stream API lists it, as its protocol does).
+enum method_bits : uint8_t { get = 1, post = 2, put = 4, del = 8, options = 16, head = 32 };
 
 /// The method bit of `method` (HEAD: GET), 0 for a method no route serves.
 uint8_t method_bit(std::string_view method) noexcept;
@@ -29,6 +30,10 @@ enum class auth_kind : uint8_t {
   tenant,          ///< a tenant's API key
   admin_or_tenant, ///< a tenant's key (its own tenant), or an admin key (every tenant)
   metrics,         ///< as admin_or_tenant; Prometheus scrapes need no key under METRICS_PUBLIC
+  /// The Durable Streams API: a tenant's key, or none for the tenant DS_ANONYMOUS_TENANT
+  /// names (when set); CORS preflights (OPTIONS) need none. Every response of such a
+  /// route carries the protocol's common headers, and its content type is its own.
+  stream,
 };
 
 /// Serves a request that matched its route.
@@ -36,23 +41,31 @@ using route_handler = void (*)(const httplib::Request&, httplib::Response&, requ
 
 /// One route: a path pattern and what serving it takes.
 struct route {
-  /// The exact path; with a suffix, the prefix of a path `path` + id + `suffix`.
+  /// The exact path; with a suffix, the prefix of a path `path` + id + `suffix`; with
+  /// `prefix`, the prefix of a path `path` + id.
   std::string_view path;
   std::string_view suffix;
   std::string_view doc;  ///< the path as the API documentation writes it
   uint8_t methods;       ///< method_bits
   route_handler handler;
-  const char* label;     ///< metrics label (a route per method may share a path)
+  /// Metrics label (a route per method may share a path); nullptr: counted as "other",
+  /// as a CORS preflight is.
+  const char* label;
   auth_kind auth;
   bool rate_limited;     ///< per client, and per key once authenticated
   bool multi_tenant_only;
+  bool prefix = false;   ///< `path` + anything: the rest is the id (the stream path)
   std::size_t label_index = 0; ///< position of `label` in route_labels()
 
   /// Whether `p` has this route's pattern.
   bool matches(std::string_view p) const noexcept;
 
-  /// The variable part of a prefix route's path (the subscription id), else empty.
+  /// The variable part of a route's path (the subscription id, the stream path), else
+  /// empty.
   std::string_view id_of(std::string_view p) const noexcept;
+
+  /// Whether `p` is this prefix route's path without its last `/` (`/v1/stream`).
+  bool is_bare_prefix(std::string_view p) const noexcept;
 };
 
 /// Every route, in the order of the metrics labels.
@@ -68,9 +81,9 @@ std::size_t other_label_index() noexcept;
 struct route_match {
   /// 200: served by `entry`. 405: the path exists, not with this method; `entry` is one
   /// of the path's (they share authentication and limits) and `allow` lists the methods.
-  /// 404: no such path; `entry`, when set, is the route the path nearly is (a prefix
-  /// route without its suffix, or a route of multi-tenant mode), whose authentication
-  /// and limits apply to the refusal.
+  /// 404: no such path; `entry`, when set, is the route the path nearly is (a route
+  /// without its suffix, a prefix route's bare path, or a route of multi-tenant mode),
+  /// whose authentication and limits apply to the refusal.
   int status = 404;
   const route* entry = nullptr;
   std::string allow;

@@ -175,7 +175,7 @@ struct http_server::impl {
     for (const auto& r : routes()) {
       // [\s\S]: ids may hold any byte; control characters must reach the validation.
       std::string pattern{r.path};
-      if (!r.suffix.empty())
+      if (!r.suffix.empty() || r.prefix)
         pattern += R"([\s\S]*)";
       if (r.methods & get)
         svr.Get(pattern, without_body(r.handler));
@@ -183,6 +183,10 @@ struct http_server::impl {
         svr.Post(pattern, with_body(r.handler));
       if (r.methods & put)
         svr.Put(pattern, with_body(r.handler));
+      if (r.methods & del)
+        svr.Delete(pattern, without_body(r.handler));
+      if (r.methods & options)
+        svr.Options(pattern, without_body(r.handler));
     }
   }
 };
@@ -221,6 +225,9 @@ bool http_server::run() {
 
 void http_server::stop() {
   impl_->pipeline.stop();
+  // Long-polls and SSE responses wait on their tenant's signal: end them now.
+  for (auto& t : impl_->registry->running())
+    t->streams_signal().shutdown();
   impl_->svr.stop();
   impl_->svr.close_idle();
 }

@@ -185,6 +185,14 @@ caf::error connection::error_from(int rc, const char* what) const {
                                + "): " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
 }
 
+caf::error step_done(connection& db, statement& st, const char* what) {
+  int rc = st.step();
+  st.reset();
+  if (rc != SQLITE_DONE)
+    return db.error_from(rc, what);
+  return caf::none;
+}
+
 caf::error error_from_code(int rc, std::string message) {
   switch (rc & 0xff) {
     case SQLITE_FULL:

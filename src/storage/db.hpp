@@ -101,6 +101,10 @@ private:
 /// checkpoint is running) is not an error.
 caf::expected<int> checkpoint_passive(connection& db);
 
+/// Steps `st` once, resets it, and converts anything but SQLITE_DONE into an error of
+/// operation `what` on `db`.
+caf::error step_done(connection& db, statement& st, const char* what);
+
 /// Maps a SQLite (extended) result code to a domain error with `message`.
 caf::error error_from_code(int rc, std::string message);
 

@@ -1,12 +1,14 @@
 // SQLite event store: schema and migrations, group-commit friendly appends, paged reads.
 #include "storage/event_store.hpp"
 
+#include <iterator>
 #include <limits>
 
 #include <sqlite3.h>
 
 #include "core/errc.hpp"
 #include "core/event_json.hpp"
+#include "storage/stream_store.hpp"
 
 namespace ebuse {
 
@@ -61,6 +63,37 @@ std::string insert_sql(int rows) {
   return sql;
 }
 
+// Each step runs in its own transaction that also sets the version it reaches, so an
+// interrupted migration resumes at the step that did not finish.
+caf::error apply_events_schema(sql::connection& db) {
+  if (auto err = db.exec(schema_v1)) {
+    db.exec("ROLLBACK");
+    return err;
+  }
+  return caf::none;
+}
+
+// TODO(issue 14): version 2 holds the live-consumer tables (subscription timestamps,
+// idempotency keys); until they exist this step only moves the version, so their step
+// must create them with IF NOT EXISTS to reach files already at version 3.
+caf::error apply_v2_placeholder(sql::connection& db) {
+  return db.exec("PRAGMA user_version = 2");
+}
+
+struct migration_step {
+  int64_t to; ///< the version the step reaches
+  caf::error (*apply)(sql::connection&);
+};
+
+// The migration chain, oldest first.
+constexpr migration_step migrations[] = {
+  {1, apply_events_schema},
+  {2, apply_v2_placeholder},
+  {3, apply_streams_schema},
+};
+static_assert(migrations[std::size(migrations) - 1].to == schema_version,
+              "the last step reaches schema_version");
+
 caf::error migrate(sql::connection& db) {
   auto version = db.query_int64("PRAGMA user_version");
   if (!version)
@@ -69,11 +102,12 @@ caf::error migrate(sql::connection& db) {
     return make_error(errc::storage_unavailable,
                       db.path() + " has schema version " + std::to_string(*version)
                         + ", newer than this build's " + std::to_string(schema_version));
-  if (*version < 1) {
-    if (auto err = db.exec(schema_v1)) {
-      db.exec("ROLLBACK");
+  for (const auto& step : migrations) {
+    if (*version >= step.to)
+      continue;
+    if (auto err = step.apply(db))
       return err;
-    }
+    *version = step.to;
   }
   return caf::none;
 }

@@ -55,8 +55,9 @@ struct store_options {
   int64_t max_page_count = 0;
 };
 
-/// The schema version this build writes (PRAGMA user_version).
-constexpr int64_t schema_version = 1;
+/// The schema version this build writes (PRAGMA user_version): 1 events and
+/// subscriptions, 2 reserved for the live-consumer tables, 3 Durable Streams.
+constexpr int64_t schema_version = 3;
 
 /// The read-write side. Exactly one per database file, owned by the tenant writer.
 class store_writer {
@@ -114,6 +115,11 @@ public:
     return db_.path();
   }
 
+  /// The connection, for the stream operations that share the writer's transaction.
+  sql::connection& connection() noexcept {
+    return db_;
+  }
+
 private:
   store_writer() = default;
 
@@ -146,6 +152,11 @@ public:
 
   /// Every stored subscription position.
   caf::expected<std::vector<std::pair<std::string, int64_t>>> subscriptions();
+
+  /// The connection, for stream reads.
+  sql::connection& connection() noexcept {
+    return db_;
+  }
 
 private:
   store_reader() = default;

@@ -38,6 +38,14 @@ check "duplicate name" expect_config_error \
 check "duplicate key" expect_config_error \
   $'tenants:\n  - {name: a, api_key: k}\n  - {name: b, api_key: k}' 'duplicate API key'
 check "empty key" expect_config_error $'tenants:\n  - {name: a, api_key: ""}' 'empty api_key'
+anonymous_unknown() { # DS_ANONYMOUS_TENANT must name a configured tenant
+  printf 'tenants:\n  - {name: a, api_key: k}\n' >"$work/anon.yaml"
+  local out rc
+  out=$(DS_ANONYMOUS_TENANT=zz "$bin" -config "$work/anon.yaml" 2>&1)
+  rc=$?
+  [ "$rc" -eq 2 ] && grep -q -- 'DS_ANONYMOUS_TENANT' <<<"$out"
+}
+check "anonymous tenant unknown" anonymous_unknown
 check "bad yaml" expect_config_error 'tenants: [' 'unreadable YAML'
 missing_file() {
   local out rc

@@ -8,6 +8,7 @@
 
 #include "app/tenants_file.hpp"
 #include "support/http_helpers.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -27,17 +28,6 @@ std::unique_ptr<httplib::Client> client_for(const test_server& srv, const std::s
   auto cli = srv.client(false);
   cli->set_default_headers({{"X-API-Key", key}});
   return cli;
-}
-
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit = 10000ms) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
 }
 
 int process_threads() {

@@ -7,6 +7,7 @@
 
 #include "pg/pg_fixture.hpp"
 #include "storage/pg_listener.hpp"
+#include "support/eventually.hpp"
 
 using namespace ebuse;
 using namespace ebuse::test;
@@ -15,17 +16,8 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// Retries `f` (answering caf::expected or caf::error) until it succeeds or 20 s pass.
-template <class F>
-bool eventually(F f) {
-  auto deadline = clock_type::now() + std::chrono::seconds(20);
-  while (clock_type::now() < deadline) {
-    if (f())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
+// How long PostgreSQL may take to come back (crash recovery included).
+constexpr auto restart_limit = std::chrono::seconds(20);
 
 } // namespace
 
@@ -72,8 +64,9 @@ TEST_CASE("pg: after a restart of PostgreSQL the store reports unavailable, then
   CHECK(code_of((*w)->apply(pg_group({pg_append(1)})).error()) == errc::storage_unavailable);
 
   cluster.start();
-  CHECK(eventually([&] { return !r.ping(); }));
-  CHECK(eventually([&] { return static_cast<bool>((*w)->apply(pg_group({pg_append(1)}))); }));
+  CHECK(eventually([&] { return !r.ping(); }, restart_limit));
+  CHECK(eventually([&] { return static_cast<bool>((*w)->apply(pg_group({pg_append(1)}))); },
+                   restart_limit));
   CHECK(*r.max_position("t") == 3);
   CHECK(pg_page(r, "t", 3, 3).find("\"position\":3,") != std::string::npos);
   // The listener is back too, and hears the next commit.
@@ -117,7 +110,7 @@ TEST_CASE("pg: a restart under load loses no acknowledged event and leaves no ga
       }
     });
   auto wait_acked = [&](int n) {
-    return eventually([&] { return acked_total.load() >= n; });
+    return eventually([&] { return acked_total.load() >= n; }, restart_limit);
   };
   CHECK(wait_acked(100));
   cluster.stop();

@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "reliability/child_server.hpp"
+#include "support/eventually.hpp"
 #include "support/raw_socket.hpp"
 #include "support/temp_dir.hpp"
 
@@ -31,17 +32,6 @@ void raise_fd_limit() {
   ::getrlimit(RLIMIT_NOFILE, &lim);
   lim.rlim_cur = lim.rlim_max;
   ::setrlimit(RLIMIT_NOFILE, &lim);
-}
-
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
 }
 
 std::unique_ptr<httplib::Client> client(int port) {

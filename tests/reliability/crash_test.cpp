@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "reliability/child_server.hpp"
+#include "reliability/crash_support.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse::test;
@@ -33,20 +34,6 @@ struct ledger {
   std::vector<std::string> problems;      ///< checked on the test thread
 };
 
-std::vector<std::string> server_env(const std::string& db) {
-  // RATE_LIMIT=0: every writer is on 127.0.0.1 and must never be throttled.
-  return {"PORT=0", "HOST=127.0.0.1", std::string{"API_KEY="} + key, "DB_PATH=" + db,
-          "LOG_LEVEL=info", "RATE_LIMIT=0", "HTTP_THREADS=16"};
-}
-
-std::unique_ptr<httplib::Client> client(int port) {
-  auto cli = std::make_unique<httplib::Client>("127.0.0.1", port);
-  cli->set_connection_timeout(2);
-  cli->set_read_timeout(10);
-  cli->set_default_headers({{"X-API-Key", key}});
-  return cli;
-}
-
 std::string event_data(int writer, int64_t n) {
   // Numbers and strings that a lossy store would garble; unique per (writer, n).
   return "{\"w\":" + std::to_string(writer) + ",\"n\":" + std::to_string(n)
@@ -56,7 +43,7 @@ std::string event_data(int writer, int64_t n) {
 // Writer loop: single events (kind 0) or batches (kind 1) until `stop` or a dead server.
 void write_events(int port, int writer, int kind, std::atomic<bool>& stop, ledger& led,
                   int64_t& counter) {
-  auto cli = client(port);
+  auto cli = crash_client(port, key);
   std::mt19937 rng(static_cast<unsigned>(writer * 7919 + counter));
   while (!stop.load()) {
     if (kind == 0) {
@@ -109,7 +96,7 @@ void write_events(int port, int writer, int kind, std::atomic<bool>& stop, ledge
 
 // Saves increasing positions for each subscription id in turn.
 void save_subscriptions(int port, std::atomic<bool>& stop, ledger& led) {
-  auto cli = client(port);
+  auto cli = crash_client(port, key);
   for (int i = 0; !stop.load(); i = (i + 1) % sub_ids) {
     int64_t value;
     {
@@ -149,7 +136,7 @@ void check_file(const std::string& db) {
 
 // After a restart: every acknowledged event and subscription position is served.
 void check_server(int port, ledger& led) {
-  auto cli = client(port);
+  auto cli = crash_client(port, key);
   auto pos = cli->Get("/position");
   REQUIRE(pos);
   int64_t head = json::parse(pos->body)["position"];
@@ -197,7 +184,7 @@ TEST_CASE("acknowledged writes survive SIGKILL at random moments", "[crash]") {
   int n = rounds();
   for (int round = 0; round < n; ++round) {
     INFO("round " << round);
-    child_server srv{server_env(db)};
+    child_server srv{crash_server_env(key, db)};
     REQUIRE(srv.port() > 0);
     check_server(srv.port(), led);
     std::atomic<bool> stop{false};
@@ -222,7 +209,7 @@ TEST_CASE("acknowledged writes survive SIGKILL at random moments", "[crash]") {
     }
     check_file(db);
   }
-  child_server last{server_env(db)};
+  child_server last{crash_server_env(key, db)};
   REQUIRE(last.port() > 0);
   check_server(last.port(), led);
   std::lock_guard<std::mutex> g{led.mtx};

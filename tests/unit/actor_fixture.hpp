@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "actors/tenant.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ebuse::test {
@@ -51,18 +52,6 @@ private:
   sqlite3* db_ = nullptr;
   int rc_ = -1;
 };
-
-// Waits until `pred` holds, at most `limit`.
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit = 5000ms) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
 
 struct fixture {
   test::temp_dir dir;

@@ -63,6 +63,15 @@ TEST_CASE("every configuration variable rejects invalid values by name and form"
     {"LOG_LEVEL", "loud", "debug, info, warn or error"},
     {"TRUSTED_PROXIES", "10.0.0.0/33", "CIDR ranges"},
     {"TRUSTED_PROXIES", "proxy.local", "CIDR ranges"},
+    {"DS_LONGPOLL_TIMEOUT", "0", "positive Go duration up to 10m"},
+    {"DS_LONGPOLL_TIMEOUT", "11m", "positive Go duration up to 10m"},
+    {"DS_LONGPOLL_TIMEOUT", "20", "positive Go duration up to 10m"},
+    {"DS_SSE_LIFETIME", "0", "positive Go duration up to 1h"},
+    {"DS_SSE_LIFETIME", "2h", "positive Go duration up to 1h"},
+    {"DS_MAX_STREAMS", "0", "integer from 1"},
+    {"DS_MAX_STREAMS", "lots", "integer from 1"},
+    {"DS_MAX_STREAM_BYTES", "1G", "integer from 1"},
+    {"DS_ANONYMOUS_TENANT", "no such/tenant", "tenant name"},
   };
   for (const auto& c : cases) {
     INFO(c.name << "=" << c.value);
@@ -88,6 +97,17 @@ TEST_CASE("every configuration variable rejects invalid values by name and form"
   CHECK(cfg.store_linger.count() == 0);
   REQUIRE(load_env_config(env_of({{"STORE_LINGER", "250us"}}), cfg, err));
   CHECK(cfg.store_linger == std::chrono::microseconds(250));
+  REQUIRE(load_env_config(env_of({{"DS_LONGPOLL_TIMEOUT", "2s"},
+                                  {"DS_SSE_LIFETIME", "90s"},
+                                  {"DS_MAX_STREAMS", "5"},
+                                  {"DS_MAX_STREAM_BYTES", "1048576"},
+                                  {"DS_ANONYMOUS_TENANT", "public-demo"}}),
+                          cfg, err));
+  CHECK(cfg.ds_longpoll_timeout == std::chrono::seconds(2));
+  CHECK(cfg.ds_sse_lifetime == std::chrono::seconds(90));
+  CHECK(cfg.ds_max_streams == 5);
+  CHECK(cfg.ds_max_stream_bytes == 1048576);
+  CHECK(cfg.ds_anonymous_tenant == "public-demo");
 }
 
 TEST_CASE("--help lists every variable with its default") {
@@ -100,6 +120,8 @@ TEST_CASE("--help lists every variable with its default") {
     {"IDLE_TIMEOUT", "[120s]"}, {"SHUTDOWN_TIMEOUT", "[30s]"}, {"REQUEST_TIMEOUT", "[30s]"},
     {"HTTP_THREADS", "[128]"}, {"MAX_BODY_BYTES", "[10485760]"}, {"READERS", "[3]"},
     {"WAL_AUTOCHECKPOINT", "[1000]"}, {"STORE_LINGER", "[80us]"}, {"LOG_LEVEL", "[info]"},
+    {"DS_LONGPOLL_TIMEOUT", "[20s]"}, {"DS_SSE_LIFETIME", "[60s]"}, {"DS_MAX_STREAMS", "[10000]"},
+    {"DS_MAX_STREAM_BYTES", "[1073741824]"}, {"DS_ANONYMOUS_TENANT", "[none"},
   };
   for (auto [name, def] : vars) {
     INFO(name);

@@ -67,7 +67,7 @@ int64_t raw_int(const std::string& path, const char* sql) {
 
 } // namespace
 
-TEST_CASE("a new database is created 0600 with the schema at version 1") {
+TEST_CASE("a new database is created 0600 with the schema at the current version") {
   test::temp_dir dir;
   auto path = dir.file("t.db");
   auto w = store_writer::open(path);
@@ -75,10 +75,10 @@ TEST_CASE("a new database is created 0600 with the schema at version 1") {
   struct stat st;
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK(raw_int(path, "PRAGMA user_version") == 1);
+  CHECK(raw_int(path, "PRAGMA user_version") == schema_version);
   CHECK(raw_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND "
-                      "name IN ('events','subscriptions')")
-        == 2);
+                      "name IN ('events','subscriptions','ds_streams','ds_data','ds_producers')")
+        == 5);
   // No secondary index: none of our queries would use one.
   CHECK(raw_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND "
                       "tbl_name='events' AND sql IS NOT NULL")
@@ -194,7 +194,7 @@ TEST_CASE("a file written by the original opens, keeps its indexes and reads bac
     auto res = append(**w, {ev("ours", "true")});
     CHECK(res.first == 5);
   }
-  CHECK(raw_int(path, "PRAGMA user_version") == 1);
+  CHECK(raw_int(path, "PRAGMA user_version") == schema_version);
   CHECK(raw_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND "
                       "name LIKE 'idx_events_%'")
         == 3);

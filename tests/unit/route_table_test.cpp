@@ -35,6 +35,10 @@ TEST_CASE("every served method of every path matches its route") {
     {"PUT /subscriptions/a/position", "subscription_save"},
     {"GET /health", "health"},                {"GET /metrics", "metrics"},
     {"GET /metrics/prometheus", "metrics"},   {"GET /tenants", "tenants"},
+    {"PUT /v1/stream/a", "stream_create"},    {"POST /v1/stream/a/b", "stream_append"},
+    {"GET /v1/stream/a", "stream_read"},      {"HEAD /v1/stream/a", "stream_read"},
+    {"DELETE /v1/stream/a", "stream_delete"}, {"OPTIONS /v1/stream/a", "other"},
+    {"GET /v1/stream/", "stream_read"},
   };
   for (auto [line, label] : cases) {
     std::string l = line;
@@ -64,6 +68,29 @@ TEST_CASE("a known path with another method is a 405 listing the methods") {
   CHECK(health.status == 405);
   CHECK(health.auth() == auth_kind::none);
   CHECK_FALSE(health.rate_limited());
+}
+
+TEST_CASE("the stream API is one prefix; its bare path is a 404 under its rules") {
+  auto m = match("GET", "/v1/stream/a/b/c", true);
+  REQUIRE(m.status == 200);
+  CHECK(m.entry->id_of("/v1/stream/a/b/c") == "a/b/c");
+  CHECK(m.entry->id_of("/v1/stream/") == "");
+  CHECK(m.auth() == auth_kind::stream);
+  auto patch = match("PATCH", "/v1/stream/a", true);
+  CHECK(patch.status == 405);
+  CHECK(patch.allow == "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+  CHECK(patch.auth() == auth_kind::stream);
+  for (const char* method : {"GET", "PUT", "OPTIONS"}) {
+    auto bare = match(method, "/v1/stream", true);
+    INFO(method);
+    CHECK(bare.status == 404);
+    REQUIRE(bare.entry != nullptr);
+    CHECK(bare.auth() == auth_kind::stream);
+    CHECK(label_of(bare) == "other");
+    CHECK(unmatched_message(bare, method, "/v1/stream") == "no such path: /v1/stream");
+  }
+  CHECK(match("GET", "/v1/streams", true).entry == nullptr);
+  CHECK(match("GET", "/v1/streamx/a", true).entry == nullptr);
 }
 
 TEST_CASE("unknown paths are 404s that need a tenant key and are limited") {
@@ -132,7 +159,8 @@ TEST_CASE("the metrics labels are the table's, in the order /metrics shows them"
   CHECK(labels == std::vector<std::string>{"events_post", "events_get", "events_batch",
                                            "events_stream", "position", "subscription_get",
                                            "subscription_save", "health", "metrics",
-                                           "tenants", "other"});
+                                           "tenants", "stream_create", "stream_append",
+                                           "stream_read", "stream_delete", "other"});
   CHECK(route_labels()[other_label_index()] == std::string{"other"});
   auto ops = read_doc("OPERATIONS.md");
   std::string listed;
@@ -154,8 +182,12 @@ TEST_CASE("the API documentation lists every path with its methods") {
     std::string doc{r.doc};
     if (!paths.insert(doc).second)
       continue;
-    auto m = match("DELETE", r.suffix.empty() ? doc : "/subscriptions/x/position", true);
+    // A path of the route, and a method no route serves: the 405 lists the path's methods.
+    std::string path = std::string{r.path} + (r.suffix.empty() && !r.prefix ? "" : "x")
+                       + std::string{r.suffix};
+    auto m = match("PATCH", path, true);
     INFO(doc);
+    REQUIRE(m.status == 405);
     auto row = api.find("| `" + doc + "` ");
     REQUIRE(row != std::string::npos);
     auto line = api.substr(row, api.find('\n', row) - row);

@@ -1,0 +1,69 @@
+// Wake-ups for readers waiting on a stream: the tenant writer signals after each commit.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace ebuse {
+
+/// Per-tenant wake-ups of waiting stream readers (long-poll, SSE). The writer calls
+/// notify() with the streams a commit changed (appended to, closed, deleted); a reader
+/// that found nothing past its offset waits through a stream_watch. Only streams with a
+/// watcher are tracked, so the memory is bounded by the waiting readers.
+///
+/// This is the one place where a request waits. With an event loop, a watch would hold
+/// a callback that resumes the parked response instead of a blocked thread; the
+/// version check (watch, read, wait for a version past the one seen before the read)
+/// stays the same, and so does the writer's side.
+class stream_signal {
+public:
+  /// Marks `ids` changed and wakes their watchers.
+  void notify(const std::vector<int64_t>& ids);
+
+  /// Wakes every watcher for good: later waits return at once (shutdown).
+  void shutdown();
+
+  /// Whether shutdown() was called.
+  bool stopped() const;
+
+private:
+  friend class stream_watch;
+
+  struct entry {
+    uint64_t version = 0;
+    int watchers = 0;
+  };
+
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  std::unordered_map<int64_t, entry> streams_;
+  bool stopped_ = false;
+};
+
+/// Interest in one stream for as long as it lives. Take the version, read the stream,
+/// and if there was nothing to send, wait for a version past the one taken: a commit
+/// between the read and the wait is not missed.
+class stream_watch {
+public:
+  stream_watch(stream_signal& sig, int64_t stream_id);
+  ~stream_watch();
+  stream_watch(const stream_watch&) = delete;
+  stream_watch& operator=(const stream_watch&) = delete;
+
+  /// The stream's version now.
+  uint64_t version() const;
+
+  /// Waits until the version differs from `seen`, `deadline` passes or the signal is
+  /// shut down. True when the stream changed.
+  bool wait(uint64_t seen, std::chrono::steady_clock::time_point deadline);
+
+private:
+  stream_signal& sig_;
+  int64_t id_;
+};
+
+} // namespace ebuse

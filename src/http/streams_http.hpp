@@ -1,0 +1,49 @@
+// Glue between cpp-httplib and the Durable Streams protocol layer (HTTP layer only).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+
+#include "http/handlers.hpp"
+#include "streams/response.hpp"
+#include "streams/types.hpp"
+
+namespace ebuse {
+
+/// Writes `r` (status, headers, body) into `res`.
+void send_stream_response(httplib::Response& res, const streams::response& r);
+
+/// The stream path of the request (URL-decoded, after the route's prefix); a 400 is sent
+/// and nothing returned when it is not a valid stream path.
+std::optional<std::string> stream_path_of(const httplib::Request& req, httplib::Response& res,
+                                          const request_context& ctx);
+
+/// A request header, or nullopt when absent.
+std::optional<std::string> header_of(const httplib::Request& req, const char* name);
+
+/// Sends `cmd` to the tenant's writer and waits (REQUEST_TIMEOUT).
+caf::expected<streams::write_result> stream_write(request_context& ctx, stream_write_cmd cmd);
+
+/// Reads through one of the tenant's readers and waits (REQUEST_TIMEOUT).
+caf::expected<streams::read_result> stream_read(request_context& ctx, streams::read_request req);
+
+/// After a read of a stream with a TTL, tells the writer (sliding expiry). Only when the
+/// stored last access is old enough to matter (a hundredth of the TTL), so that busy
+/// readers do not turn every read into a write.
+void touch_after_read(request_context& ctx, const streams::read_result& rr);
+
+/// Waits until the stream at `path` (internal id `stream_id`) has data past `from`, is
+/// closed there, is deleted, or `deadline` passes (or the server stops), and answers
+/// the last read. The only wait of the stream API, in stream_wait.cpp: it blocks the
+/// calling worker thread on the tenant's stream_signal; with an event loop the
+/// response is parked instead and resumed by the same signal.
+caf::expected<streams::read_result> wait_for_data(request_context& ctx, const std::string& path,
+                                                  streams::offset from, int64_t stream_id,
+                                                  std::chrono::steady_clock::time_point deadline);
+
+} // namespace ebuse
