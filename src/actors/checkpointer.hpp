@@ -43,6 +43,7 @@ struct checkpoint_cmd {
 /// checkpoints. A checkpoint copies WAL frames into the database and syncs both files;
 /// done here, writers keep committing (WAL mode lets a checkpoint run beside a writer)
 /// and no append waits for a sync. Connections unused for `idle_close` are closed.
+/// `(release_atom, std::string path) -> bool` closes the connection to `path` at once.
 caf::actor spawn_checkpointer(caf::actor_system& sys,
                               std::chrono::milliseconds idle_close = std::chrono::minutes(1));
 

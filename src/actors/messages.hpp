@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -28,6 +29,15 @@ struct append_cmd {
   reply_to<append_result> reply;
 };
 
+/// Import events with their positions through the tenant writer, in one transaction,
+/// if the committed head is still `expected_head` (see store_writer::import_events).
+/// Events waiting for the next group commit are committed first.
+struct import_cmd {
+  std::vector<positioned_event> events;
+  int64_t expected_head = 0;
+  reply_to<append_result> reply;
+};
+
 /// Read up to `limit` events with position in [from, to] (to < 0: unbounded) from a
 /// tenant reader, rendered as wire JSON.
 struct load_cmd {
@@ -38,6 +48,8 @@ struct load_cmd {
   /// Render a whole JSON array (`[...]` and a newline) rather than a bare page, so that
   /// a one-page response is sent without copying it again.
   bool as_array = false;
+  /// Render one event per line (NDJSON), each followed by a newline.
+  bool ndjson = false;
 };
 
 /// Check that a reader can use the database; answers the highest stored position.
@@ -56,6 +68,20 @@ struct sub_save_cmd {
   std::string id;
   int64_t position = 0;
   reply_to<int64_t> reply;
+};
+
+/// Subscription positions held by a tenant's subscription actor, the furthest behind
+/// first.
+struct subscription_list {
+  std::vector<std::pair<std::string, int64_t>> positions; ///< at most the limit asked
+  int64_t total = 0;                                       ///< subscriptions known
+};
+
+/// List up to `limit` subscription positions, the lowest (furthest behind) first; from
+/// memory, no SQL.
+struct sub_list_cmd {
+  std::size_t limit = 20;
+  reply_to<subscription_list> reply;
 };
 
 /// Ask the registry to start the tenant of `slot` (or return it if already running).
@@ -80,6 +106,8 @@ struct stop_all_cmd {
 
 // The commands carry a process-local reply channel and are never serialized.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::append_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::import_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_list_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::load_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::health_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_get_cmd)

@@ -89,6 +89,34 @@ caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view ke
   return await(rx, start_timeout);
 }
 
+caf::expected<std::shared_ptr<tenant>> tenant_registry::find_by_name(std::string_view name) {
+  auto dir = view_->current();
+  for (const auto& slot : dir->slots) {
+    if (slot->name != name)
+      continue;
+    if (auto t = slot->use())
+      return t;
+    auto [tx, rx] = make_reply<std::shared_ptr<tenant>>();
+    caf::anon_send(view_->actor, acquire_cmd{slot, std::move(tx)});
+    return await(rx, start_timeout);
+  }
+  if (view_->is_closing(std::string{name}))
+    return make_error(errc::tenant_stopping,
+                      "tenant " + std::string{name} + " is stopping; retry later");
+  return std::shared_ptr<tenant>{};
+}
+
+caf::actor_system& tenant_registry::system() const {
+  return view_->actor->home_system();
+}
+
+bool tenant_registry::has_tenant_key(std::string_view key) const {
+  if (key.empty())
+    return false;
+  auto dir = view_->current();
+  return dir->by_key.count(digest_key(cached_digest(key))) > 0;
+}
+
 bool tenant_registry::is_admin(std::string_view key) const {
   if (key.empty())
     return false;

@@ -1,6 +1,7 @@
 // The registry actor: starts tenants on demand, reaps idle ones, applies reloads.
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include <caf/error.hpp>
 
@@ -48,10 +49,19 @@ build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_dig
 
 namespace {
 
+/// A stopped tenant whose actors still hold connections to its file.
+struct closing_tenant {
+  std::string name;
+  std::string db_path;
+  std::size_t pending = 0; ///< file owners not yet down
+};
+
 struct registry_state {
   std::shared_ptr<registry_view> view;
   std::vector<std::shared_ptr<tenant_slot>> retired; ///< removed, maybe still running
   std::map<caf::actor_addr, std::shared_ptr<tenant_slot>> by_writer;
+  /// File owners of stopped tenants, until their down message.
+  std::map<caf::actor_addr, std::shared_ptr<closing_tenant>> closing;
 
   static inline const char* name = "tenant_registry";
 };
@@ -87,21 +97,72 @@ caf::expected<std::shared_ptr<tenant>> start_slot(registry_actor* self, tenant_s
   return *t;
 }
 
+// Watches the file owners of stopped tenant `t` (the writer is watched already, unless
+// it is dead): once all are down and the checkpointer let go of the file too, the tenant
+// is reported closed, and its file may be replaced. `counted`: it was counted as
+// stopping already (removed while in use).
+void watch_close(registry_actor* self, const tenant& t, bool writer_down, bool counted) {
+  auto& st = self->state;
+  auto entry = std::make_shared<closing_tenant>();
+  entry->name = t.name();
+  entry->db_path = t.db_path();
+  for (auto& owner : t.file_owners()) {
+    bool is_writer = owner == t.writer();
+    if (is_writer && writer_down)
+      continue;
+    if (!is_writer)
+      self->monitor(owner);
+    st.closing.emplace(owner.address(), entry);
+    ++entry->pending;
+  }
+  if (!counted)
+    st.view->closing_begins(entry->name);
+}
+
+void closed(registry_state& st, const closing_tenant& entry) {
+  st.view->closing_ends(entry.name);
+  notify(st, "tenant closed", entry.name, "every connection to its file is closed");
+}
+
+// A file owner of a stopped tenant is down: the last one releases the checkpointer's
+// connection.
+void owner_down(registry_actor* self, const caf::actor_addr& who) {
+  auto& st = self->state;
+  auto i = st.closing.find(who);
+  if (i == st.closing.end())
+    return;
+  auto entry = i->second;
+  st.closing.erase(i);
+  if (--entry->pending > 0)
+    return;
+  auto checkpointer = st.view->opts.defaults.writer.checkpointer;
+  if (!checkpointer)
+    return closed(st, *entry);
+  self->request(checkpointer, std::chrono::seconds(10), release_atom::value, entry->db_path)
+    .then([self, entry](bool) { closed(self->state, *entry); },
+          [self, entry](caf::error&) { closed(self->state, *entry); });
+}
+
 // Stops the tenant of `slot` if nobody holds it: the slot's reference is then the only
-// one, and no request can take another without the slot's lock.
-bool stop_if_unused(registry_state& st, tenant_slot& slot, bool force,
-                    std::string_view why) {
+// one, and no request can take another without the slot's lock. Unless `self` is null
+// (shutdown), the tenant is watched until its file is closed.
+bool stop_if_unused(registry_actor* self, registry_state& st, tenant_slot& slot, bool force,
+                    std::string_view why, bool writer_down = false) {
   std::shared_ptr<tenant> t;
+  bool counted;
   {
     std::lock_guard<std::mutex> guard{slot.mtx};
     if (!slot.running || (!force && slot.running.use_count() > 1))
       return false;
     t = std::move(slot.running);
+    counted = std::exchange(slot.counted_closing, false);
   }
   st.by_writer.erase(t->writer().address());
   t->stop();
   notify(st, "tenant stopped", slot.name, why);
   st.view->stats.active.fetch_sub(1, std::memory_order_relaxed);
+  if (self)
+    watch_close(self, *t, writer_down, counted);
   return true;
 }
 
@@ -116,13 +177,13 @@ void reap(registry_actor* self) {
       std::lock_guard<std::mutex> guard{slot->mtx};
       expired = slot->running && now - slot->last_used >= idle;
     }
-    if (expired && stop_if_unused(st, *slot, false, "idle"))
+    if (expired && stop_if_unused(self, st, *slot, false, "idle"))
       st.view->stats.idle_stops.fetch_add(1, std::memory_order_relaxed);
   }
   // Removed tenants stop as soon as their in-flight requests are done.
   auto& retired = st.retired;
   for (auto i = retired.begin(); i != retired.end();) {
-    stop_if_unused(st, **i, false, "removed from the configuration");
+    stop_if_unused(self, st, **i, false, "removed from the configuration");
     bool still_running;
     {
       std::lock_guard<std::mutex> guard{(*i)->mtx};
@@ -146,12 +207,13 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
     auto& st = self->state;
     auto i = st.by_writer.find(msg.source);
     if (i == st.by_writer.end())
-      return;
+      return owner_down(self, msg.source);
     // The writer died on its own: drop the tenant so the next request starts it anew.
     auto slot = i->second;
     st.by_writer.erase(i);
     notify(st, "writer died", slot->name, to_string(msg.reason));
-    if (stop_if_unused(st, *slot, true, "writer died; restarted on the next request"))
+    if (stop_if_unused(self, st, *slot, true, "writer died; restarted on the next request",
+                       true))
       st.view->stats.restarts.fetch_add(1, std::memory_order_relaxed);
   });
   self->send(self, reap_atom::value);
@@ -188,6 +250,11 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
       for (auto& slot : dropped) {
         std::lock_guard<std::mutex> guard{slot->mtx};
         slot->retired = true;
+        // Still in use: stopping from now on, until its file is closed.
+        if (slot->running && !slot->counted_closing) {
+          slot->counted_closing = true;
+          st.view->closing_begins(slot->name);
+        }
         st.retired.push_back(slot);
       }
       st.view->stats.configured.store(static_cast<int64_t>(cmd.tenants->size()));
@@ -204,9 +271,9 @@ caf::behavior registry_impl(registry_actor* self, std::shared_ptr<registry_view>
       auto& st = self->state;
       int64_t stopped = 0;
       for (auto& slot : st.view->current()->slots)
-        stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
+        stopped += stop_if_unused(nullptr, st, *slot, true, "shutdown") ? 1 : 0;
       for (auto& slot : st.retired)
-        stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
+        stopped += stop_if_unused(nullptr, st, *slot, true, "shutdown") ? 1 : 0;
       st.retired.clear();
       // After the writers were told to stop: each checkpoints on its own way out.
       caf::anon_send_exit(st.view->opts.defaults.writer.checkpointer,

@@ -54,6 +54,12 @@ const caf::actor& tenant::reader() noexcept {
   return readers_[i % readers_.size()];
 }
 
+std::vector<caf::actor> tenant::file_owners() const {
+  std::vector<caf::actor> result = readers_;
+  result.push_back(writer_);
+  return result;
+}
+
 void tenant::stop() {
   if (stopped_.exchange(true))
     return;

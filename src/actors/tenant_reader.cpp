@@ -74,7 +74,7 @@ caf::behavior reader_impl(reader_actor* self, std::string db_path, store_options
                         + 4);
       if (cmd.as_array)
         page.json.push_back('[');
-      if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page)) {
+      if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page, cmd.ndjson)) {
         st.drop_on_fault(err);
         deliver<event_page>(cmd.reply, err);
         return;

@@ -99,6 +99,16 @@ void answer(pending_op& op, const caf::error& err) {
   }
 }
 
+// Publishes a committed transaction of `events` events that left the head at `head`.
+void record_commit(writer_state& st, int64_t head, uint64_t events) {
+  st.stats->head.store(head, std::memory_order_release);
+  st.stats->commits.fetch_add(1, std::memory_order_relaxed);
+  st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
+  st.stats->group_events.observe(static_cast<double>(events));
+  if (events > st.stats->max_group.load(std::memory_order_relaxed))
+    st.stats->max_group.store(events, std::memory_order_relaxed);
+}
+
 void publish(writer_state& st, const std::vector<pending_op>& ops) {
   int64_t head = st.store->head();
   uint64_t events = 0;
@@ -107,12 +117,7 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
     events += op.events.size();
   }
   st.store->set_head(head);
-  st.stats->head.store(head, std::memory_order_release);
-  st.stats->commits.fetch_add(1, std::memory_order_relaxed);
-  st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
-  st.stats->group_events.observe(static_cast<double>(events));
-  if (events > st.stats->max_group.load(std::memory_order_relaxed))
-    st.stats->max_group.store(events, std::memory_order_relaxed);
+  record_commit(st, head, events);
 }
 
 // Commits `ops` and answers each requester. If a group fails for a reason that may be
@@ -220,6 +225,27 @@ void enqueue(writer_actor* self, pending_op op) {
   }
 }
 
+// Imports one chunk after committing the group waiting before it, so that the head it
+// expects is checked against every write that came first.
+void import_chunk(writer_state& st, import_cmd& cmd) {
+  flush(st);
+  auto start = std::chrono::steady_clock::now();
+  auto res = st.store->import_events(cmd.events, cmd.expected_head);
+  st.stats->commit_latency.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (!res) {
+    if (code_of(res.error()) != errc::tenant_not_empty
+        && code_of(res.error()) != errc::invalid_event)
+      st.stats->failed_commits.fetch_add(1, std::memory_order_relaxed);
+    deliver<append_result>(cmd.reply, std::move(res.error()));
+    return;
+  }
+  if (!cmd.events.empty())
+    record_commit(st, res->last, cmd.events.size());
+  deliver<append_result>(cmd.reply, *res);
+  after_commit(st);
+}
+
 caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> store,
                           std::shared_ptr<tenant_stats> stats, writer_options opts) {
   self->state.store = std::move(store);
@@ -239,6 +265,10 @@ caf::behavior writer_impl(writer_actor* self, std::shared_ptr<store_writer> stor
       op.events = std::move(cmd.events);
       op.reply = std::move(cmd.reply);
       enqueue(self, std::move(op));
+    },
+    [self](import_cmd& cmd) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
+      import_chunk(self->state, cmd);
     },
     [self](save_atom, std::string& id, int64_t position) -> caf::response_promise {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};

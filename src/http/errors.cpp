@@ -14,12 +14,17 @@ int http_status(errc code) noexcept {
     case errc::invalid_parameter:
     case errc::invalid_subscription: return 400;
     case errc::unauthorized: return 401;
+    case errc::forbidden: return 403;
     case errc::not_found: return 404;
     case errc::method_not_allowed: return 405;
     case errc::payload_too_large: return 413;
+    case errc::tenant_not_empty:
+    case errc::backup_in_progress: return 409;
     case errc::rate_limited: return 429;
-    case errc::storage_full: return 507;
+    case errc::storage_full:
+    case errc::backup_no_space: return 507;
     case errc::shutting_down:
+    case errc::tenant_stopping:
     case errc::storage_unavailable:
     case errc::storage_busy:
     case errc::timeout: return 503;
@@ -36,6 +41,10 @@ const char* generic_message(errc code) {
       return "storage is full; the write was not applied";
     case errc::storage_busy:
       return "storage is busy; retry later";
+    case errc::backup_no_space:
+      return "not enough free disk space for the backup's temporary copy";
+    case errc::tenant_stopping:
+      return "the tenant is stopping; retry later";
     case errc::storage_unavailable:
       return "storage is unavailable";
     case errc::shutting_down:

@@ -16,14 +16,19 @@ const char* to_code(errc x) noexcept {
     case errc::invalid_parameter: return "invalid_parameter";
     case errc::invalid_subscription: return "invalid_subscription";
     case errc::unauthorized: return "unauthorized";
+    case errc::forbidden: return "forbidden";
     case errc::not_found: return "not_found";
     case errc::method_not_allowed: return "method_not_allowed";
     case errc::payload_too_large: return "payload_too_large";
+    case errc::tenant_not_empty: return "tenant_not_empty";
+    case errc::backup_in_progress: return "backup_in_progress";
     case errc::rate_limited: return "rate_limited";
     case errc::shutting_down: return "shutting_down";
+    case errc::tenant_stopping: return "tenant_stopping";
     case errc::storage_unavailable: return "storage_unavailable";
     case errc::storage_busy: return "storage_busy";
     case errc::storage_full: return "storage_full";
+    case errc::backup_no_space: return "backup_no_space";
     case errc::timeout: return "timeout";
     case errc::internal: return "internal";
   }

@@ -20,14 +20,19 @@ enum class errc : uint8_t {
   invalid_parameter,    ///< query parameter not an integer / negative
   invalid_subscription, ///< subscription id or position invalid
   unauthorized,         ///< missing or wrong API key
+  forbidden,            ///< a valid key that may not use this route
   not_found,            ///< unknown path
   method_not_allowed,   ///< known path, wrong method
   payload_too_large,    ///< body above MAX_BODY_BYTES
+  tenant_not_empty,     ///< an import into a tenant that already holds events
+  backup_in_progress,   ///< a backup of this tenant is already running
   rate_limited,         ///< too many requests
   shutting_down,        ///< server is stopping
+  tenant_stopping,      ///< the tenant was removed and is closing its files
   storage_unavailable,  ///< database cannot be opened or used
   storage_busy,         ///< database locked by another process beyond busy_timeout
   storage_full,         ///< SQLITE_FULL: disk or max_page_count reached
+  backup_no_space,      ///< too little free disk space for a backup's temporary copy
   timeout,              ///< no reply in time; a write may still have committed
   internal,             ///< unexpected failure
 };
