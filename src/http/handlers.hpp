@@ -9,10 +9,12 @@
 #include <httplib.h>
 
 #include "actors/messages.hpp"
+#include "actors/registry.hpp"
 #include "actors/tenant.hpp"
 #include "http/config.hpp"
 #include "http/errors.hpp"
 #include "http/metrics_render.hpp"
+#include "http/stop_signal.hpp"
 
 namespace ebuse {
 
@@ -52,6 +54,18 @@ void handle_stream(const httplib::Request& req, httplib::Response& res, request_
 /// GET, POST, PUT /subscriptions/{id}/position
 void handle_subscription(const httplib::Request& req, httplib::Response& res,
                          request_context& ctx);
+/// GET /events/export: NDJSON, one event per line, page by page.
+void handle_export(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// POST /events/import: the NDJSON of an export into an empty tenant, streamed.
+void handle_import(const httplib::Request& req, httplib::Response& res, request_context& ctx,
+                   const httplib::ContentReader& reader);
+/// GET /admin/tenants/{name}/backup (admin key): a snapshot of the tenant's database.
+void handle_backup(const httplib::Request& req, httplib::Response& res,
+                   tenant_registry& registry, stop_signal& stopped);
+/// GET /dashboard: the live dashboard page (needs no key; it asks for one).
+void handle_dashboard(httplib::Response& res);
+/// GET /health: every running tenant's store answers.
+void handle_health(httplib::Response& res, tenant_registry& registry);
 /// GET /position
 void handle_position(const httplib::Request& req, httplib::Response& res, request_context& ctx);
 /// Whether the client asks for the Prometheus text format (`Accept`).

@@ -1,5 +1,6 @@
 // Route classification and request accounting.
 #include "http/http_metrics.hpp"
+#include "http/routes.hpp"
 
 #include <fstream>
 
@@ -19,6 +20,11 @@ const char* route_name(route r) noexcept {
     case route::health: return "health";
     case route::metrics: return "metrics";
     case route::tenants: return "tenants";
+    case route::events_export: return "events_export";
+    case route::events_import: return "events_import";
+    case route::metrics_stream: return "metrics_stream";
+    case route::admin_backup: return "admin_backup";
+    case route::dashboard: return "dashboard";
     case route::other: return "other";
   }
   return "other";
@@ -41,6 +47,16 @@ route classify(std::string_view method, std::string_view path) noexcept {
     return route::metrics;
   if (path == "/tenants" && get)
     return route::tenants;
+  if (path == "/events/export" && get)
+    return route::events_export;
+  if (path == "/events/import" && post)
+    return route::events_import;
+  if (path == "/metrics/stream" && get)
+    return route::metrics_stream;
+  if (path == "/dashboard" && get)
+    return route::dashboard;
+  if (get && !backup_tenant_of(path).empty())
+    return route::admin_backup;
   constexpr std::string_view sub = "/subscriptions/";
   if (path.substr(0, sub.size()) == sub) {
     if (get)

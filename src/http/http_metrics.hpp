@@ -25,6 +25,11 @@ enum class route : uint8_t {
   health,
   metrics,
   tenants,
+  events_export,
+  events_import,
+  metrics_stream,
+  admin_backup,
+  dashboard,
   other, ///< unknown paths, methods, rejected before routing
 };
 

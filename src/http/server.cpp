@@ -1,11 +1,9 @@
-// Routing and the request pipeline: limits, authentication, dispatch, errors, logging.
+// The request pipeline: limits, authentication, errors, logging; the server's lifecycle.
 #include "http/server.hpp"
 
-#include <atomic>
 #include <charconv>
+#include <limits>
 #include <chrono>
-#include <cstdlib>
-#include <functional>
 #include <string_view>
 
 #include <sys/socket.h>
@@ -14,24 +12,15 @@
 
 #include "http/auth.hpp"
 #include "http/codec.hpp"
-#include "http/connection.hpp"
-#include "http/edge.hpp"
 #include "http/handlers.hpp"
-#include "http/routes.hpp"
-#include "http/http_metrics.hpp"
 #include "http/logger.hpp"
-#include "storage/json_text.hpp"
+#include "http/routes.hpp"
+#include "http/server_impl.hpp"
 
 namespace ebuse {
 
 namespace {
 
-// What a request carries from the pre-routing stage to its handler and log line. Each
-// request runs start to finish on one worker thread, so thread-local state is exact.
-struct request_scope {
-  std::shared_ptr<tenant> t;
-  bool admin = false; ///< an admin key, or public metrics: every tenant's figures
-};
 thread_local request_scope current;
 
 template <class Duration>
@@ -42,6 +31,10 @@ void split(Duration d, time_t& sec, time_t& usec) {
 }
 
 } // namespace
+
+request_scope& current_scope() noexcept {
+  return current;
+}
 
 void send_json(httplib::Response& res, std::string body, int status) {
   res.status = status;
@@ -59,292 +52,216 @@ void send_error(const httplib::Request& req, httplib::Response& res, const caf::
   send_json(res, std::move(e.body), e.status);
 }
 
-struct http_server::impl {
-  server_config cfg;
-  std::shared_ptr<tenant_registry> dir;
-  std::shared_ptr<rate_limiter> limiter;
-  connection_server svr; // deadlines, pipelining, header limits, Connection: close
-  http_edge edge;
-  std::atomic<bool> stopping{false};
-  http_metrics metrics;
-  socket_t listen_fd = INVALID_SOCKET;
+namespace {
 
-  impl(const server_config& c, std::shared_ptr<tenant_registry> d,
-       std::shared_ptr<rate_limiter> l)
-    : cfg(c), dir(std::move(d)), limiter(l), svr(connection_limits_of(c)),
-      edge(c, std::move(l)) {
-    configure();
-    routes();
+// Adjusts what the library would otherwise get wrong for this API, before it reads
+// the body. The request object is not const in the library, only in the signature of
+// the pre-routing callback.
+void normalize(httplib::Request& req, request_head& head) {
+  // Bodies are JSON whatever the client declares (curl -d says form-urlencoded), and
+  // the library would cap form bodies at 8 KiB and parse them as forms.
+  if (head.content_type
+      && head.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
+    *head.content_type = "application/json";
+  // A request without Content-Length or chunked encoding has an empty body (RFC 9112
+  // 6.3); the library would instead wait for the connection to close.
+  if ((req.method == "POST" || req.method == "PUT") && head.content_length_count == 0
+      && head.transfer_encoding_count == 0) {
+    req.headers.emplace("Content-Length", "0");
+    head.content_length_count = 1;
+    head.content_length = "0";
   }
+}
 
-  void reply_error(httplib::Response& res, errc code, std::string msg) {
-    auto e = to_http_error(code, std::move(msg));
-    send_json(res, std::move(e.body), e.status);
-  }
+// A body announced larger than MAX_BODY_BYTES is refused before any of it is read. (The
+// library's own limit is lifted so that an import may stream a body of any size.)
+bool announced_too_large(const request_head& head, std::size_t max) {
+  if (head.content_length_count != 1)
+    return false;
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(head.content_length.data(),
+                                   head.content_length.data() + head.content_length.size(), n);
+  return ec == std::errc{} && n > max;
+}
 
-  // Adjusts what the library would otherwise get wrong for this API, before it reads
-  // the body. The request object is not const in the library, only in the signature of
-  // the pre-routing callback.
-  void normalize(httplib::Request& req, request_head& head) {
-    // Bodies are JSON whatever the client declares (curl -d says form-urlencoded), and
-    // the library would cap form bodies at 8 KiB and parse them as forms.
-    if (head.content_type
-        && head.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
-      *head.content_type = "application/json";
-    // A request without Content-Length or chunked encoding has an empty body (RFC 9112
-    // 6.3); the library would instead wait for the connection to close.
-    if ((req.method == "POST" || req.method == "PUT") && head.content_length_count == 0
-        && head.transfer_encoding_count == 0) {
-      req.headers.emplace("Content-Length", "0");
-      head.content_length_count = 1;
-      head.content_length = "0";
-    }
-  }
+} // namespace
 
-  void configure() {
-    // Replaces the library's defaults, which also set SO_REUSEPORT and would let a second
-    // server bind the same port unnoticed. Keeps the socket to raise its backlog.
-    svr.set_socket_options([this](socket_t sock) {
-      int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-      listen_fd = sock;
+void http_server::impl::configure() {
+  // Replaces the library's defaults, which also set SO_REUSEPORT and would let a second
+  // server bind the same port unnoticed. Keeps the socket to raise its backlog.
+  svr.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = sock;
+  });
+  // connection_server enforces HTTP_THREADS and the deadlines; the library's own
+  // timeouts below only shape its Keep-Alive header.
+  // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
+  svr.set_tcp_nodelay(true);
+  // MAX_BODY_BYTES is enforced in pre-routing and while reading (with_body): the
+  // library's check would read and discard a whole oversized body first, and would
+  // refuse the streamed body of an import.
+  svr.set_payload_max_length(std::numeric_limits<std::size_t>::max());
+  svr.set_keep_alive_max_count(10000);
+  time_t sec, usec;
+  split(cfg.read_timeout, sec, usec);
+  svr.set_read_timeout(sec, usec);
+  split(cfg.write_timeout, sec, usec);
+  svr.set_write_timeout(sec, usec);
+  svr.set_keep_alive_timeout(std::max<time_t>(
+    1, std::chrono::duration_cast<std::chrono::seconds>(cfg.idle_timeout).count()));
+  svr.set_exception_handler(
+    [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown exception";
+      try {
+        if (ep)
+          std::rethrow_exception(ep);
+      } catch (const std::exception& ex) {
+        what = ex.what();
+      } catch (...) {
+      }
+      log::write(log::level::error, "handler exception",
+                 {{"path", log::str(req.path)}, {"detail", log::str(what)}});
+      reply_error(res, errc::internal, {});
     });
-    // connection_server enforces HTTP_THREADS and the deadlines; the library's own
-    // timeouts below only shape its Keep-Alive header.
-    // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
-    svr.set_tcp_nodelay(true);
-    svr.set_payload_max_length(cfg.max_body_bytes);
-    svr.set_keep_alive_max_count(10000);
-    time_t sec, usec;
-    split(cfg.read_timeout, sec, usec);
-    svr.set_read_timeout(sec, usec);
-    split(cfg.write_timeout, sec, usec);
-    svr.set_write_timeout(sec, usec);
-    svr.set_keep_alive_timeout(std::max<time_t>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(cfg.idle_timeout).count()));
-    svr.set_exception_handler(
-      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown exception";
-        try {
-          if (ep)
-            std::rethrow_exception(ep);
-        } catch (const std::exception& ex) {
-          what = ex.what();
-        } catch (...) {
-        }
-        log::write(log::level::error, "handler exception",
-                   {{"path", log::str(req.path)}, {"detail", log::str(what)}});
-        reply_error(res, errc::internal, {});
-      });
-    svr.set_pre_routing_handler([this](const httplib::Request& req,
-                                       httplib::Response& res) {
-      current.t.reset();
-      current.admin = false;
-      edge.begin(const_cast<httplib::Request&>(req));
-      if (stopping.load(std::memory_order_relaxed)) {
-        close_after_response(res);
-        reply_error(res, errc::shutting_down, {});
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      auto& head = current_edge().head;
-      if (const char* why = ambiguous_framing(head)) {
-        close_after_response(res);
-        std::string body = "{\"error\":\"ambiguous request framing: ";
-        send_json(res, body + why + "\",\"code\":\"http_400\"}\n", 400);
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      normalize(const_cast<httplib::Request&>(req), head);
-      if (req.path == "/health")
-        return httplib::Server::HandlerResponse::Unhandled;
-      if (!edge.admit_client(req, res))
-        return httplib::Server::HandlerResponse::Handled;
-      if (cfg.metrics_public && is_metrics_path(req.path)
-          && (req.path == "/metrics/prometheus" || wants_prometheus(req))) {
-        current.admin = true;
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
-      // The key is a view into one of the request's headers.
-      auto key = extract_key(head.x_api_key, head.authorization);
-      auto found = dir->find(key);
-      if (!found) {
-        send_error(req, res, found.error());
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (!*found) {
-        // An admin key opens no tenant, only every tenant's metrics and the list.
-        if ((is_metrics_path(req.path) || req.path == "/tenants") && dir->is_admin(key)) {
-          current.admin = true;
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        reply_error(res, errc::unauthorized, "missing or invalid API key");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      current.t = std::move(*found);
-      if (!edge.admit_key(key, req, res))
-        return httplib::Server::HandlerResponse::Handled;
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    svr.set_error_handler(httplib::Server::HandlerWithResponse{[this](
-                            const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty() || res.content_length_ > 0)
-        return httplib::Server::HandlerResponse::Unhandled;
-      if (res.status == 404) {
-        if (auto allow = allowed_methods(req.path, dir->multi_tenant())) {
-          res.set_header("Allow", allow);
-          reply_error(res, errc::method_not_allowed,
-                      "method " + req.method + " not allowed; allowed: " + allow);
-        } else {
-          reply_error(res, errc::not_found, "no such path: " + req.path);
-        }
-      } else if (res.status == 413) {
-        reply_error(res, errc::payload_too_large,
-                    "request body larger than " + std::to_string(cfg.max_body_bytes)
-                      + " bytes");
-      } else {
-        // Rejections by the HTTP parser itself (malformed request line or headers),
-        // or a request that did not arrive within READ_TIMEOUT. The rest of such a
-        // request cannot be framed: the connection is closed.
-        if (current_request_timed_out())
-          res.status = 408;
-        else if (res.status == 400 && request_headers_too_large())
-          res.status = 431;
-        close_after_response(res);
-        int status = res.status;
-        send_json(res,
-                  "{\"error\":\"the request was rejected by the HTTP parser\","
-                  "\"code\":\"http_" + std::to_string(status) + "\"}\n",
-                  status);
-      }
+  svr.set_pre_routing_handler([this](const httplib::Request& req,
+                                     httplib::Response& res) {
+    current.t.reset();
+    current.admin = false;
+    edge.begin(const_cast<httplib::Request&>(req));
+    if (stopping.load(std::memory_order_relaxed)) {
+      close_after_response(res);
+      reply_error(res, errc::shutting_down, {});
       return httplib::Server::HandlerResponse::Handled;
-    }});
-    svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      // The library calls this after writing the response. A short one is still in the
-      // connection's buffer and goes out when this returns, so a client that has it
-      // finds the request counted in /metrics (a long body is already on its way).
-      // From the request's first byte: reading a slow request counts too.
-      auto elapsed = std::chrono::steady_clock::now() - current_edge().start;
-      double seconds = std::chrono::duration<double>(elapsed).count();
-      // Streamed bodies are counted as they are sent; both as on the wire (compressed).
-      uint64_t bytes_out = res.body.size() + current_edge().body_bytes;
-      uint64_t bytes_in = req.body.size();
-      const auto& head = current_edge().head;
-      if (bytes_in == 0 && head.content_length_count > 0)
-        std::from_chars(head.content_length.data(),
-                        head.content_length.data() + head.content_length.size(), bytes_in);
-      metrics.record(classify(req.method, req.path), res.status, seconds, bytes_in, bytes_out);
-      log::request_line line;
-      line.method = req.method;
-      line.path = req.path;
-      line.status = res.status;
-      line.duration_ms = seconds * 1e3;
-      line.bytes = bytes_out;
-      line.ip = current_edge().ip;
-      line.tenant = current.t ? std::string_view{current.t->name()} : std::string_view{};
-      line.user_agent = head.user_agent;
-      log::request(line);
-      current.t.reset();
-    });
-  }
-
-  // Wraps a handler so that it receives its tenant; stays free of per-request state.
-  template <class F>
-  httplib::Server::Handler with_tenant(F f) {
-    return [this, f](const httplib::Request& req, httplib::Response& res) {
-      request_context ctx{current.t, cfg, {}};
-      f(req, res, ctx);
-    };
-  }
-
-  // Reads the body itself, so that MAX_BODY_BYTES also bounds chunked and compressed
-  // bodies (the library checks only Content-Length), then calls the handler.
-  template <class F>
-  httplib::Server::HandlerWithContentReader with_body(F f) {
-    return [this, f](const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& reader) {
-      std::string body;
-      bool too_big = false;
-      const size_t max = cfg.max_body_bytes;
-      bool ok = reader([&](const char* data, size_t len) {
-        if (len > max - body.size()) {
-          too_big = true;
-          return false;
-        }
-        body.append(data, len);
-        return true;
-      });
-      if (too_big || res.status == 413) {
-        close_after_response(res);
-        return reply_error(res, errc::payload_too_large,
-                           "request body larger than " + std::to_string(max) + " bytes");
-      }
-      if (!ok) {
-        close_after_response(res);
-        return reply_error(res, errc::invalid_json, "the request body could not be read");
-      }
-      request_context ctx{current.t, cfg, std::move(body)};
-      f(req, res, ctx);
-    };
-  }
-
-  void routes() {
-    svr.Post("/events", with_body(handle_append));
-    svr.Get("/events", with_tenant(handle_load));
-    svr.Post("/events/batch", with_body(handle_batch));
-    svr.Get("/events/stream", with_tenant(handle_stream));
-    svr.Get("/position", with_tenant(handle_position));
-    // [\s\S]: ids may hold any byte; control characters must reach the validation.
-    svr.Get(R"(/subscriptions/[\s\S]*)", with_tenant(handle_subscription));
-    svr.Post(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
-    svr.Put(R"(/subscriptions/[\s\S]*)", with_body(handle_subscription));
-    bool multi = dir->multi_tenant();
-    auto metrics_route = [this](const httplib::Request& req, httplib::Response& res) {
-      metrics_view view;
-      if (current.admin) {
-        view.tenants = dir->running();
-        view.configured = dir->names();
-      } else {
-        view.caller = current.t;
-        view.tenants = {current.t};
-      }
-      view.registry = &dir->stats();
-      view.http = &metrics;
-      view.connections = svr.counts();
-      view.limiter = limiter.get();
-      view.multi_tenant = dir->multi_tenant();
-      handle_metrics(req, res, view);
-    };
-    svr.Get("/metrics", metrics_route);
-    svr.Get("/metrics/prometheus", metrics_route);
-    if (multi)
-      svr.Get("/tenants", with_tenant([this](const httplib::Request&, httplib::Response& res,
-                                             request_context&) {
-                send_json(res, render_tenants(dir->names()));
-              }));
-    svr.Get("/health", [this](const httplib::Request& req, httplib::Response& res) {
-      health(req, res);
-    });
-  }
-
-  void health(const httplib::Request&, httplib::Response& res) {
-    for (auto& t : dir->running()) {
-      auto pos = ask<int64_t>(t->reader(), health_cmd{}, std::chrono::seconds(2));
-      if (!pos) {
-        // The original's fields (in its encoder's sorted key order) plus our `code`.
-        auto e = to_http_error(code_of(pos.error()), {});
-        std::string body = "{\"code\":\"";
-        body.append(to_code(code_of(pos.error())));
-        body.append("\",\"error\":");
-        json::append_quoted(e.message, body);
-        body.append(",\"status\":\"unhealthy\"}\n");
-        log::write(log::level::warn, "health check failed",
-                   {{"tenant", log::str(t->name())},
-                    {"detail", log::str(message_of(pos.error()))}});
-        return send_json(res, std::move(body), 503);
-      }
     }
-    send_json(res, "{\"status\":\"healthy\"}\n");
+    auto& head = current_edge().head;
+    if (const char* why = ambiguous_framing(head)) {
+      close_after_response(res);
+      std::string body = "{\"error\":\"ambiguous request framing: ";
+      send_json(res, body + why + "\",\"code\":\"http_400\"}\n", 400);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    normalize(const_cast<httplib::Request&>(req), head);
+    if (req.path == "/health")
+      return httplib::Server::HandlerResponse::Unhandled;
+    if (!edge.admit_client(req, res))
+      return httplib::Server::HandlerResponse::Handled;
+    if (authorize(req, res) == httplib::Server::HandlerResponse::Handled)
+      return httplib::Server::HandlerResponse::Handled;
+    if (req.path != "/events/import" && announced_too_large(head, cfg.max_body_bytes)) {
+      close_after_response(res);
+      reply_error(res, errc::payload_too_large,
+                  "request body larger than " + std::to_string(cfg.max_body_bytes) + " bytes");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  svr.set_error_handler(httplib::Server::HandlerWithResponse{[this](
+                          const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.content_length_ > 0)
+      return httplib::Server::HandlerResponse::Unhandled;
+    if (res.status == 404) {
+      if (auto allow = allowed_methods(req.path, dir->multi_tenant())) {
+        res.set_header("Allow", allow);
+        reply_error(res, errc::method_not_allowed,
+                    "method " + req.method + " not allowed; allowed: " + allow);
+      } else {
+        reply_error(res, errc::not_found, "no such path: " + req.path);
+      }
+    } else if (res.status == 413) {
+      reply_error(res, errc::payload_too_large,
+                  "request body larger than " + std::to_string(cfg.max_body_bytes)
+                    + " bytes");
+    } else {
+      // Rejections by the HTTP parser itself (malformed request line or headers),
+      // or a request that did not arrive within READ_TIMEOUT. The rest of such a
+      // request cannot be framed: the connection is closed.
+      if (current_request_timed_out())
+        res.status = 408;
+      else if (res.status == 400 && request_headers_too_large())
+        res.status = 431;
+      close_after_response(res);
+      int status = res.status;
+      send_json(res,
+                "{\"error\":\"the request was rejected by the HTTP parser\","
+                "\"code\":\"http_" + std::to_string(status) + "\"}\n",
+                status);
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  }});
+  svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    // The library calls this after writing the response. A short one is still in the
+    // connection's buffer and goes out when this returns, so a client that has it
+    // finds the request counted in /metrics (a long body is already on its way).
+    // From the request's first byte: reading a slow request counts too.
+    auto elapsed = std::chrono::steady_clock::now() - current_edge().start;
+    double seconds = std::chrono::duration<double>(elapsed).count();
+    // Streamed bodies are counted as they are sent; both as on the wire (compressed).
+    uint64_t bytes_out = res.body.size() + current_edge().body_bytes;
+    uint64_t bytes_in = req.body.size();
+    const auto& head = current_edge().head;
+    if (bytes_in == 0 && head.content_length_count > 0)
+      std::from_chars(head.content_length.data(),
+                      head.content_length.data() + head.content_length.size(), bytes_in);
+    metrics.record(classify(req.method, req.path), res.status, seconds, bytes_in, bytes_out);
+    log::request_line line;
+    line.method = req.method;
+    line.path = req.path;
+    line.status = res.status;
+    line.duration_ms = seconds * 1e3;
+    line.bytes = bytes_out;
+    line.ip = current_edge().ip;
+    line.tenant = current.t ? std::string_view{current.t->name()} : std::string_view{};
+    line.user_agent = head.user_agent;
+    log::request(line);
+    current.t.reset();
+  });
+}
+
+httplib::Server::HandlerResponse http_server::impl::authorize(const httplib::Request& req,
+                                                             httplib::Response& res) {
+  using handler_response = httplib::Server::HandlerResponse;
+  auto access = access_of(req.path);
+  if (access == route_access::open)
+    return handler_response::Unhandled;
+  if (cfg.metrics_public && is_metrics_path(req.path)
+      && (req.path == "/metrics/prometheus" || wants_prometheus(req))) {
+    current.admin = true;
+    return handler_response::Unhandled;
   }
-};
+  // The key is a view into one of the request's headers.
+  const auto& head = current_edge().head;
+  auto key = extract_key(head.x_api_key, head.authorization);
+  if (access == route_access::admin) {
+    if (dir->is_admin(key)) {
+      current.admin = true;
+      return handler_response::Unhandled;
+    }
+    if (dir->has_tenant_key(key))
+      reply_error(res, errc::forbidden, "this route needs an admin key");
+    else
+      reply_error(res, errc::unauthorized, "missing or invalid API key");
+    return handler_response::Handled;
+  }
+  auto found = dir->find(key);
+  if (!found) {
+    send_error(req, res, found.error());
+    return handler_response::Handled;
+  }
+  if (!*found) {
+    // An admin key opens no tenant, only every tenant's metrics and the list.
+    if (access == route_access::tenant_or_admin && dir->is_admin(key)) {
+      current.admin = true;
+      return handler_response::Unhandled;
+    }
+    reply_error(res, errc::unauthorized, "missing or invalid API key");
+    return handler_response::Handled;
+  }
+  current.t = std::move(*found);
+  if (!edge.admit_key(key, req, res))
+    return handler_response::Handled;
+  return handler_response::Unhandled;
+}
 
 http_server::http_server(const server_config& cfg, std::shared_ptr<tenant_registry> dir)
   : impl_(std::make_unique<impl>(cfg, std::move(dir), nullptr)) {
@@ -387,6 +304,7 @@ bool http_server::run() {
 
 void http_server::stop() {
   impl_->stopping.store(true);
+  impl_->stopped.raise();
   impl_->svr.stop();
   impl_->svr.close_idle();
 }

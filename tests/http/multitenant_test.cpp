@@ -16,30 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-registry_options tenants_in(const temp_dir& dir, std::vector<std::string> names) {
-  registry_options ropts;
-  for (auto& n : names)
-    ropts.tenants.push_back(tenant_spec{n, dir.file(n + ".db"), digest_of("key-" + n)});
-  return ropts;
-}
-
-std::unique_ptr<httplib::Client> client_for(const test_server& srv, const std::string& key) {
-  auto cli = srv.client(false);
-  cli->set_default_headers({{"X-API-Key", key}});
-  return cli;
-}
-
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit = 10000ms) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
-
 int process_threads() {
   std::ifstream in{"/proc/self/status"};
   std::string line;
