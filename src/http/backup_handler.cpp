@@ -44,15 +44,16 @@ void log_backup(const tenant& t, const snapshot_file& f) {
 }
 
 // Runs the copy off this thread and waits for it, cancelling it if the client leaves
-// or the server stops.
-caf::expected<std::shared_ptr<snapshot_file>> take_snapshot(caf::actor_system& sys, const tenant& t,
-                                           stop_signal& stopped) {
+// (then `client_gone` is set) or the server stops.
+caf::expected<std::shared_ptr<snapshot_file>>
+take_snapshot(caf::actor_system& sys, const tenant& t, stop_signal& stopped, bool& client_gone) {
   auto job = start_backup_job(sys, t.db_path(), snapshot_options{});
   for (;;) {
     auto res = job.wait(client_check);
     if (res || code_of(res.error()) != errc::timeout)
       return res;
-    if (client_disconnected() || stopped.raised())
+    client_gone = client_gone || client_disconnected();
+    if (client_gone || stopped.raised())
       job.cancel();
   }
 }
@@ -67,11 +68,14 @@ void handle_backup(const httplib::Request& req, httplib::Response& res,
   auto found = registry.find_by_name(name);
   if (found && *found && (*found)->stopping())
     found = make_error(errc::tenant_stopping, "tenant " + name + " is stopping; retry later");
-  if (!found) {
-    if (code_of(found.error()) == errc::tenant_stopping)
-      res.set_header("Retry-After", "1");
-    return send_error(req, res, found.error());
+  if (!found && code_of(found.error()) == errc::tenant_stopping) {
+    // An expected state while a removed tenant closes, not a failure to log.
+    auto e = to_http_error(found.error());
+    res.set_header("Retry-After", "1");
+    return send_json(res, std::move(e.body), e.status);
   }
+  if (!found)
+    return send_error(req, res, found.error());
   if (!*found)
     return send_error(req, res, make_error(errc::not_found, "no tenant named " + name));
   if (!(*found)->try_begin_backup())
@@ -80,7 +84,17 @@ void handle_backup(const httplib::Request& req, httplib::Response& res,
                                  "a backup of tenant " + name + " is already running"));
   auto hold = std::make_shared<backup_hold>();
   hold->t = std::move(*found);
-  auto file = take_snapshot(registry.system(), *hold->t, stopped);
+  bool client_gone = false;
+  auto file = take_snapshot(registry.system(), *hold->t, stopped, client_gone);
+  if (!file && client_gone) {
+    // Nobody to answer, and no failure of the server: the request log says 499 ("client
+    // closed request", as nginx logs it).
+    log::write(log::level::info, "backup cancelled: the client went away",
+               {{"tenant", log::str(name)}});
+    close_after_response(res);
+    return send_json(res, "{\"error\":\"the client closed the request\",\"code\":\"client_closed\"}\n",
+                     499);
+  }
   if (!file)
     return send_error(req, res, file.error());
   hold->file = std::move(*file);

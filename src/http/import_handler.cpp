@@ -32,9 +32,9 @@ public:
     if (ev->position <= last_parsed_)
       return fail_line(number, make_error(errc::invalid_event,
                                           "position " + std::to_string(ev->position)
-                                            + " does not follow "
+                                            + " is not above the previous line's "
                                             + std::to_string(last_parsed_)
-                                            + ": positions must increase"));
+                                            + "; positions must increase"));
     last_parsed_ = ev->position;
     bytes_ += ev->event.data.size() + ev->event.type.size() + 64;
     chunk_.push_back(std::move(*ev));

@@ -22,8 +22,8 @@ caf::error check_positions(const std::vector<positioned_event>& events, int64_t 
   for (const auto& ev : events) {
     if (ev.position <= previous)
       return make_error(errc::invalid_event,
-                        "position " + std::to_string(ev.position) + " does not follow "
-                          + std::to_string(previous) + ": positions must increase");
+                        "position " + std::to_string(ev.position) + " is not above "
+                          + std::to_string(previous) + "; positions must increase");
     previous = ev.position;
   }
   return caf::none;

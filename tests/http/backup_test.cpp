@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "support/http_helpers.hpp"
+#include "support/raw_socket.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -183,6 +184,32 @@ TEST_CASE("a backup taken under concurrent appends holds a dense prefix of them"
   // The temporary copy is gone from the data directory.
   for (auto& e : std::filesystem::directory_iterator(dir.path()))
     CHECK(e.path().filename().string().find(".backup-") == std::string::npos);
+}
+
+TEST_CASE("a client that hangs up during a backup leaves no copy behind", "[http][backup]") {
+  temp_dir dir;
+  test_server srv{shop_tenants(dir), quiet_config()};
+  seed(*client_for(srv, "key-shop"), 100000);
+  auto no_copies = [&] {
+    for (auto& e : std::filesystem::directory_iterator(dir.path()))
+      if (e.path().filename().string().find(".backup-") != std::string::npos)
+        return false;
+    return true;
+  };
+  for (int i = 0; i < 3; ++i) {
+    // Hangs up while the copy or its download is under way, whichever it reaches.
+    raw_socket s{srv.port()};
+    REQUIRE(s.send("GET /admin/tenants/shop/backup HTTP/1.1\r\nHost: x\r\n"
+                   "X-API-Key: admin-key\r\n\r\n"));
+    s.close(); // the request arrives whole, then the end of the connection
+  }
+  // The backup slot is free again and no temporary file is left.
+  auto admin = client_for(srv, "admin-key");
+  CHECK(eventually([&] {
+    return download(*admin, "/admin/tenants/shop/backup", dir.file("ok.db")).status == 200;
+  }));
+  CHECK(eventually(no_copies));
+  CHECK(db_file{dir.file("ok.db")}.text("SELECT count(*) FROM events") == "100000");
 }
 
 TEST_CASE("a removed tenant is stopping (503) until its files are closed, then unknown",
