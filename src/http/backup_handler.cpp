@@ -92,7 +92,9 @@ void handle_backup(const httplib::Request& req, httplib::Response& res,
     log::write(log::level::info, "backup cancelled: the client went away",
                {{"tenant", log::str(name)}});
     close_after_response(res);
-    return send_json(res, "{\"error\":\"the client closed the request\",\"code\":\"client_closed\"}\n",
+    return send_json(res,
+                     "{\"error\":\"the client closed the request\","
+                     "\"code\":\"client_closed\"}\n",
                      499);
   }
   if (!file)

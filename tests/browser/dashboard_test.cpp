@@ -90,8 +90,8 @@ TEST_CASE("the dashboard shows every tenant's live figures in Chromium", "[brows
   // A tenant's key is refused: the form says why and nothing is kept.
   browser.type("key-alpha");
   browser.click("#connect");
-  REQUIRE(browser.wait_for("document.getElementById('login-error').textContent.includes('admin key')",
-                           seconds(10)));
+  REQUIRE(browser.wait_for(
+    "document.getElementById('login-error').textContent.includes('admin key')", seconds(10)));
   CHECK(browser.evaluate("sessionStorage.length") == 0);
 
   // The admin key, typed and submitted as a person would.

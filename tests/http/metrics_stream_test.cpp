@@ -55,8 +55,9 @@ std::string sha256_base64(std::string_view text) {
 std::string between(const std::string& s, const std::string& open, const std::string& close) {
   auto a = s.find(open);
   auto b = s.find(close, a);
-  return a == std::string::npos || b == std::string::npos ? std::string{}
-                                                          : s.substr(a + open.size(), b - a - open.size());
+  if (a == std::string::npos || b == std::string::npos)
+    return {};
+  return s.substr(a + open.size(), b - a - open.size());
 }
 
 } // namespace

@@ -125,7 +125,8 @@ public:
   /// Clicks the middle of the element `selector` with the mouse.
   void click(const std::string& selector) {
     auto box = evaluate("(() => { const r = document.querySelector(" + json(selector).dump()
-                        + ").getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()");
+                        + ").getBoundingClientRect();"
+                          " return [r.x + r.width / 2, r.y + r.height / 2]; })()");
     for (const char* type : {"mousePressed", "mouseReleased"})
       call("Input.dispatchMouseEvent", {{"type", type}, {"x", box[0]}, {"y", box[1]},
                                         {"button", "left"}, {"clickCount", 1}});

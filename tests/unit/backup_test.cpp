@@ -198,7 +198,8 @@ TEST_CASE("imports keep positions, expect the head and reject going back", "[sto
 
   // Data stored with line breaks between its tokens (as the original may have kept it)
   // still makes one NDJSON line.
-  positioned_event broken{2000, new_event{"t", "{\n  \"a\": [1,\r\n 2]\n}", "2024-01-01 00:00:00+00:00"}};
+  positioned_event broken{
+    2000, new_event{"t", "{\n  \"a\": [1,\r\n 2]\n}", "2024-01-01 00:00:00+00:00"}};
   REQUIRE((*w)->import_events({broken}, 1010));
 
   auto r = store_reader::open(dir.file("t.db"));
