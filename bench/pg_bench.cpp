@@ -5,11 +5,11 @@
 #include <iostream>
 #include <memory>
 
+#include "bench_events.hpp"
 #include "core/errc.hpp"
 #include "storage/pg_reader.hpp"
 #include "storage/pg_schema.hpp"
 #include "storage/pg_store.hpp"
-#include "bench_events.hpp"
 #include "support/pg_cluster.hpp"
 
 using namespace ebuse;

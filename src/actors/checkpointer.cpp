@@ -91,6 +91,12 @@ checkpointer_actor::behavior_type checkpointer_impl(checkpointer_self self,
       cmd.ticket.reset(); // done: the writer may finish the rest
       schedule_sweep(self);
     },
+    [self](release_atom, const std::string& path) {
+      // The tenant stopped: its file may be replaced (a restore), and a connection left
+      // open on the old one would checkpoint into it, or delete the new WAL on close.
+      self->state.conns.erase(path);
+      return true;
+    },
     [self](reap_atom) {
       auto& st = self->state;
       st.sweep_scheduled = false;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -35,6 +36,15 @@ struct append_cmd {
   reply_to<append_result> reply;
 };
 
+/// Import events with their positions through the tenant writer, in one transaction,
+/// if the committed head is still `expected_head` (see store_writer::import_events).
+/// Events waiting for the next group commit are committed first.
+struct import_cmd {
+  std::vector<positioned_event> events;
+  int64_t expected_head = 0;
+  reply_to<append_result> reply;
+};
+
 /// DELETE of a stream.
 struct stream_delete {
   std::string path;
@@ -54,13 +64,13 @@ struct stream_touch_cmd {
   int64_t at_ms = 0;
 };
 
-/// The tenant writer: appends and stream writes; `(save_atom, id, position)` saves a
-/// subscription position (from the subscription actor, answered after COMMIT);
+/// The tenant writer: appends, imports and stream writes; `(save_atom, id, position)`
+/// saves a subscription position (from the subscription actor, answered after COMMIT);
 /// `flush_atom` is its own signal to commit the group it holds, `sweep_atom` its timer
 /// for expired streams.
 using writer_actor =
-  caf::typed_actor<caf::reacts_to<append_cmd>, caf::reacts_to<stream_write_cmd>,
-                   caf::reacts_to<stream_touch_cmd>,
+  caf::typed_actor<caf::reacts_to<append_cmd>, caf::reacts_to<import_cmd>,
+                   caf::reacts_to<stream_write_cmd>, caf::reacts_to<stream_touch_cmd>,
                    caf::replies_to<save_atom, std::string, int64_t>::with<int64_t>,
                    caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>>;
 
@@ -76,6 +86,8 @@ struct load_cmd {
   /// Render a whole JSON array (`[...]` and a newline) rather than a bare page, so that
   /// a one-page response is sent without copying it again.
   bool as_array = false;
+  /// Render one event per line (NDJSON), each followed by a newline.
+  bool ndjson = false;
 };
 
 /// Check that a reader can use the database; answers the highest stored position.
@@ -108,9 +120,24 @@ struct sub_save_cmd {
   reply_to<int64_t> reply;
 };
 
+/// Subscription positions held by a tenant's subscription actor, the furthest behind
+/// first.
+struct subscription_list {
+  std::vector<std::pair<std::string, int64_t>> positions; ///< at most the limit asked
+  int64_t total = 0;                                       ///< subscriptions known
+};
+
+/// List up to `limit` subscription positions, the lowest (furthest behind) first; from
+/// memory, no SQL.
+struct sub_list_cmd {
+  std::size_t limit = 20;
+  reply_to<subscription_list> reply;
+};
+
 /// A tenant's subscription actor.
 using subscription_actor =
-  caf::typed_actor<caf::reacts_to<sub_get_cmd>, caf::reacts_to<sub_save_cmd>>;
+  caf::typed_actor<caf::reacts_to<sub_get_cmd>, caf::reacts_to<sub_save_cmd>,
+                   caf::reacts_to<sub_list_cmd>>;
 
 // -- checkpointer -----------------------------------------------------------------------
 
@@ -142,9 +169,12 @@ struct checkpoint_cmd {
   std::shared_ptr<checkpoint_ticket> ticket;
 };
 
-/// The process-wide checkpointer; `reap_atom` is its own timer for idle connections.
+/// The process-wide checkpointer; `reap_atom` is its own timer for idle connections;
+/// `(release_atom, path)` closes its connection to the file `path` of a stopped tenant
+/// (which may then be replaced, as by a restore) and answers when it is closed.
 using checkpointer_actor =
-  caf::typed_actor<caf::reacts_to<checkpoint_cmd>, caf::reacts_to<reap_atom>>;
+  caf::typed_actor<caf::reacts_to<checkpoint_cmd>, caf::reacts_to<reap_atom>,
+                   caf::replies_to<release_atom, std::string>::with<bool>>;
 
 // -- tenant registry --------------------------------------------------------------------
 
@@ -205,6 +235,7 @@ using limiter_actor =
 // The commands carry a process-local reply channel or shared state; they are never
 // serialized.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::append_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::import_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_write_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_touch_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::load_cmd)
@@ -212,6 +243,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_read_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::health_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_get_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_save_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_list_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::checkpoint_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::acquire_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::reload_cmd)

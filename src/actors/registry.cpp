@@ -97,7 +97,21 @@ caf::expected<std::shared_ptr<tenant>> tenant_registry::find_by_name(std::string
   for (const auto& slot : directory->slots)
     if (slot->name == name)
       return acquire(*view_, slot);
+  if (view_->is_closing(std::string{name}))
+    return make_error(errc::tenant_stopping,
+                      "tenant " + std::string{name} + " is stopping; retry later");
   return std::shared_ptr<tenant>{};
+}
+
+caf::actor_system& tenant_registry::system() const {
+  return view_->actor->home_system();
+}
+
+bool tenant_registry::has_tenant_key(std::string_view key) const {
+  if (key.empty())
+    return false;
+  auto directory = view_->current();
+  return directory->by_key.count(digest_key(cached_digest(key))) > 0;
 }
 
 bool tenant_registry::is_admin(std::string_view key) const {

@@ -39,8 +39,9 @@ struct registry_options {
   bool eager = false;
   /// Adds `tenant` to /metrics and serves /tenants.
   bool multi_tenant = true;
-  /// Told of lifecycle events ("tenant started", "tenant stopped", "writer died",
-  /// "tenant failed to start") with the tenant's name and a detail; for the log.
+  /// Told of lifecycle events ("tenant started", "tenant stopped", "tenant closed" once
+  /// a stopped tenant's connections to its file are all closed, "writer died", "tenant
+  /// failed to start") with the tenant's name and a detail; for the log.
   std::function<void(std::string_view event, std::string_view tenant,
                      std::string_view detail)>
     on_event;
@@ -75,9 +76,16 @@ public:
   /// tenant has this key; an error that its database cannot be used.
   caf::expected<std::shared_ptr<tenant>> find(std::string_view key);
 
-  /// The running tenant named `name`, starting it if needed; null when no tenant has
-  /// this name (for requests that a setting maps to a tenant without a key).
+  /// The running tenant named `name`, started if it is configured and idle. A null
+  /// pointer: no tenant has this name; errc::tenant_stopping: it was removed from the
+  /// configuration and is still closing its files.
   caf::expected<std::shared_ptr<tenant>> find_by_name(std::string_view name);
+
+  /// The actor system the tenants run in.
+  caf::actor_system& system() const;
+
+  /// Whether `key` is some tenant's key (without starting that tenant).
+  bool has_tenant_key(std::string_view key) const;
 
   /// Whether `key` is an admin key (metrics of every tenant).
   bool is_admin(std::string_view key) const;

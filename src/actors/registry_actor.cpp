@@ -1,6 +1,7 @@
 // The registry actor: starts tenants on demand, reaps idle ones, applies reloads.
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include <caf/actor_system.hpp>
 #include <caf/error.hpp>
@@ -49,10 +50,19 @@ build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_dig
 
 namespace {
 
+/// A stopped tenant whose actors still hold connections to its file.
+struct closing_tenant {
+  std::string name;
+  std::string db_path;
+  std::size_t pending = 0; ///< file owners not yet down
+};
+
 struct registry_state {
   std::shared_ptr<registry_view> view;
   std::vector<std::shared_ptr<tenant_slot>> retired; ///< removed, maybe still running
   std::map<caf::actor_addr, std::shared_ptr<tenant_slot>> by_writer;
+  /// File owners of stopped tenants, until their down message.
+  std::map<caf::actor_addr, std::shared_ptr<closing_tenant>> closing;
 
   static inline const char* name = "tenant_registry";
 };
@@ -88,21 +98,72 @@ caf::expected<std::shared_ptr<tenant>> start_slot(registry_self self, tenant_slo
   return *t;
 }
 
+// Watches the file owners of stopped tenant `t` (the writer is watched already, unless
+// it is dead): once all are down and the checkpointer let go of the file too, the tenant
+// is reported closed, and its file may be replaced. `counted`: it was counted as
+// stopping already (removed while in use).
+void watch_close(registry_self self, const tenant& t, bool writer_down, bool counted) {
+  auto& st = self->state;
+  auto entry = std::make_shared<closing_tenant>();
+  entry->name = t.name();
+  entry->db_path = t.db_path();
+  for (auto& owner : t.file_owners()) {
+    bool is_writer = owner == t.writer().address();
+    if (is_writer && writer_down)
+      continue;
+    if (!is_writer)
+      self->monitor(owner);
+    st.closing.emplace(owner, entry);
+    ++entry->pending;
+  }
+  if (!counted)
+    st.view->closing_begins(entry->name);
+}
+
+void closed(registry_state& st, const closing_tenant& entry) {
+  st.view->closing_ends(entry.name);
+  notify(st, "tenant closed", entry.name, "every connection to its file is closed");
+}
+
+// A file owner of a stopped tenant is down: the last one releases the checkpointer's
+// connection.
+void owner_down(registry_self self, const caf::actor_addr& who) {
+  auto& st = self->state;
+  auto i = st.closing.find(who);
+  if (i == st.closing.end())
+    return;
+  auto entry = i->second;
+  st.closing.erase(i);
+  if (--entry->pending > 0)
+    return;
+  auto checkpointer = st.view->opts.defaults.writer.checkpointer;
+  if (!checkpointer)
+    return closed(st, *entry);
+  self->request(checkpointer, std::chrono::seconds(10), release_atom::value, entry->db_path)
+    .then([self, entry](bool) { closed(self->state, *entry); },
+          [self, entry](caf::error&) { closed(self->state, *entry); });
+}
+
 // Stops the tenant of `slot` if nobody holds it: the slot's reference is then the only
-// one, and no request can take another without the slot's lock.
-bool stop_if_unused(registry_state& st, tenant_slot& slot, bool force,
-                    std::string_view why) {
+// one, and no request can take another without the slot's lock. Unless `self` is null
+// (shutdown), the tenant is watched until its file is closed.
+bool stop_if_unused(registry_self self, registry_state& st, tenant_slot& slot, bool force,
+                    std::string_view why, bool writer_down = false) {
   std::shared_ptr<tenant> t;
+  bool counted;
   {
     std::lock_guard<std::mutex> guard{slot.mtx};
     if (!slot.running || (!force && slot.running.use_count() > 1))
       return false;
     t = std::move(slot.running);
+    counted = std::exchange(slot.counted_closing, false);
   }
   st.by_writer.erase(t->writer().address());
   t->stop();
   notify(st, "tenant stopped", slot.name, why);
   st.view->stats.active.fetch_sub(1, std::memory_order_relaxed);
+  if (self)
+    watch_close(self, *t, writer_down, counted);
   return true;
 }
 
@@ -117,13 +178,13 @@ void reap(registry_self self) {
       std::lock_guard<std::mutex> guard{slot->mtx};
       expired = slot->running && now - slot->last_used >= idle;
     }
-    if (expired && stop_if_unused(st, *slot, false, "idle"))
+    if (expired && stop_if_unused(self, st, *slot, false, "idle"))
       st.view->stats.idle_stops.fetch_add(1, std::memory_order_relaxed);
   }
   // Removed tenants stop as soon as their in-flight requests are done.
   auto& retired = st.retired;
   for (auto i = retired.begin(); i != retired.end();) {
-    stop_if_unused(st, **i, false, "removed from the configuration");
+    stop_if_unused(self, st, **i, false, "removed from the configuration");
     bool still_running;
     {
       std::lock_guard<std::mutex> guard{(*i)->mtx};
@@ -144,16 +205,18 @@ void watch_running(registry_self self) {
   }
 }
 
-// A writer died on its own: drop the tenant so the next request starts it anew.
-void on_writer_down(registry_self self, const caf::down_msg& msg) {
+// A writer died on its own: drop the tenant so the next request starts it anew. Any
+// other actor down is a file owner of a stopped tenant.
+void on_down(registry_self self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto i = st.by_writer.find(msg.source);
   if (i == st.by_writer.end())
-    return;
+    return owner_down(self, msg.source);
   auto slot = i->second;
   st.by_writer.erase(i);
   notify(st, "writer died", slot->name, to_string(msg.reason));
-  if (stop_if_unused(st, *slot, true, "writer died; restarted on the next request"))
+  if (stop_if_unused(self, st, *slot, true, "writer died; restarted on the next request",
+                     true))
     st.view->stats.restarts.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -188,6 +251,11 @@ void reload(registry_self self, const reload_cmd& cmd) {
   for (auto& slot : dropped) {
     std::lock_guard<std::mutex> guard{slot->mtx};
     slot->retired = true;
+    // Still in use: stopping from now on, until its file is closed.
+    if (slot->running && !slot->counted_closing) {
+      slot->counted_closing = true;
+      st.view->closing_begins(slot->name);
+    }
     st.retired.push_back(slot);
   }
   st.view->stats.configured.store(static_cast<int64_t>(cmd.tenants->size()));
@@ -199,9 +267,9 @@ void stop_all(registry_self self, stop_all_cmd& cmd) {
   auto& st = self->state;
   int64_t stopped = 0;
   for (auto& slot : st.view->current()->slots)
-    stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
+    stopped += stop_if_unused(nullptr, st, *slot, true, "shutdown") ? 1 : 0;
   for (auto& slot : st.retired)
-    stopped += stop_if_unused(st, *slot, true, "shutdown") ? 1 : 0;
+    stopped += stop_if_unused(nullptr, st, *slot, true, "shutdown") ? 1 : 0;
   st.retired.clear();
   // After the writers were told to stop: each checkpoints on its own way out.
   caf::anon_send_exit(st.view->opts.defaults.writer.checkpointer,
@@ -215,7 +283,7 @@ registry_actor::behavior_type registry_impl(registry_self self,
                                            std::shared_ptr<registry_view> view) {
   self->state.view = std::move(view);
   watch_running(self);
-  self->set_down_handler([self](caf::down_msg& msg) { on_writer_down(self, msg); });
+  self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   self->send(self, reap_atom::value);
   auto& figures = self->state.view->stats.actor;
   return {

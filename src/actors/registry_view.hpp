@@ -26,6 +26,8 @@ struct tenant_slot {
   std::shared_ptr<tenant> running;                  ///< guarded by mtx
   std::chrono::steady_clock::time_point last_used;  ///< guarded by mtx
   bool retired = false;                             ///< removed by a reload; guarded
+  /// Removed while running: counted as closing from the reload on; guarded by mtx.
+  bool counted_closing = false;
 
   /// The running tenant, marking it used; null when it is not running.
   std::shared_ptr<tenant> use() {
@@ -56,12 +58,36 @@ public:
     std::atomic_store(&directory_, std::move(d));
   }
 
+  /// Notes that a tenant named `name` is stopping: removed by a reload while in use, or
+  /// stopped with connections to its file still open (counted: the same name may stop
+  /// twice before the first has closed).
+  void closing_begins(const std::string& name) {
+    std::lock_guard<std::mutex> guard{closing_mtx_};
+    ++closing_[name];
+  }
+
+  /// Notes that one of them has closed.
+  void closing_ends(const std::string& name) {
+    std::lock_guard<std::mutex> guard{closing_mtx_};
+    auto i = closing_.find(name);
+    if (i != closing_.end() && --i->second <= 0)
+      closing_.erase(i);
+  }
+
+  /// Whether a tenant named `name` is stopping.
+  bool is_closing(const std::string& name) const {
+    std::lock_guard<std::mutex> guard{closing_mtx_};
+    return closing_.count(name) > 0;
+  }
+
   registry_actor actor;
   registry_stats stats;
   registry_options opts;
 
 private:
   std::shared_ptr<const tenant_directory> directory_;
+  mutable std::mutex closing_mtx_;
+  std::unordered_map<std::string, int> closing_;
 };
 
 /// Builds a directory for `specs`, reusing the slots of `old` for tenants that keep their

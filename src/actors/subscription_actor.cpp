@@ -1,6 +1,7 @@
 // Subscription positions: memory for reads, the tenant writer for durability.
 #include "actors/subscription_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -42,6 +43,21 @@ subscription_impl(subscription_self self, writer_actor writer,
       auto& positions = self->state.positions;
       auto i = positions.find(cmd.id);
       deliver<int64_t>(cmd.reply, i == positions.end() ? int64_t{0} : i->second);
+    },
+    [self](sub_list_cmd& cmd) {
+      handling_scope scope{self->state.stats->subscriptions, self->mailbox().size()};
+      const auto& positions = self->state.positions;
+      subscription_list out;
+      out.total = static_cast<int64_t>(positions.size());
+      out.positions.assign(positions.begin(), positions.end());
+      auto n = std::min(cmd.limit, out.positions.size());
+      auto behind = [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second < b.second : a.first < b.first;
+      };
+      std::partial_sort(out.positions.begin(), out.positions.begin() + n,
+                        out.positions.end(), behind);
+      out.positions.resize(n);
+      deliver<subscription_list>(cmd.reply, std::move(out));
     },
     [self](sub_save_cmd& cmd) {
       handling_scope scope{self->state.stats->subscriptions, self->mailbox().size()};

@@ -57,6 +57,14 @@ const reader_actor& tenant::reader() noexcept {
   return readers_[i % readers_.size()];
 }
 
+std::vector<caf::actor_addr> tenant::file_owners() const {
+  std::vector<caf::actor_addr> result;
+  for (const auto& r : readers_)
+    result.push_back(r.address());
+  result.push_back(writer_.address());
+  return result;
+}
+
 void tenant::stop() {
   if (stopped_.exchange(true))
     return;

@@ -70,6 +70,24 @@ public:
     return db_path_;
   }
 
+  /// The actors holding a connection to the tenant's file: the writer and the readers.
+  std::vector<caf::actor_addr> file_owners() const;
+
+  /// Marks a backup of this tenant as running; false when one already is.
+  bool try_begin_backup() noexcept {
+    return !backup_running_.exchange(true);
+  }
+
+  /// Ends what try_begin_backup began.
+  void end_backup() noexcept {
+    backup_running_.store(false);
+  }
+
+  /// Whether stop() was called.
+  bool stopping() const noexcept {
+    return stopped_.load();
+  }
+
   /// Asks every actor to stop; the writer commits what is pending and checkpoints.
   /// Idempotent.
   void stop();
@@ -86,6 +104,7 @@ private:
   std::vector<reader_actor> readers_;
   std::atomic<std::size_t> next_reader_{0};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> backup_running_{false};
 };
 
 } // namespace ebuse

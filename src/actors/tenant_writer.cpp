@@ -121,6 +121,16 @@ void answer(pending_op& op, const caf::error& err) {
   }
 }
 
+// Publishes a committed transaction of `events` events that left the head at `head`.
+void record_commit(writer_state& st, int64_t head, uint64_t events) {
+  st.stats->head.store(head, std::memory_order_release);
+  st.stats->commits.fetch_add(1, std::memory_order_relaxed);
+  st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
+  st.stats->group_events.observe(static_cast<double>(events));
+  if (events > st.stats->max_group.load(std::memory_order_relaxed))
+    st.stats->max_group.store(events, std::memory_order_relaxed);
+}
+
 void publish(writer_state& st, const std::vector<pending_op>& ops) {
   int64_t head = st.store->head();
   uint64_t events = 0;
@@ -140,12 +150,7 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
   st.stats->stream_writes.fetch_add(stream_writes, std::memory_order_relaxed);
   st.stats->stream_bytes_written.fetch_add(stream_bytes, std::memory_order_relaxed);
   st.store->set_head(head);
-  st.stats->head.store(head, std::memory_order_release);
-  st.stats->commits.fetch_add(1, std::memory_order_relaxed);
-  st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
-  st.stats->group_events.observe(static_cast<double>(events));
-  if (events > st.stats->max_group.load(std::memory_order_relaxed))
-    st.stats->max_group.store(events, std::memory_order_relaxed);
+  record_commit(st, head, events);
 }
 
 // Commits `ops` and answers each requester. If a group fails for a reason that may be
@@ -268,6 +273,27 @@ void schedule_sweep(writer_self self) {
   self->delayed_send(self, st.opts.sweep_interval, sweep_atom::value);
 }
 
+// Imports one chunk after committing the group waiting before it, so that the head it
+// expects is checked against every write that came first.
+void import_chunk(writer_state& st, import_cmd& cmd) {
+  flush(st);
+  auto start = std::chrono::steady_clock::now();
+  auto res = st.store->import_events(cmd.events, cmd.expected_head);
+  st.stats->commit_latency.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (!res) {
+    if (code_of(res.error()) != errc::tenant_not_empty
+        && code_of(res.error()) != errc::invalid_event)
+      st.stats->failed_commits.fetch_add(1, std::memory_order_relaxed);
+    deliver<append_result>(cmd.reply, std::move(res.error()));
+    return;
+  }
+  if (!cmd.events.empty())
+    record_commit(st, res->last, cmd.events.size());
+  deliver<append_result>(cmd.reply, *res);
+  after_commit(st);
+}
+
 writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_writer> store,
                                         std::shared_ptr<tenant_stats> stats,
                                         writer_options opts) {
@@ -291,6 +317,10 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
       op.events = std::move(cmd.events);
       op.reply = std::move(cmd.reply);
       enqueue(self, std::move(op));
+    },
+    [self](import_cmd& cmd) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
+      import_chunk(self->state, cmd);
     },
     [self](save_atom, std::string& id,
            int64_t position) -> caf::typed_response_promise<int64_t> {

@@ -252,7 +252,7 @@ Environment (default in brackets):
   STORE_LINGER        how long a tenant's writer and readers stay awake after their
                       work for more, 0 = none [80us]
   LOG_LEVEL           debug, info, warn or error [info]
-  ADMIN_API_KEY       a key that reads the metrics of every tenant (and nothing else)
+  ADMIN_API_KEY       a key for every tenant's metrics, the dashboard and backups
                       [none]
   METRICS_PUBLIC      serve Prometheus metrics without a key [false]
   DS_LONGPOLL_TIMEOUT how long a Durable Streams long-poll waits for data [20s]

@@ -33,7 +33,7 @@ struct server_config {
   int wal_autocheckpoint = 1000;             ///< WAL_AUTOCHECKPOINT (pages, 0 = off)
   std::chrono::nanoseconds store_linger = std::chrono::microseconds(80); ///< STORE_LINGER
   std::string log_level = "info";            ///< LOG_LEVEL
-  std::string admin_api_key;                 ///< ADMIN_API_KEY: metrics of every tenant
+  std::string admin_api_key;                 ///< ADMIN_API_KEY: metrics, dashboard, backups
   bool metrics_public = false;               ///< METRICS_PUBLIC: Prometheus without a key
   int rate_limit_per_key = 0;                ///< RATE_LIMIT_PER_KEY, requests/s per API key (0 = off)
   int rate_burst_per_key = 0;                ///< RATE_BURST_PER_KEY (0: twice RATE_LIMIT_PER_KEY)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "actors/registry.hpp"
+#include "core/tenant_name.hpp"
 
 namespace ebuse {
 
@@ -16,9 +17,6 @@ struct tenants_file {
   std::vector<key_digest> admin_keys;   ///< keys that read every tenant's metrics
   std::vector<std::string> warnings;    ///< unknown keys, worth a log line
 };
-
-/// True for names of 1..100 characters from [A-Za-z0-9_-]: safe as a file name.
-bool valid_tenant_name(std::string_view name) noexcept;
 
 /// Parses YAML text. On an invalid file returns false with `err` naming the problem
 /// (no tenants, bad or duplicate name, empty or duplicate key, a key given twice, bad

@@ -15,10 +15,15 @@ const char* to_code(errc x) noexcept {
     case errc::invalid_batch: return "invalid_batch";
     case errc::invalid_parameter: return "invalid_parameter";
     case errc::invalid_subscription: return "invalid_subscription";
+    case errc::tenant_not_empty: return "tenant_not_empty";
+    case errc::backup_in_progress: return "backup_in_progress";
+    case errc::tenant_stopping: return "tenant_stopping";
     case errc::storage_unavailable: return "storage_unavailable";
     case errc::storage_busy: return "storage_busy";
     case errc::storage_full: return "storage_full";
+    case errc::backup_no_space: return "backup_no_space";
     case errc::timeout: return "timeout";
+    case errc::cancelled: return "cancelled";
     case errc::internal: return "internal";
   }
   return "internal";

@@ -20,10 +20,15 @@ enum class errc : uint8_t {
   invalid_batch,        ///< batch empty, not an array or too large
   invalid_parameter,    ///< query parameter not an integer / negative
   invalid_subscription, ///< subscription id or position invalid
+  tenant_not_empty,     ///< an import into a tenant that already holds events
+  backup_in_progress,   ///< a backup of this tenant is already running
+  tenant_stopping,      ///< the tenant was removed and is closing its files
   storage_unavailable,  ///< database cannot be opened or used
   storage_busy,         ///< database locked by another process beyond busy_timeout
   storage_full,         ///< SQLITE_FULL: disk or max_page_count reached
+  backup_no_space,      ///< too little free disk space for a backup's temporary copy
   timeout,              ///< no reply in time; a write may still have committed
+  cancelled,            ///< a long operation (a backup's copy) was asked to stop
   internal,             ///< unexpected failure
 };
 

@@ -59,9 +59,11 @@ caf::error for_each_member(std::string_view in, size_t pos, size_t& end, F&& on_
   }
 }
 
-// Parses one event object at `in[pos]`; `where` prefixes messages ("event 3: ").
+// Parses one event object at `in[pos]`; `where` prefixes messages ("event 3: "). The
+// position, if present and not null, lands in `position` (else it stays as it was).
 caf::error parse_event_at(std::string_view in, size_t pos, size_t& end,
-                          const std::string& where, new_event& out) {
+                          const std::string& where, new_event& out,
+                          int64_t* position = nullptr) {
   if (pos >= in.size() || in[pos] != '{') {
     std::string err;
     size_t ignored;
@@ -85,9 +87,11 @@ caf::error parse_event_at(std::string_view in, size_t pos, size_t& end,
   if (err)
     return err;
   if (!pos_raw.empty() && pos_raw != "null") {
-    int64_t ignored;
-    if (!parse_int64(pos_raw, ignored))
+    int64_t value;
+    if (!parse_int64(pos_raw, value))
       return bad_event(where, "position must be an integer");
+    if (position)
+      *position = value;
   }
   if (type_raw.empty() || type_raw == "null")
     return bad_event(where, "missing type");
@@ -140,6 +144,19 @@ caf::expected<new_event> parse_event(std::string_view body) {
   if (auto err = expect_end(body, end))
     return err;
   return ev;
+}
+
+caf::expected<positioned_event> parse_exported_event(std::string_view line) {
+  size_t pos = json::skip_ws(line, 0);
+  positioned_event out;
+  size_t end = 0;
+  if (auto err = parse_event_at(line, pos, end, "", out.event, &out.position))
+    return err;
+  if (auto err = expect_end(line, end))
+    return err;
+  if (out.position < 1)
+    return bad_event("", "position must be an integer of at least 1");
+  return out;
 }
 
 caf::expected<std::vector<new_event>> parse_batch(std::string_view body, size_t max) {

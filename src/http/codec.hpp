@@ -26,6 +26,10 @@ constexpr int64_t default_load_limit = 10000;
 /// or errc::invalid_event with a message for the client.
 caf::expected<new_event> parse_event(std::string_view body);
 
+/// Parses one line of an export (GET /events/export): an event object as POST /events
+/// takes it, with a required `position` of at least 1, kept on import.
+caf::expected<positioned_event> parse_exported_event(std::string_view line);
+
 /// Parses the body of POST /events/batch: a JSON array of 1..max events.
 caf::expected<std::vector<new_event>> parse_batch(std::string_view body,
                                                    std::size_t max = max_batch_events);

@@ -31,6 +31,7 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 thread_local socket_stream* current_stream = nullptr;
+thread_local std::chrono::nanoseconds current_read_timeout{0};
 
 enum class phase { idle, busy, closing };
 
@@ -73,6 +74,20 @@ void drain_and_close(socket_t sock) {
 void flush_response() {
   if (current_stream)
     current_stream->flush();
+}
+
+void renew_read_deadline() {
+  if (current_stream)
+    current_stream->set_read_deadline(clock::now() + current_read_timeout);
+}
+
+bool client_disconnected() {
+  if (!current_stream)
+    return false;
+  pollfd p{current_stream->socket(), POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0)
+    return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 bool current_request_timed_out() noexcept {
@@ -229,6 +244,7 @@ bool connection_server::process_and_close_socket(socket_t sock) {
   open_->add(&entry);
   socket_stream strm{sock, limits_.write_timeout};
   current_stream = &strm;
+  current_read_timeout = limits_.read_timeout;
   auto start = clock::now();
   std::string peer;
   int peer_port = 0;

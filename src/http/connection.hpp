@@ -26,6 +26,15 @@ void close_after_response(httplib::Response& res);
 /// short body go out together at the end of the response or when this is called).
 void flush_response();
 
+/// For a body its handler reads as a stream (an import of any size): from now on the
+/// rest of the request must make progress within READ_TIMEOUT instead of arriving
+/// whole within it. Called for each piece read.
+void renew_read_deadline();
+
+/// Whether the client of the current thread's request has closed or reset its
+/// connection (checked without blocking), for work done before a response starts.
+bool client_disconnected();
+
 /// True while the current thread's request exceeded READ_TIMEOUT (for the 408 answer).
 bool current_request_timed_out() noexcept;
 

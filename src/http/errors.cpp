@@ -13,10 +13,15 @@ int http_status(errc code) noexcept {
     case errc::invalid_batch:
     case errc::invalid_parameter:
     case errc::invalid_subscription: return 400;
-    case errc::storage_full: return 507;
+    case errc::tenant_not_empty:
+    case errc::backup_in_progress: return 409;
+    case errc::storage_full:
+    case errc::backup_no_space: return 507;
+    case errc::tenant_stopping:
     case errc::storage_unavailable:
     case errc::storage_busy:
-    case errc::timeout: return 503;
+    case errc::timeout:
+    case errc::cancelled: return 503;
     case errc::internal: return 500;
   }
   return 500;
@@ -25,6 +30,7 @@ int http_status(errc code) noexcept {
 const char* to_code(http_errc x) noexcept {
   switch (x) {
     case http_errc::unauthorized: return "unauthorized";
+    case http_errc::forbidden: return "forbidden";
     case http_errc::not_found: return "not_found";
     case http_errc::method_not_allowed: return "method_not_allowed";
     case http_errc::payload_too_large: return "payload_too_large";
@@ -37,6 +43,7 @@ const char* to_code(http_errc x) noexcept {
 int http_status(http_errc code) noexcept {
   switch (code) {
     case http_errc::unauthorized: return 401;
+    case http_errc::forbidden: return 403;
     case http_errc::not_found: return 404;
     case http_errc::method_not_allowed: return 405;
     case http_errc::payload_too_large: return 413;
@@ -54,6 +61,12 @@ const char* generic_message(errc code) {
       return "storage is full; the write was not applied";
     case errc::storage_busy:
       return "storage is busy; retry later";
+    case errc::backup_no_space:
+      return "not enough free disk space for the backup's temporary copy";
+    case errc::tenant_stopping:
+      return "the tenant is stopping; retry later";
+    case errc::cancelled:
+      return "the operation was cancelled";
     case errc::storage_unavailable:
       return "storage is unavailable";
     case errc::timeout:

@@ -14,6 +14,7 @@ namespace ebuse {
 /// storage or actors.
 enum class http_errc : uint8_t {
   unauthorized,       ///< missing or wrong API key
+  forbidden,          ///< a valid key that may not use this route (a tenant's on an admin route)
   not_found,          ///< unknown path
   method_not_allowed, ///< known path, wrong method
   payload_too_large,  ///< body above MAX_BODY_BYTES

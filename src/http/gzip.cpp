@@ -132,6 +132,9 @@ bool stream_body::send(httplib::DataSink& sink, const std::string& bytes) {
 }
 
 bool stream_body::write(httplib::DataSink& sink, const char* data, std::size_t len) {
+  // An empty chunk would end a chunked body.
+  if (len == 0)
+    return true;
   if (!gzip_) {
     current_request().body_bytes += len;
     return sink.write(data, len);

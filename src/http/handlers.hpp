@@ -15,6 +15,7 @@
 #include "http/errors.hpp"
 #include "http/options.hpp"
 #include "http/route_table.hpp"
+#include "http/stop_signal.hpp"
 #include "obs/http_metrics.hpp"
 
 namespace ebuse {
@@ -26,6 +27,9 @@ struct server_context {
   const http_metrics& metrics;   ///< the HTTP figures
   const rate_limiter* limiter;   ///< null when rate limiting is off
   std::function<connection_counts()> connections; ///< the connections' figures now
+  /// Raised when the server stops: responses that wait (live streams, a backup's copy)
+  /// end then.
+  stop_signal& stopped;
 };
 
 /// What a handler needs besides the request: the caller, the server, and the body (read
@@ -36,6 +40,8 @@ struct request_context {
   const server_context& server;
   const route* entry = nullptr; ///< the route being served
   std::string body;
+  /// The body as it arrives, for a route that streams its body (route_traits); else null.
+  const httplib::ContentReader* reader = nullptr;
 
   /// REQUEST_TIMEOUT: how long a handler waits for an actor.
   std::chrono::nanoseconds timeout() const noexcept {
@@ -69,6 +75,19 @@ void handle_subscription_get(const httplib::Request& req, httplib::Response& res
 /// POST, PUT /subscriptions/{id}/position
 void handle_subscription_save(const httplib::Request& req, httplib::Response& res,
                               request_context& ctx);
+/// GET /events/export: NDJSON, one event per line, page by page.
+void handle_export(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// POST /events/import: the NDJSON of an export into an empty tenant, read as it arrives
+/// (ctx.reader).
+void handle_import(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// GET /admin/tenants/{name}/backup (admin key): a snapshot of the tenant's database.
+void handle_backup(const httplib::Request& req, httplib::Response& res, request_context& ctx);
+/// GET /dashboard: the live dashboard page (needs no key; it asks for one).
+void handle_dashboard(const httplib::Request& req, httplib::Response& res,
+                      request_context& ctx);
+/// GET /metrics/stream (admin key): the live figures, one snapshot a second (SSE).
+void handle_metrics_stream(const httplib::Request& req, httplib::Response& res,
+                           request_context& ctx);
 /// GET /position
 void handle_position(const httplib::Request& req, httplib::Response& res, request_context& ctx);
 /// Whether the client asks for the Prometheus text format (`Accept`).

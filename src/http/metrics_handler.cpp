@@ -1,6 +1,8 @@
-// GET /metrics (JSON, or Prometheus text when the scraper asks) and /metrics/prometheus.
+// GET /metrics (JSON, or Prometheus text when the scraper asks), /metrics/prometheus and
+// the live /metrics/stream.
 #include "http/handlers.hpp"
 #include "http/metrics_render.hpp"
+#include "http/metrics_stream.hpp"
 
 namespace ebuse {
 
@@ -16,6 +18,12 @@ bool serves_prometheus(const httplib::Request& req, const route& r) {
 }
 
 namespace {
+
+// Longest wait of a live-metrics tick for the subscription actors' answers.
+constexpr auto subscription_ask_timeout = std::chrono::milliseconds(250);
+
+// Interval of the live metrics.
+constexpr auto metrics_tick = std::chrono::seconds(1);
 
 // What the caller may see: its own tenant, or (admin, public) every tenant.
 metrics_view view_of(const request_context& ctx) {
@@ -47,6 +55,14 @@ void handle_metrics(const httplib::Request& req, httplib::Response& res, request
   if (wants_prometheus(req))
     return handle_prometheus(req, res, ctx);
   send_json(res, render_metrics_json(view_of(ctx)));
+}
+
+void handle_metrics_stream(const httplib::Request&, httplib::Response& res,
+                           request_context& ctx) {
+  // Each tick shows what the caller may see then (every tenant running at that moment).
+  auto ticker = std::make_shared<metrics_ticker>([ctx] { return view_of(ctx); },
+                                                 subscription_ask_timeout);
+  stream_metrics(res, std::move(ticker), ctx.server.stopped, metrics_tick);
 }
 
 } // namespace ebuse

@@ -78,7 +78,8 @@ bool request_pipeline::before_handler(httplib::Request& req, httplib::Response& 
   if (refuse(res, st))
     return false;
   prepare(req, res, st);
-  return admit_client(res, st) && authenticate(req, res, st) && admit_key(res, st);
+  return admit_client(res, st) && authenticate(req, res, st) && admit_key(res, st)
+         && admit_body(res, st);
 }
 
 void request_pipeline::identify(httplib::Request& req, request_state& st) const {
@@ -132,6 +133,8 @@ bool request_pipeline::authenticate(const httplib::Request& req, httplib::Respon
   auto auth = st.match.auth();
   if (auth == auth_kind::none)
     return true;
+  if (auth == auth_kind::admin)
+    return authenticate_admin(res, st);
   bool public_scrape = auth == auth_kind::metrics && opts_.metrics_public
                        && serves_prometheus(req, *st.match.entry);
   if (public_scrape) {
@@ -164,10 +167,40 @@ bool request_pipeline::authenticate(const httplib::Request& req, httplib::Respon
   return false;
 }
 
+bool request_pipeline::authenticate_admin(httplib::Response& res, request_state& st) {
+  st.api_key = extract_key(st.headers.x_api_key, st.headers.authorization);
+  if (registry_->is_admin(st.api_key)) {
+    st.admin = true;
+    return true;
+  }
+  if (registry_->has_tenant_key(st.api_key))
+    send_error(res, http_errc::forbidden, "this route needs an admin key");
+  else
+    send_error(res, http_errc::unauthorized, "missing or invalid API key");
+  return false;
+}
+
 bool request_pipeline::admit_key(httplib::Response& res, const request_state& st) {
   if (!st.t || !st.match.rate_limited())
     return true;
   return admission_.admit_key(st.api_key, st.headers.has_body(), res);
+}
+
+bool request_pipeline::admit_body(httplib::Response& res, const request_state& st) const {
+  if (st.match.entry && st.match.status == 200 && st.match.entry->streams_body())
+    return true;
+  if (st.headers.content_length_count != 1)
+    return true;
+  uint64_t n = 0;
+  const auto& text = st.headers.content_length;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || n <= opts_.max_body_bytes)
+    return true;
+  // Refused before any of it is read: the rest cannot be framed, the connection closes.
+  close_after_response(res);
+  send_error(res, http_errc::payload_too_large,
+             "request body larger than " + std::to_string(opts_.max_body_bytes) + " bytes");
+  return false;
 }
 
 route_match request_pipeline::match_of(const httplib::Request& req,

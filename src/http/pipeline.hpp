@@ -1,6 +1,6 @@
 // The request pipeline as named stages: identify (client address, headers, route),
-// refuse (shutdown, framing), admit the client, authenticate, admit the key, then the
-// handler, and last the log. Each stage works on an explicit request_state.
+// refuse (shutdown, framing), admit the client, authenticate, admit the key, admit the
+// body, then the handler, and last the log. Each stage works on an explicit request_state.
 #pragma once
 
 #include <atomic>
@@ -69,6 +69,11 @@ public:
   /// Stage 5: the per-key rate limit, for a tenant's key. False: `res` holds the 429.
   bool admit_key(httplib::Response& res, const request_state& st);
 
+  /// Stage 6: a body announced (Content-Length) above MAX_BODY_BYTES is refused before
+  /// any of it is read, except on a route that reads its body as it arrives (an import).
+  /// False: `res` holds the 413.
+  bool admit_body(httplib::Response& res, const request_state& st) const;
+
   /// The answer to what the handlers do not serve: 404 and 405 from the route table, 413,
   /// and the library's own rejections (malformed, too slow: 408, headers too large: 431).
   void answer_unserved(const httplib::Request& req, httplib::Response& res,
@@ -84,6 +89,9 @@ public:
   }
 
 private:
+  // Stage 4 on an admin route: an admin key; a tenant's key gets 403, others 401.
+  bool authenticate_admin(httplib::Response& res, request_state& st);
+
   route_match match_of(const httplib::Request& req, const request_state& st) const;
 
   http_options opts_;

@@ -24,6 +24,7 @@ struct pager {
   int64_t end;        ///< last position to send (inclusive)
   int64_t page_size;
   const char* closing; ///< "]\n" for GET /events (Go's json.Encoder), "]" for the stream
+  bool ndjson = false;  ///< one event per line, no brackets (export)
   bool started = false;
   bool have_prefetch = false;
   reply_future<event_page> prefetch;
@@ -36,6 +37,7 @@ struct pager {
     cmd.from = next;
     cmd.to = end;
     cmd.limit = page_size;
+    cmd.ndjson = ndjson;
     prefetch = dispatch(t->reader(), std::move(cmd));
     have_prefetch = true;
   }
@@ -69,7 +71,9 @@ struct pager {
       page = std::move(*res);
     }
     std::string chunk;
-    if (!started) {
+    if (ndjson) {
+      // Each event already ends its own line.
+    } else if (!started) {
       chunk.push_back('[');
     } else if (page.count > 0) {
       chunk.push_back(',');
@@ -103,11 +107,12 @@ struct pager {
 };
 
 caf::expected<event_page> load_once(tenant& t, int64_t from, int64_t to, int64_t limit,
-                                    std::chrono::nanoseconds timeout) {
+                                    bool ndjson, std::chrono::nanoseconds timeout) {
   load_cmd cmd;
   cmd.from = from;
   cmd.to = to;
   cmd.limit = limit;
+  cmd.ndjson = ndjson;
   return ask(t.reader(), std::move(cmd), timeout);
 }
 
@@ -129,15 +134,16 @@ void send_one_page(const httplib::Request& req, httplib::Response& res, request_
 // sent, so that a failing store still yields a proper error response.
 void stream_pages(const httplib::Request& req, httplib::Response& res,
                   request_context& ctx, int64_t from, int64_t end, int64_t page_size,
-                  const char* closing) {
+                  const char* closing, bool ndjson = false) {
   auto p = std::make_shared<pager>();
   p->closing = closing;
+  p->ndjson = ndjson;
   p->t = ctx.t;
   p->timeout = ctx.timeout();
   p->next = from;
   p->end = end;
   p->page_size = page_size;
-  auto first = load_once(*ctx.t, from, end, page_size, ctx.timeout());
+  auto first = load_once(*ctx.t, from, end, page_size, ndjson, ctx.timeout());
   if (!first)
     return send_error(req, res, first.error());
   p->first_page = std::move(*first);
@@ -147,10 +153,19 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
   bool large = p->first_page.json.size() >= current_request().gzip_min_bytes
                || p->more_after(p->first_page);
   p->body = std::make_unique<stream_body>(begin_event_stream(res, large));
-  res.set_chunked_content_provider("application/json",
+  res.set_chunked_content_provider(ndjson ? "application/x-ndjson" : "application/json",
                                    [p](size_t, httplib::DataSink& sink) {
                                      return p->write_next(sink);
                                    });
+}
+
+// The query parameter `name` as a position, `absent` when it is not given.
+caf::expected<int64_t> optional_position(const httplib::Request& req, const char* name,
+                                         int64_t absent, bool allow_minus_one) {
+  auto text = req.get_param_value(name);
+  if (text.empty())
+    return absent;
+  return parse_position_param(name, text, allow_minus_one);
 }
 
 } // namespace
@@ -160,14 +175,10 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
   auto from = parse_position_param("from", req.get_param_value("from"), false);
   if (!from)
     return send_error(req, res, from.error());
-  int64_t to = -1;
-  auto to_text = req.get_param_value("to");
-  if (!to_text.empty()) {
-    auto parsed = parse_position_param("to", to_text, true);
-    if (!parsed)
-      return send_error(req, res, parsed.error());
-    to = *parsed;
-  }
+  auto to_param = optional_position(req, "to", -1, true);
+  if (!to_param)
+    return send_error(req, res, to_param.error());
+  int64_t to = *to_param;
   if (to < 0) {
     return send_one_page(req, res, ctx, *from, -1);
   }
@@ -179,6 +190,25 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
     return send_one_page(req, res, ctx, *from, to);
   }
   stream_pages(req, res, ctx, *from, to, range_page_size, "]\n");
+}
+
+void handle_export(const httplib::Request& req, httplib::Response& res,
+                   request_context& ctx) {
+  auto from = optional_position(req, "from", 0, false);
+  if (!from)
+    return send_error(req, res, from.error());
+  auto to = optional_position(req, "to", -1, true);
+  if (!to)
+    return send_error(req, res, to.error());
+  // Without `to`, the export ends at the head committed when it began, so it ends
+  // while appends continue.
+  auto end = *to >= 0 ? *to : ctx.t->stats().head.load(std::memory_order_acquire);
+  if (end < *from) {
+    res.status = 200;
+    res.set_content("", "application/x-ndjson");
+    return;
+  }
+  stream_pages(req, res, ctx, *from, end, range_page_size, "", true);
 }
 
 void handle_stream(const httplib::Request& req, httplib::Response& res,

@@ -15,19 +15,29 @@ namespace {
 std::vector<route> make_routes() {
   constexpr auto tenant = auth_kind::tenant;
   constexpr auto metrics = auth_kind::metrics;
-  constexpr auto stream = auth_kind::stream;
+  constexpr auto admin = auth_kind::admin;
   constexpr std::string_view sub = "/subscriptions/", pos = "/position";
   constexpr std::string_view sub_doc = "/subscriptions/{id}/position";
-  constexpr std::string_view ds = "/v1/stream/", ds_doc = "/v1/stream/{path}";
+  constexpr std::string_view backup = "/admin/tenants/", backup_suffix = "/backup";
+  constexpr std::string_view backup_doc = "/admin/tenants/{name}/backup";
+  // The stream API: one prefix, a route per method.
+  auto ds = [](uint8_t methods, route_handler handler, const char* label) {
+    return route{"/v1/stream/", {}, "/v1/stream/{path}", methods, handler, label,
+                 auth_kind::stream, true, false, prefix_path};
+  };
   return {
-    // path, suffix, doc, methods, handler, label, auth, rate limited, multi-tenant only
-    // (and for the stream API: prefix)
+    // path, suffix, doc, methods, handler, label, auth, rate limited, multi-tenant only,
+    // traits
     {"/events", {}, "/events", post, handle_append, "events_post", tenant, true, false},
     {"/events", {}, "/events", get, handle_load, "events_get", tenant, true, false},
     {"/events/batch", {}, "/events/batch", post, handle_batch, "events_batch", tenant, true,
      false},
     {"/events/stream", {}, "/events/stream", get, handle_stream, "events_stream", tenant,
      true, false},
+    {"/events/export", {}, "/events/export", get, handle_export, "events_export", tenant,
+     true, false},
+    {"/events/import", {}, "/events/import", post, handle_import, "events_import", tenant,
+     true, false, streamed_body},
     {"/position", {}, "/position", get, handle_position, "position", tenant, true, false},
     {sub, pos, sub_doc, get, handle_subscription_get, "subscription_get", tenant, true,
      false},
@@ -37,13 +47,20 @@ std::vector<route> make_routes() {
     {"/metrics", {}, "/metrics", get, handle_metrics, "metrics", metrics, true, false},
     {"/metrics/prometheus", {}, "/metrics/prometheus", get, handle_prometheus, "metrics",
      metrics, true, false},
+    {"/metrics/stream", {}, "/metrics/stream", get, handle_metrics_stream, "metrics_stream",
+     admin, true, false},
     {"/tenants", {}, "/tenants", get, handle_tenants, "tenants", auth_kind::admin_or_tenant,
      true, true},
-    {ds, {}, ds_doc, put, handle_stream_create, "stream_create", stream, true, false, true},
-    {ds, {}, ds_doc, post, handle_stream_append, "stream_append", stream, true, false, true},
-    {ds, {}, ds_doc, get | head, handle_stream_read, "stream_read", stream, true, false, true},
-    {ds, {}, ds_doc, del, handle_stream_delete, "stream_delete", stream, true, false, true},
-    {ds, {}, ds_doc, options, handle_stream_preflight, nullptr, stream, true, false, true},
+    {backup, backup_suffix, backup_doc, get, handle_backup, "admin_backup", admin, true, false},
+    // Every other path under /admin/ is the operators' too: a 404 behind an admin key.
+    {"/admin/", {}, "/admin/...", 0, nullptr, nullptr, admin, true, false, prefix_path},
+    {"/dashboard", {}, "/dashboard", get, handle_dashboard, "dashboard", auth_kind::none, true,
+     false},
+    ds(put, handle_stream_create, "stream_create"),
+    ds(post, handle_stream_append, "stream_append"),
+    ds(get | head, handle_stream_read, "stream_read"),
+    ds(del, handle_stream_delete, "stream_delete"),
+    ds(options, handle_stream_preflight, nullptr),
   };
 }
 
@@ -104,7 +121,7 @@ uint8_t method_bit(std::string_view method) noexcept {
 }
 
 bool route::matches(std::string_view p) const noexcept {
-  if (prefix)
+  if (prefix())
     return p.substr(0, path.size()) == path;
   if (suffix.empty())
     return p == path;
@@ -113,13 +130,14 @@ bool route::matches(std::string_view p) const noexcept {
 }
 
 std::string_view route::id_of(std::string_view p) const noexcept {
-  if ((suffix.empty() && !prefix) || !matches(p))
+  if ((suffix.empty() && !prefix()) || !matches(p))
     return {};
   return p.substr(path.size(), p.size() - path.size() - suffix.size());
 }
 
 bool route::is_bare_prefix(std::string_view p) const noexcept {
-  return prefix && !path.empty() && p == path.substr(0, path.size() - 1);
+  // A namespace row (no methods) reaches only the paths under it.
+  return prefix() && methods != 0 && !path.empty() && p == path.substr(0, path.size() - 1);
 }
 
 const std::vector<route>& routes() {

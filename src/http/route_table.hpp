@@ -26,8 +26,9 @@ uint8_t method_bit(std::string_view method) noexcept;
 
 /// Who may call a route.
 enum class auth_kind : uint8_t {
-  none,            ///< anyone (/health)
+  none,            ///< anyone (/health, /dashboard)
   tenant,          ///< a tenant's API key
+  admin,           ///< an admin key only; a tenant's key is refused with 403
   admin_or_tenant, ///< a tenant's key (its own tenant), or an admin key (every tenant)
   metrics,         ///< as admin_or_tenant; Prometheus scrapes need no key under METRICS_PUBLIC
   /// The Durable Streams API: a tenant's key, or none for the tenant DS_ANONYMOUS_TENANT
@@ -36,26 +37,43 @@ enum class auth_kind : uint8_t {
   stream,
 };
 
+/// What else a route needs, as a bit set.
+enum route_traits : uint8_t {
+  prefix_path = 1,   ///< `path` + anything: the rest is the id (the stream path)
+  streamed_body = 2, ///< the handler reads the body as it arrives (request_context::reader);
+                     ///< MAX_BODY_BYTES does not bound the whole
+};
+
 /// Serves a request that matched its route.
 using route_handler = void (*)(const httplib::Request&, httplib::Response&, request_context&);
 
 /// One route: a path pattern and what serving it takes.
 struct route {
   /// The exact path; with a suffix, the prefix of a path `path` + id + `suffix`; with
-  /// `prefix`, the prefix of a path `path` + id.
+  /// `prefix_path`, the prefix of a path `path` + id.
   std::string_view path;
   std::string_view suffix;
   std::string_view doc;  ///< the path as the API documentation writes it
-  uint8_t methods;       ///< method_bits
-  route_handler handler;
+  uint8_t methods;       ///< method_bits; none: a namespace whose rules its unknown paths take
+  route_handler handler; ///< null for a namespace
   /// Metrics label (a route per method may share a path); nullptr: counted as "other",
   /// as a CORS preflight is.
   const char* label;
   auth_kind auth;
   bool rate_limited;     ///< per client, and per key once authenticated
   bool multi_tenant_only;
-  bool prefix = false;   ///< `path` + anything: the rest is the id (the stream path)
+  uint8_t traits = 0;    ///< route_traits
   std::size_t label_index = 0; ///< position of `label` in route_labels()
+
+  /// Whether the route is `path` + anything.
+  bool prefix() const noexcept {
+    return traits & prefix_path;
+  }
+
+  /// Whether its handler reads the body itself, as it arrives.
+  bool streams_body() const noexcept {
+    return traits & streamed_body;
+  }
 
   /// Whether `p` has this route's pattern.
   bool matches(std::string_view p) const noexcept;

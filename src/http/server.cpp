@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <string_view>
 
 #include <sys/socket.h>
@@ -78,6 +79,7 @@ struct http_server::impl {
   connection_server svr; // deadlines, pipelining, header limits, Connection: close
   http_metrics metrics{route_labels()};
   request_pipeline pipeline;
+  stop_signal stopped;
   server_context context;
   socket_t listen_fd = INVALID_SOCKET;
 
@@ -85,7 +87,8 @@ struct http_server::impl {
        std::shared_ptr<rate_limiter> l)
     : opts(o), registry(std::move(r)), limiter(std::move(l)), svr(o.connections),
       pipeline(o, registry, limiter, metrics),
-      context{opts, *registry, metrics, limiter.get(), [this] { return svr.counts(); }} {
+      context{opts, *registry, metrics, limiter.get(), [this] { return svr.counts(); },
+              stopped} {
     set_socket_and_limits();
     set_stages();
     register_routes();
@@ -101,7 +104,10 @@ struct http_server::impl {
     });
     // Nagle's algorithm with delayed ACKs costs ~40 ms per small response.
     svr.set_tcp_nodelay(true);
-    svr.set_payload_max_length(opts.max_body_bytes);
+    // MAX_BODY_BYTES is enforced by the pipeline (a body announced larger) and while
+    // reading (with_body): the library's own check would read and discard a whole
+    // oversized body first, and would refuse the streamed body of an import.
+    svr.set_payload_max_length(std::numeric_limits<std::size_t>::max());
     // connection_server enforces HTTP_THREADS and the deadlines; the library's own
     // settings below only shape its Keep-Alive header.
     svr.set_keep_alive_max_count(10000);
@@ -142,9 +148,10 @@ struct http_server::impl {
     });
   }
 
-  request_context context_of(std::string body = {}) {
+  request_context context_of(std::string body = {},
+                             const httplib::ContentReader* reader = nullptr) {
     auto& st = current_request();
-    return request_context{st.t, st.admin, context, st.match.entry, std::move(body)};
+    return request_context{st.t, st.admin, context, st.match.entry, std::move(body), reader};
   }
 
   // The library routes a prefix route by its prefix alone; the table decides (a path
@@ -171,18 +178,30 @@ struct http_server::impl {
     };
   }
 
+  // Hands the body reader itself to the handler, which reads the body as it arrives.
+  httplib::Server::HandlerWithContentReader with_reader(route_handler f) {
+    return [this, f](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) {
+      if (current_request().match.status != 200)
+        return send_unmatched(req, res, current_request().match);
+      auto ctx = context_of({}, &reader);
+      f(req, res, ctx);
+    };
+  }
+
   void register_routes() {
     for (const auto& r : routes()) {
       // [\s\S]: ids may hold any byte; control characters must reach the validation.
       std::string pattern{r.path};
-      if (!r.suffix.empty() || r.prefix)
+      if (!r.suffix.empty() || r.prefix())
         pattern += R"([\s\S]*)";
       if (r.methods & get)
         svr.Get(pattern, without_body(r.handler));
+      auto body = [&] { return r.streams_body() ? with_reader(r.handler) : with_body(r.handler); };
       if (r.methods & post)
-        svr.Post(pattern, with_body(r.handler));
+        svr.Post(pattern, body());
       if (r.methods & put)
-        svr.Put(pattern, with_body(r.handler));
+        svr.Put(pattern, body());
       if (r.methods & del)
         svr.Delete(pattern, without_body(r.handler));
       if (r.methods & options)
@@ -225,6 +244,7 @@ bool http_server::run() {
 
 void http_server::stop() {
   impl_->pipeline.stop();
+  impl_->stopped.raise();
   // Long-polls and SSE responses wait on their tenant's signal: end them now.
   for (auto& t : impl_->registry->running())
     t->streams_signal().shutdown();

@@ -37,23 +37,33 @@ double histogram::sum() const noexcept {
   return static_cast<double>(sum_micro_.load(std::memory_order_relaxed)) / 1e6;
 }
 
-double histogram::quantile(double q) const noexcept {
-  auto total = count();
-  if (total == 0)
+double quantile_of(const double* bounds, std::size_t n, const uint64_t* counts,
+                   double q) noexcept {
+  uint64_t total = 0;
+  for (std::size_t i = 0; i <= n; ++i)
+    total += counts[i];
+  if (total == 0 || n == 0)
     return 0;
   auto rank = q * static_cast<double>(total);
   double seen = 0;
-  for (std::size_t i = 0; i <= n_; ++i) {
-    auto in_bucket = static_cast<double>(bucket(i));
+  for (std::size_t i = 0; i <= n; ++i) {
+    auto in_bucket = static_cast<double>(counts[i]);
     if (seen + in_bucket >= rank && in_bucket > 0) {
-      if (i == n_)
-        return bounds_[n_ - 1]; // beyond the last bound: report the bound
-      double lo = i == 0 ? 0 : bounds_[i - 1];
-      return lo + (bounds_[i] - lo) * ((rank - seen) / in_bucket);
+      if (i == n)
+        return bounds[n - 1]; // beyond the last bound: report the bound
+      double lo = i == 0 ? 0 : bounds[i - 1];
+      return lo + (bounds[i] - lo) * ((rank - seen) / in_bucket);
     }
     seen += in_bucket;
   }
-  return bounds_[n_ - 1];
+  return bounds[n - 1];
+}
+
+double histogram::quantile(double q) const noexcept {
+  std::array<uint64_t, max_buckets + 1> counts{};
+  for (std::size_t i = 0; i <= n_; ++i)
+    counts[i] = bucket(i);
+  return quantile_of(bounds_, n_, counts.data(), q);
 }
 
 histogram make_latency_histogram() noexcept {

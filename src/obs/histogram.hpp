@@ -46,6 +46,12 @@ private:
   std::atomic<uint64_t> sum_micro_{0}; // sum in millionths, to stay an integer atomic
 };
 
+/// Estimated quantile `q` in [0, 1] of observations counted per bucket: `counts[i]` for
+/// the bucket up to `bounds[i]` (i < n), `counts[n]` beyond the last bound. Linear
+/// interpolation inside a bucket; 0 when there are none.
+double quantile_of(const double* bounds, std::size_t n, const uint64_t* counts,
+                   double q) noexcept;
+
 /// Latency buckets in seconds, 50 µs .. 10 s.
 histogram make_latency_histogram() noexcept;
 

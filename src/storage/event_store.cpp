@@ -8,6 +8,7 @@
 
 #include "core/errc.hpp"
 #include "core/event_json.hpp"
+#include "core/json_text.hpp"
 #include "storage/stream_store.hpp"
 
 namespace ebuse {
@@ -263,18 +264,29 @@ store_reader::open(const std::string& path, const store_options& opts) {
 }
 
 caf::error store_reader::load(int64_t from, int64_t to, int64_t limit,
-                              event_page& page) {
+                              event_page& page, bool ndjson) {
   auto& st = load_bounded_;
   st.bind_int64(1, from);
   st.bind_int64(2, to < 0 ? std::numeric_limits<int64_t>::max() : to);
   st.bind_int64(3, limit);
   int rc;
+  std::string compacted;
   while ((rc = st.step()) == SQLITE_ROW) {
-    if (page.count > 0)
+    if (page.count > 0 && !ndjson)
       page.json.push_back(',');
     page.last_position = st.column_int64(0);
-    append_event_json(page.json, page.last_position, st.column_text(1),
-                      st.column_blob(2), st.column_text(3));
+    auto data = st.column_blob(2);
+    // Ours is stored compact; a file of the original may hold data with line breaks
+    // between its tokens, which would split an NDJSON line.
+    if (ndjson && data.find_first_of("\r\n") != std::string_view::npos) {
+      compacted.clear();
+      json::append_compact(data, compacted);
+      data = compacted;
+    }
+    append_event_json(page.json, page.last_position, st.column_text(1), data,
+                      st.column_text(3));
+    if (ndjson)
+      page.json.push_back('\n');
     ++page.count;
   }
   // Resetting ends the implicit read transaction, so WAL checkpoints are not held back.

@@ -22,6 +22,12 @@ struct new_event {
   std::string timestamp; ///< mattn text form, see ts::format_stored
 };
 
+/// An event with the position it keeps, as exported and imported.
+struct positioned_event {
+  int64_t position = 0;
+  new_event event;
+};
+
 /// Positions assigned by one append.
 struct append_result {
   int64_t first = 0;
@@ -79,6 +85,13 @@ public:
   /// consecutive (the only writer, one transaction): [first, last].
   caf::expected<append_result> insert_rows(const std::vector<const new_event*>& rows);
 
+  /// Imports `events` in one transaction of its own, keeping their positions, provided
+  /// the committed head is still `expected_head` (else errc::tenant_not_empty: some
+  /// other write came first) and the positions increase from above it (else
+  /// errc::invalid_event). Gaps are kept as they are. The head becomes the last one.
+  caf::expected<append_result> import_events(const std::vector<positioned_event>& events,
+                                             int64_t expected_head);
+
   /// Upserts a subscription position inside the open transaction.
   caf::error save_subscription(std::string_view id, int64_t position);
 
@@ -131,6 +144,7 @@ private:
   sql::statement insert8_;  // 8 rows
   sql::statement insert64_; // 64 rows
   sql::statement save_sub_;
+  sql::statement import_[3]; // 1, 8 and 64 rows with their positions; prepared on first use
   int64_t head_ = 0;
   int wal_frames_ = 0;
   int wal_threshold_ = 0;
@@ -144,8 +158,10 @@ public:
   open(const std::string& path, const store_options& opts = {});
 
   /// Renders up to `limit` events with position in [from, to] (to < 0: no upper bound)
-  /// into `page`, ordered by position.
-  caf::error load(int64_t from, int64_t to, int64_t limit, event_page& page);
+  /// into `page`, ordered by position: separated by commas, or with `ndjson` each
+  /// followed by a newline (one event per line, whatever its stored data holds).
+  caf::error load(int64_t from, int64_t to, int64_t limit, event_page& page,
+                  bool ndjson = false);
 
   /// Highest position in the file (0 when empty).
   caf::expected<int64_t> max_position();

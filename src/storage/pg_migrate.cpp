@@ -4,8 +4,9 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
-#include "storage/db.hpp"
 #include "core/errc.hpp"
+#include "core/tenant_name.hpp"
+#include "storage/db.hpp"
 #include "storage/pg_schema.hpp"
 #include "storage/pg_store.hpp"
 

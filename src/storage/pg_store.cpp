@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/errc.hpp"
+#include "core/tenant_name.hpp"
 
 namespace ebuse {
 
@@ -62,16 +63,6 @@ std::vector<pg::statement_def> writer_statements(bool notify) {
 }
 
 } // namespace
-
-bool valid_tenant_name(const std::string& name) noexcept {
-  if (name.empty() || name.size() > 100)
-    return false;
-  for (char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
-          || c == '-'))
-      return false;
-  return true;
-}
 
 pg_writer::pg_writer(const std::string& url, std::string tenant, const pg_options& opts)
   : tenant_(std::move(tenant)), opts_(opts), session_(url, opts.conn, writer_statements(opts.notify)) {

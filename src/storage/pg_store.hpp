@@ -35,9 +35,6 @@ struct pg_options {
 /// The NOTIFY channel on which every commit announces "<tenant> <head>".
 constexpr const char* pg_head_channel = "ebuse_head";
 
-/// Whether `name` is a valid tenant name ([A-Za-z0-9_-]{1,100}, SPEC §4).
-bool valid_tenant_name(const std::string& name) noexcept;
-
 /// The read-write side of one tenant on PostgreSQL: one connection, owned by the
 /// tenant's writer. Several writers (on several nodes) may serve the same tenant: each
 /// group transaction first locks the tenant's row in ebuse.heads, so the groups of all

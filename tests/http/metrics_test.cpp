@@ -12,18 +12,7 @@ using namespace ebuse::test;
 namespace {
 
 registry_options two_tenants(const temp_dir& dir) {
-  registry_options ropts;
-  for (std::string n : {"a", "b"})
-    ropts.tenants.push_back(tenant_spec{n, dir.file(n + ".db"), digest_of("key-" + n)});
-  ropts.admin_keys.push_back(digest_of("admin-key"));
-  return ropts;
-}
-
-std::unique_ptr<httplib::Client> client_for(const test_server& srv, const std::string& key) {
-  auto cli = srv.client(false);
-  if (!key.empty())
-    cli->set_default_headers({{"X-API-Key", key}});
-  return cli;
+  return tenants_in(dir, {"a", "b"}, {"admin-key"});
 }
 
 // Runs promtool on `text`; returns its exit status and output.

@@ -7,8 +7,8 @@
 #include <caf/send.hpp>
 
 #include "app/tenants_file.hpp"
-#include "support/http_helpers.hpp"
 #include "support/eventually.hpp"
+#include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -16,19 +16,6 @@ using namespace ebuse::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-registry_options tenants_in(const temp_dir& dir, std::vector<std::string> names) {
-  registry_options ropts;
-  for (auto& n : names)
-    ropts.tenants.push_back(tenant_spec{n, dir.file(n + ".db"), digest_of("key-" + n)});
-  return ropts;
-}
-
-std::unique_ptr<httplib::Client> client_for(const test_server& srv, const std::string& key) {
-  auto cli = srv.client(false);
-  cli->set_default_headers({{"X-API-Key", key}});
-  return cli;
-}
 
 int process_threads() {
   std::ifstream in{"/proc/self/status"};

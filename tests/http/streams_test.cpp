@@ -2,9 +2,9 @@
 #include <future>
 #include <thread>
 
+#include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
 #include "support/raw_socket.hpp"
-#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;

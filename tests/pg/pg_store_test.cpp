@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "pg/pg_fixture.hpp"
+#include "support/store_rows.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -45,10 +46,7 @@ TEST_CASE("pg: data, types and timestamps read back byte for byte as the SQLite 
   auto sw = store_writer::open(tmp.file("ref.db"));
   REQUIRE(sw);
   REQUIRE(!(*sw)->begin());
-  std::vector<const new_event*> rows;
-  for (const auto& ev : events)
-    rows.push_back(&ev);
-  REQUIRE((*sw)->insert_rows(rows));
+  REQUIRE(insert_events(**sw, events));
   REQUIRE(!(*sw)->commit());
   auto sr = store_reader::open(tmp.file("ref.db"));
   REQUIRE(sr);

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/spawn_args.hpp"
+
 extern char** environ;
 
 namespace ebuse::test {
@@ -51,8 +53,8 @@ public:
       argv_s.insert(argv_s.end(), args.begin(), args.end());
       bin = "/bin/sh";
     }
-    auto argv = pointers(argv_s);
-    auto envp = pointers(env_s);
+    auto argv = c_strings(argv_s);
+    auto envp = c_strings(env_s);
     if (posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv.data(), envp.data()) != 0)
       pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
@@ -134,14 +136,6 @@ public:
   }
 
 private:
-  static std::vector<char*> pointers(std::vector<std::string>& v) {
-    std::vector<char*> p;
-    for (auto& s : v)
-      p.push_back(s.data());
-    p.push_back(nullptr);
-    return p;
-  }
-
   static bool fill(int fd, std::string& buf, int timeout_ms) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0)

@@ -1,8 +1,10 @@
 // Small helpers for the HTTP integration tests: requests, seeding, error checks, gzip.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +13,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "support/eventually.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
 
 namespace ebuse::test {
@@ -45,6 +49,27 @@ inline reply to_reply(const httplib::Result& r) {
     out.headers = r->headers;
   }
   return out;
+}
+
+/// Multi-tenant options: tenants `names` on `<name>.db` in `dir`, each with the key
+/// `key-<name>`, and `admin_keys`.
+inline registry_options tenants_in(const temp_dir& dir, const std::vector<std::string>& names,
+                                   const std::vector<std::string>& admin_keys = {}) {
+  registry_options ropts;
+  for (auto& n : names)
+    ropts.tenants.push_back(tenant_spec{n, dir.file(n + ".db"), digest_of("key-" + n)});
+  for (auto& k : admin_keys)
+    ropts.admin_keys.push_back(digest_of(k));
+  return ropts;
+}
+
+/// A client of `srv` that presents `key` (none when empty).
+inline std::unique_ptr<httplib::Client> client_for(const test_server& srv,
+                                                   const std::string& key) {
+  auto cli = srv.client(false);
+  if (!key.empty())
+    cli->set_default_headers({{"X-API-Key", key}});
+  return cli;
 }
 
 /// The test server's defaults with rate limits high enough never to interfere.

@@ -7,6 +7,7 @@
 
 #include "core/errc.hpp"
 #include "storage/event_store.hpp"
+#include "support/store_rows.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -18,17 +19,9 @@ new_event ev(std::string type, std::string data,
   return new_event{std::move(type), std::move(data), std::move(ts)};
 }
 
-// Inserts `events` inside the open transaction, as the writer does.
-caf::expected<append_result> insert(store_writer& w, const std::vector<new_event>& events) {
-  std::vector<const new_event*> rows;
-  for (const auto& e : events)
-    rows.push_back(&e);
-  return w.insert_rows(rows);
-}
-
 append_result append(store_writer& w, std::vector<new_event> events) {
   REQUIRE_FALSE(w.begin());
-  auto res = insert(w, events);
+  auto res = test::insert_events(w, events);
   REQUIRE(res);
   REQUIRE_FALSE(w.commit());
   w.set_head(res->last);
@@ -136,7 +129,7 @@ TEST_CASE("a rolled back batch leaves no trace and no gap") {
   REQUIRE(w);
   append(**w, {ev("a", "1")});
   REQUIRE_FALSE((*w)->begin());
-  REQUIRE(insert(**w, {ev("b", "2"), ev("c", "3")}));
+  REQUIRE(test::insert_events(**w, {ev("b", "2"), ev("c", "3")}));
   (*w)->rollback();
   auto next = append(**w, {ev("d", "4")});
   CHECK(next.first == 2);
