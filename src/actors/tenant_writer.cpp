@@ -43,7 +43,7 @@ struct writer_state {
   bool flush_scheduled = false;
   std::vector<const new_event*> rows; ///< the group's events, reused across groups
   bool checkpoint_requested = false; ///< a background pass was asked for this WAL
-  int next_own_checkpoint = 0;       ///< WAL size at which the writer checkpoints itself
+  int64_t next_own_checkpoint = 0;   ///< WAL size at which the writer checkpoints itself
 
   static inline const char* name = "tenant_writer";
 };
@@ -75,13 +75,15 @@ caf::error write_group(store_writer& store, std::vector<pending_op>& ops,
       store.rollback();
       return std::move(res.error());
     }
-    int64_t next = res->first;
+    // Offsets from the group's first position: the last one may be INT64_MAX, so
+    // nothing past it is ever computed.
+    int64_t done = 0;
     for (auto& op : ops) {
       if (op.is_subscription || op.events.empty())
         continue;
-      op.result.first = next;
-      next += static_cast<int64_t>(op.events.size());
-      op.result.last = next - 1;
+      op.result.first = res->first + done;
+      done += static_cast<int64_t>(op.events.size());
+      op.result.last = res->first + (done - 1);
     }
   }
   return store.commit();
@@ -149,8 +151,9 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
 constexpr int own_checkpoint_factor = 4;
 
 // The WAL size at which the writer checkpoints itself when the WAL is back to small.
-int own_checkpoint_base(const writer_state& st) {
-  int threshold = st.store->wal_threshold();
+// In 64 bits: WAL_AUTOCHECKPOINT may be up to 10^9 pages.
+int64_t own_checkpoint_base(const writer_state& st) {
+  int64_t threshold = st.store->wal_threshold();
   return st.opts.checkpointer ? own_checkpoint_factor * threshold : threshold;
 }
 
@@ -181,7 +184,7 @@ void after_commit(writer_state& st) {
       own_checkpoint(st);
     } else if (frames >= st.next_own_checkpoint) {
       own_checkpoint(st);
-      st.next_own_checkpoint = frames + threshold;
+      st.next_own_checkpoint = int64_t{frames} + threshold;
     }
     return;
   }
@@ -192,7 +195,7 @@ void after_commit(writer_state& st) {
                                   std::make_shared<checkpoint_ticket>(st.stats)});
   } else if (frames >= st.next_own_checkpoint) {
     own_checkpoint(st);
-    st.next_own_checkpoint = frames + threshold;
+    st.next_own_checkpoint = int64_t{frames} + threshold;
   }
 }
 

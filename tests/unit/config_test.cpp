@@ -7,6 +7,7 @@
 
 #include "app/config.hpp"
 #include "app/config_log.hpp"
+#include "app/startup.hpp"
 
 using namespace ebuse;
 
@@ -149,4 +150,18 @@ TEST_CASE("environment values are validated and errors name the variable") {
   CHECK_FALSE(parse_go_duration("", d));
   CHECK_FALSE(parse_go_duration("5 s", d));
   CHECK_FALSE(parse_go_duration("s", d));
+}
+
+TEST_CASE("settings derived from others hold at the largest accepted values") {
+  server_config cfg;
+  std::string err;
+  REQUIRE(load_env_config(env_of({{"RATE_LIMIT_PER_KEY", "1000000000"},
+                                  {"RATE_LIMIT", "1000000000"},
+                                  {"RATE_BURST", "1000000000"}}),
+                          cfg, err));
+  auto o = http_options_of(cfg);
+  // RATE_BURST_PER_KEY unset: twice the rate.
+  CHECK(o.rate_limits.per_key.per_second == 1000000000);
+  CHECK(o.rate_limits.per_key.burst == 2000000000);
+  CHECK(o.rate_limits.per_ip.burst == 1000000000);
 }
