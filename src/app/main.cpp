@@ -84,6 +84,9 @@ bool serve(const server_config& cfg, http_server& server, std::shared_ptr<tenant
 } // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread exists (the log writer starts with the first line): every thread
+  // inherits the mask, so only the signal thread ever takes these signals.
+  auto sigs = block_signals();
   server_config cfg;
   if (auto status = parse_args(argc, argv, cfg))
     return *status;
@@ -91,10 +94,13 @@ int main(int argc, char** argv) {
   if (!load_env_config([](const char* name) { return std::getenv(name); }, cfg, err))
     return usage_error(err);
   log::set_level(cfg.log_level);
+  for (const auto& c : cfg.clamped)
+    log::write(log::level::warn, "setting lowered to its maximum",
+               {{"setting", log::str(c.name)}, {"given", log::str(c.given)},
+                {"used", log::str(format_duration(max_timeout))}});
   tenancy plan;
   if (!plan_tenants(cfg, plan, err))
     return usage_error(err);
-  auto sigs = block_signals();
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   auto registry = tenant_registry::start(sys, plan.registry);
