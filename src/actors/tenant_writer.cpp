@@ -18,6 +18,7 @@
 #include "actors/messages.hpp"
 #include "actors/spin.hpp"
 #include "actors/tenant_stats.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse {
 
@@ -233,8 +234,15 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
   self->state.stats->head.store(self->state.store->head());
   self->state.next_own_checkpoint = own_checkpoint_base(self->state);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
-    flush(self->state);
-    self->state.store->checkpoint();
+    auto& st = self->state;
+    flush(st);
+    if (auto err = st.store->checkpoint()) {
+      st.stats->checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
+      log::write(log::level::warn, "final checkpoint incomplete",
+                 {{"db_path", log::str(st.store->path())},
+                  {"code", log::str(to_code(code_of(err)))},
+                  {"detail", log::str(message_of(err))}});
+    }
     self->quit(msg.reason);
   });
   return {

@@ -1,6 +1,7 @@
 // SQLite event store: schema and migrations, group-commit friendly appends, paged reads.
 #include "storage/event_store.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include <sqlite3.h>
@@ -196,7 +197,19 @@ caf::error store_writer::save_subscription(std::string_view id, int64_t position
 }
 
 caf::error store_writer::checkpoint() {
-  return db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  int log_frames = 0;
+  int done_frames = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                     &log_frames, &done_frames);
+  if (rc == SQLITE_OK)
+    return caf::none;
+  if (rc == SQLITE_BUSY)
+    return make_error(errc::storage_busy,
+                      "checkpoint (" + db_.path() + "): another connection used the WAL "
+                        "past the busy timeout; " + std::to_string(std::max(done_frames, 0))
+                        + " of " + std::to_string(std::max(log_frames, 0))
+                        + " frames copied, the rest stays in the WAL");
+  return db_.error_from(rc, "checkpoint");
 }
 
 caf::error store_writer::checkpoint_passive() {

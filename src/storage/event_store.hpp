@@ -91,7 +91,9 @@ public:
     head_ = pos;
   }
 
-  /// Checkpoints and truncates the WAL.
+  /// Checkpoints and truncates the WAL, waiting up to the busy timeout for other
+  /// connections to leave it. errc::storage_busy when they did not: what was not copied
+  /// stays in the WAL, safe, and the next open or checkpoint takes it.
   caf::error checkpoint();
 
   /// Checkpoints what it can without waiting for readers (PASSIVE).
