@@ -51,6 +51,20 @@ std::string render_position(int64_t position);
 /// The stored event echoed by POST /events.
 std::string render_saved_event(const new_event& ev, int64_t position);
 
+/// The echo of POST /events rendered before the write, so that the event itself goes to
+/// the writer and no copy of it is kept for the reply: only the position is filled in
+/// afterwards, in place (room for it is reserved).
+class saved_event_echo {
+public:
+  explicit saved_event_echo(const new_event& ev);
+
+  /// The reply body with `position`; call once.
+  std::string take(int64_t position);
+
+private:
+  std::string text_; ///< with a one-character placeholder for the position
+};
+
 /// The reply of GET /tenants: `{"count":N,"tenants":[...]}` (keys in Go's map order).
 std::string render_tenants(const std::vector<std::string>& names);
 

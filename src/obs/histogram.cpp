@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ebuse {
 
@@ -16,7 +17,10 @@ constexpr double group_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 200
 } // namespace
 
 histogram::histogram(const double* bounds, std::size_t n) noexcept
-  : bounds_(bounds), n_(std::min(n, max_buckets)) {
+  : bounds_(bounds),
+    n_(std::min(n, max_buckets)),
+    min_(std::numeric_limits<double>::infinity()),
+    max_(-std::numeric_limits<double>::infinity()) {
 }
 
 void histogram::observe(double value) noexcept {
@@ -24,6 +28,23 @@ void histogram::observe(double value) noexcept {
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   sum_micro_.fetch_add(static_cast<uint64_t>(std::llround(std::max(value, 0.0) * 1e6)),
                        std::memory_order_relaxed);
+  // A new extreme is rare: after the first observations these are two loads.
+  for (double lo = min_.load(std::memory_order_relaxed);
+       value < lo && !min_.compare_exchange_weak(lo, value, std::memory_order_relaxed);) {
+  }
+  for (double hi = max_.load(std::memory_order_relaxed);
+       value > hi && !max_.compare_exchange_weak(hi, value, std::memory_order_relaxed);) {
+  }
+}
+
+double histogram::min() const noexcept {
+  double v = min_.load(std::memory_order_relaxed);
+  return std::isinf(v) ? 0 : v;
+}
+
+double histogram::max() const noexcept {
+  double v = max_.load(std::memory_order_relaxed);
+  return std::isinf(v) ? 0 : v;
 }
 
 uint64_t histogram::count() const noexcept {
@@ -41,19 +62,23 @@ double histogram::quantile(double q) const noexcept {
   auto total = count();
   if (total == 0)
     return 0;
+  // Read apart from the counts: an observation may land between the reads, so the
+  // result is clamped to them once more at the end.
+  double lowest = min(), highest = max();
   auto rank = q * static_cast<double>(total);
   double seen = 0;
+  double estimate = highest;
   for (std::size_t i = 0; i <= n_; ++i) {
     auto in_bucket = static_cast<double>(bucket(i));
     if (seen + in_bucket >= rank && in_bucket > 0) {
-      if (i == n_)
-        return bounds_[n_ - 1]; // beyond the last bound: report the bound
-      double lo = i == 0 ? 0 : bounds_[i - 1];
-      return lo + (bounds_[i] - lo) * ((rank - seen) / in_bucket);
+      double lo = std::max(i == 0 ? lowest : bounds_[i - 1], lowest);
+      double hi = std::min(i == n_ ? highest : bounds_[i], highest);
+      estimate = lo + (std::max(hi, lo) - lo) * ((rank - seen) / in_bucket);
+      break;
     }
     seen += in_bucket;
   }
-  return bounds_[n_ - 1];
+  return std::clamp(estimate, lowest, std::max(lowest, highest));
 }
 
 histogram make_latency_histogram() noexcept {

@@ -36,7 +36,12 @@ public:
   uint64_t count() const noexcept;
   /// Sum of observations.
   double sum() const noexcept;
-  /// Estimated quantile `q` in [0, 1] by linear interpolation inside a bucket; 0 if empty.
+  /// Smallest and largest observation (0 if empty).
+  double min() const noexcept;
+  double max() const noexcept;
+  /// Estimated quantile `q` in [0, 1]: linear interpolation inside the bucket that
+  /// holds it, over the part of the bucket between the smallest and largest
+  /// observation, so that no estimate lies outside what was observed; 0 if empty.
   double quantile(double q) const noexcept;
 
 private:
@@ -44,6 +49,8 @@ private:
   std::size_t n_;
   std::array<std::atomic<uint64_t>, max_buckets + 1> counts_{};
   std::atomic<uint64_t> sum_micro_{0}; // sum in millionths, to stay an integer atomic
+  std::atomic<double> min_;            // +inf while empty
+  std::atomic<double> max_;            // -inf while empty
 };
 
 /// Latency buckets in seconds, 50 µs .. 10 s.

@@ -152,3 +152,16 @@ TEST_CASE("METRICS_PUBLIC opens the Prometheus format only", "[http][metrics]") 
   check_error(get(*anon, "/metrics"), 401, "unauthorized");
   check_error(get(*anon, "/position"), 401, "unauthorized");
 }
+
+TEST_CASE("after one commit of one event the group size quantiles are 1", "[http][metrics]") {
+  temp_dir dir;
+  test_server srv{dir.file("events.db"), quiet_config()};
+  auto cli = srv.client();
+  REQUIRE(post(*cli, "/events", event_body("a", "1")).status == 200);
+  auto m = json::parse(get(*cli, "/metrics").body);
+  auto g = m["writer"]["events_per_commit"];
+  CHECK(g["count"] == 1);
+  CHECK(g["p50"] == 1);
+  CHECK(g["p95"] == 1);
+  CHECK(g["p99"] == 1);
+}
