@@ -61,7 +61,8 @@ struct gzip_encoder::state {
 
 gzip_encoder::gzip_encoder() : z_(new state) {
   // windowBits 15 + 16: a gzip header and trailer instead of zlib's. Level 6 (zlib's
-  // default): event JSON shrinks 5-10x at ~60 MB/s per core.
+  // default): event JSON is repetitive, and higher levels buy little for their time
+  // (figures in docs/PERFORMANCE.md).
   z_->ok = deflateInit2(&z_->zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
 }
 

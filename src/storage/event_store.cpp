@@ -34,10 +34,9 @@ COMMIT;
 
 caf::error apply_pragmas(sql::connection& db, const store_options& opts,
                          bool writer) {
-  // No memory mapping: reads through the page cache measured as fast here (scans,
-  // pages of 100 and of 10 000 events), and the process then holds only its bounded
-  // caches; a mapping makes every page a stream touches count as the server's memory
-  // and turns an I/O error on the file into SIGBUS.
+  // No memory mapping: it made reads no faster (docs/PERFORMANCE.md), and without it
+  // the process holds only its bounded caches; a mapping makes every page a stream
+  // touches count as the server's memory and turns an I/O error on the file into SIGBUS.
   std::string sql = "PRAGMA busy_timeout=" + std::to_string(opts.busy_timeout_ms)
                     + ";PRAGMA temp_store=MEMORY;"
                     "PRAGMA mmap_size=0;"

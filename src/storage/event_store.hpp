@@ -43,9 +43,8 @@ struct store_options {
   /// Page-cache size of the writer's connection as PRAGMA cache_size (negative: KiB).
   int cache_size = -64000;
   /// Page-cache size of each reader's connection. Readers scan: a page is read once,
-  /// and the kernel caches the file anyway. A large cache here only fills up: with
-  /// 64 MiB per reader, one stream over a large file grew the server's memory by 64 MiB
-  /// per reader connection.
+  /// and the kernel caches the file anyway. A large cache here only fills up, by its
+  /// whole size per reader connection over one long stream.
   int reader_cache_size = -4000;
   /// How long a statement waits for a lock held by another connection (ms).
   int busy_timeout_ms = 5000;
@@ -74,7 +73,7 @@ public:
 
   /// Inserts `rows` in order inside the open transaction, several rows per INSERT
   /// statement: per row that saves a statement execution and an update of
-  /// sqlite_sequence (AUTOINCREMENT), about half the cost of a row. Positions are
+  /// sqlite_sequence (AUTOINCREMENT), a large share of a row's cost. Positions are
   /// consecutive (the only writer, one transaction): [first, last].
   caf::expected<append_result> insert_rows(const std::vector<const new_event*>& rows);
 
