@@ -219,8 +219,9 @@ caf::error check_subscription_id(std::string_view id) {
   };
   if (id.empty())
     return bad("subscription id must not be empty");
-  if (id.size() > 256)
-    return bad("subscription id must be at most 256 bytes");
+  if (id.size() > max_subscription_id_bytes)
+    return bad("subscription id must be at most " + std::to_string(max_subscription_id_bytes)
+               + " bytes");
   if (id == "." || id == "..")
     return bad("subscription id must not be . or ..");
   for (unsigned char c : id)

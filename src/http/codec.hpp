@@ -33,8 +33,13 @@ caf::expected<std::vector<new_event>> parse_batch(std::string_view body,
 /// Parses `{"position":N}` (N a non-negative integer) for a subscription save.
 caf::expected<int64_t> parse_position_body(std::string_view body);
 
-/// Checks a URL-decoded subscription id: 1..256 bytes of UTF-8, not `.` or `..`,
-/// without `/` or control characters.
+/// Longest subscription id. The original took ids as long as its request line (up to
+/// Go's 1 MiB header limit); this server reads request lines up to 8 KiB, so no longer
+/// id can arrive anyway, and the bound holds whatever the HTTP layer becomes.
+constexpr std::size_t max_subscription_id_bytes = 8192;
+
+/// Checks a URL-decoded subscription id: 1..max_subscription_id_bytes bytes of UTF-8,
+/// not `.` or `..`, without `/` or control characters.
 caf::error check_subscription_id(std::string_view id);
 
 /// Parses the query parameter `name` holding `text` as a non-negative int64

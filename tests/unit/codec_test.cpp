@@ -124,7 +124,10 @@ TEST_CASE("subscription bodies and ids") {
   CHECK_FALSE(check_subscription_id("projector-1"));
   CHECK_FALSE(check_subscription_id("\xC3\xA9t\xC3\xA9"));
   CHECK_FALSE(check_subscription_id(std::string(256, 'a')));
-  for (std::string bad : {std::string{}, std::string(257, 'a'), std::string{"."},
+  CHECK_FALSE(check_subscription_id(std::string(257, 'a')));
+  CHECK_FALSE(check_subscription_id(std::string(max_subscription_id_bytes, 'a')));
+  for (std::string bad : {std::string{}, std::string(max_subscription_id_bytes + 1, 'a'),
+                          std::string{"."},
                           std::string{".."}, std::string{"a/b"}, std::string{"a\x01"},
                           std::string{"a\x7f"}, std::string{"\xff"}}) {
     auto err = check_subscription_id(bad);
