@@ -7,7 +7,6 @@
 
 #include "core/errc.hpp"
 #include "storage/db.hpp"
-#include "storage/event_store.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -52,32 +51,4 @@ TEST_CASE("a failed bind fails the step instead of writing NULL") {
   CHECK(count_rows(*db) == 1);
   auto err = db->error_from(SQLITE_TOOBIG, "insert");
   CHECK(code_of(err) == errc::internal);
-}
-
-TEST_CASE("the final checkpoint reports a WAL it could not empty") {
-  test::temp_dir dir;
-  auto path = dir.file("events.db");
-  store_options opts;
-  opts.busy_timeout_ms = 100;
-  auto w = store_writer::open(path, opts);
-  REQUIRE(w);
-  REQUIRE_FALSE((*w)->begin());
-  new_event ev{"t", "1", "2024-01-01 00:00:00+00:00"};
-  REQUIRE((*w)->insert_rows({&ev}));
-  REQUIRE_FALSE((*w)->commit());
-  CHECK_FALSE((*w)->checkpoint());
-  // A reader in a transaction keeps the WAL in use.
-  REQUIRE_FALSE((*w)->begin());
-  REQUIRE((*w)->insert_rows({&ev}));
-  REQUIRE_FALSE((*w)->commit());
-  sqlite3* reader = nullptr;
-  REQUIRE(sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM events;", nullptr, nullptr,
-                       nullptr)
-          == SQLITE_OK);
-  auto err = (*w)->checkpoint();
-  CHECK(code_of(err) == errc::storage_busy);
-  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
-  sqlite3_close(reader);
-  CHECK_FALSE((*w)->checkpoint());
 }

@@ -252,6 +252,15 @@ TEST_CASE("a file that is not a database is reported as unavailable") {
   CHECK(code_of(w.error()) == errc::storage_unavailable);
 }
 
+// Opens `path` with another connection, as another process would, and runs `sql` there
+// (a transaction left open holds its lock or its read of the WAL).
+sqlite3* other_connection(const std::string& path, const char* sql) {
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  return other;
+}
+
 TEST_CASE("a lock held by another process makes writes fail busy after the timeout") {
   test::temp_dir dir;
   auto path = dir.file("t.db");
@@ -259,15 +268,23 @@ TEST_CASE("a lock held by another process makes writes fail busy after the timeo
   opts.busy_timeout_ms = 50;
   auto w = store_writer::open(path, opts);
   REQUIRE(w);
-  sqlite3* other = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto* other = other_connection(path, "BEGIN IMMEDIATE");
   auto err = (*w)->begin();
   CHECK(code_of(err) == errc::storage_busy);
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
   CHECK_FALSE((*w)->begin());
   (*w)->rollback();
+
+  // The final checkpoint waits as long for a reader to leave the WAL, then says so.
+  append(**w, {ev("t", "1")});
+  CHECK_FALSE((*w)->checkpoint());
+  append(**w, {ev("t", "2")});
+  other = other_connection(path, "BEGIN; SELECT COUNT(*) FROM events;");
+  CHECK(code_of((*w)->checkpoint()) == errc::storage_busy);
+  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  CHECK_FALSE((*w)->checkpoint());
 }
 
 // Rows go in several per statement (64, 8, 1): every split must keep order, content and
