@@ -12,6 +12,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/rate_limiter.hpp"
+#include "core/key_digest.hpp"
 #include "http/admission.hpp"
 #include "http/client_ip.hpp"
 #include "obs/logger.hpp"
@@ -43,7 +44,7 @@ limiter_env& env() {
   return *e;
 }
 
-// A known client: one CAS on its published bucket, no message.
+// A known client: one CAS on its bucket under the shard's shared lock.
 void BM_LimiterKnownClient(benchmark::State& state) {
   auto& e = env();
   ip_address a;
@@ -69,8 +70,8 @@ void BM_LimiterSameClient(benchmark::State& state) {
 }
 BENCHMARK(BM_LimiterSameClient)->UseRealTime()->Threads(8);
 
-// A new client every time (a flood of distinct addresses): the round trip to the actor
-// that creates the bucket.
+// A new client every time (a flood of distinct addresses): its bucket is created under
+// the shard's exclusive lock, on the calling thread.
 void BM_LimiterNewClient(benchmark::State& state) {
   auto& e = env();
   static std::atomic<uint64_t> next{uint64_t{1} << 40};
@@ -95,6 +96,17 @@ void BM_ResolveClientBehindProxy(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ResolveClientBehindProxy);
+
+// The SHA-256 digest of a presented API key, taken on every authenticated request.
+void BM_KeyDigest(benchmark::State& state) {
+  std::string key = "3f9c1a7e5b2d4c6e8a0f1b3d5c7e9a2b";
+  for (auto _ : state) {
+    key[0] = static_cast<char>('a' + (state.iterations() & 7));
+    benchmark::DoNotOptimize(digest_of(key));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_KeyDigest);
 
 // One request log line into a file, through the buffered writer thread.
 void BM_LogRequest(benchmark::State& state) {

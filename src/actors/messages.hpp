@@ -216,19 +216,11 @@ struct rate_key {
 /// Which table a check is for.
 enum class rate_scope : uint8_t { ip = 0, key = 1 };
 
-/// Asks the limiter actor to consume from a bucket it may have to create.
-struct rate_check_cmd {
-  rate_scope scope = rate_scope::ip;
-  rate_key key;
-  reply_to<rate_decision> reply;
-};
-
 /// Tells the limiter actor to evict idle buckets now (it also does so periodically).
 struct rate_sweep_cmd {};
 
-/// The rate limiter's actor.
-using limiter_actor =
-  caf::typed_actor<caf::reacts_to<rate_check_cmd>, caf::reacts_to<rate_sweep_cmd>>;
+/// The rate limiter's actor: it sweeps the tables; requests never wait for it.
+using limiter_actor = caf::typed_actor<caf::reacts_to<rate_sweep_cmd>>;
 
 } // namespace ebuse
 
@@ -248,5 +240,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::checkpoint_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::acquire_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::reload_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stop_all_cmd)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_check_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_sweep_cmd)

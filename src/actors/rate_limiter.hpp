@@ -1,6 +1,5 @@
-// The rate limiter: token buckets (GCRA) per client address and per API key. One actor
-// owns the bucket tables; the request path consumes from an existing bucket without a
-// message and asks the actor only for a client it has no bucket for yet.
+// The rate limiter: token buckets (GCRA) per client address and per API key, in sharded
+// tables that request threads use directly; an actor evicts idle buckets.
 #pragma once
 
 #include <array>
@@ -8,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string_view>
@@ -21,8 +21,9 @@
 
 namespace ebuse {
 
-/// A sharded table of buckets. Any thread may consume from an existing bucket (a CAS
-/// under a shared shard lock); only the owning actor inserts and evicts.
+/// A sharded table of buckets. Any thread consumes from an existing bucket (a CAS under
+/// the shard's shared lock) or creates a new one (under its exclusive lock); the
+/// limiter's actor sweeps idle ones.
 class rate_table {
 public:
   rate_table(rate_policy policy, std::size_t max_buckets, std::chrono::nanoseconds idle);
@@ -30,12 +31,12 @@ public:
   /// Consumes from the bucket of `key` if it exists; false when there is none.
   bool try_consume(const rate_key& key, int64_t now_ns, rate_decision& out);
 
-  /// Owner only: consumes, creating the bucket first if needed. A full shard is swept,
-  /// and if still full its most rested buckets are dropped.
+  /// Consumes, creating the bucket first if needed. A full shard is swept, and if still
+  /// full its most rested buckets are dropped.
   rate_decision consume_or_insert(const rate_key& key, int64_t now_ns);
 
-  /// Owner only: drops buckets idle (full again) for longer than the idle time; a full
-  /// bucket is the same as no bucket, so this changes no decision. Returns the count.
+  /// Drops buckets idle (full again) for longer than the idle time; a full bucket is the
+  /// same as no bucket, so this changes no decision. Returns the count.
   std::size_t sweep(int64_t now_ns);
 
   /// Buckets held.
@@ -77,7 +78,8 @@ struct rate_limiter_options {
   std::size_t max_buckets = 100000;        ///< per table: bounds memory under floods
   std::chrono::nanoseconds idle = std::chrono::seconds(60); ///< evict after this at rest
   std::chrono::nanoseconds sweep_interval = std::chrono::seconds(1);
-  std::chrono::nanoseconds ask_timeout = std::chrono::seconds(1); ///< then fail open
+  /// The monotonic clock in nanoseconds (empty: steady_clock); tests set their own.
+  std::function<int64_t()> clock;
 };
 
 /// The limiter: its actor and the tables it owns. Thread-safe.
@@ -88,8 +90,8 @@ public:
 
   ~rate_limiter();
 
-  /// Consumes one request of `key` in `scope`: from the published bucket when there is
-  /// one, else through the actor. Fails open (allows) if the actor does not answer.
+  /// Consumes one request of `key` in `scope`, on the calling thread: from its bucket,
+  /// created first for a new client. Never waits for the actor.
   rate_decision check(rate_scope scope, const rate_key& key);
 
   /// Whether `scope` is limited at all.
@@ -106,8 +108,8 @@ public:
     return *metrics_;
   }
 
-  /// The monotonic clock the limiter runs on, in nanoseconds.
-  static int64_t now_ns() noexcept;
+  /// The clock the limiter runs on, in nanoseconds (rate_limiter_options::clock).
+  int64_t now_ns() const;
 
 private:
   rate_limiter() = default;

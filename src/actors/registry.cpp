@@ -17,19 +17,6 @@ namespace {
 // Starting a tenant opens (and on first use creates and migrates) its database.
 constexpr auto start_timeout = std::chrono::seconds(30);
 
-// Hashing costs ~1 µs; a connection nearly always presents the same key again, so each
-// thread remembers the last key it hashed. The comparison is constant-time: the cached key
-// is a real one.
-const key_digest& cached_digest(std::string_view key) {
-  thread_local std::string last_key;
-  thread_local key_digest last_digest{};
-  if (last_key.empty() || !constant_time_equal(key, last_key)) {
-    last_digest = digest_of(key);
-    last_key.assign(key);
-  }
-  return last_digest;
-}
-
 // The tenant of `slot`, asking the registry actor to start it when it is not running.
 caf::expected<std::shared_ptr<tenant>> acquire(registry_view& view,
                                                const std::shared_ptr<tenant_slot>& slot) {
@@ -84,9 +71,10 @@ caf::expected<std::shared_ptr<tenant>> tenant_registry::find(std::string_view ke
   if (key.empty())
     return std::shared_ptr<tenant>{};
   // A map lookup by digest leaks nothing useful through timing: a guess's digest says
-  // nothing about the keys.
+  // nothing about the keys. The digest is taken on every request (no cache of presented
+  // keys: a key is never held in memory past its request).
   auto directory = view_->current();
-  auto i = directory->by_key.find(digest_key(cached_digest(key)));
+  auto i = directory->by_key.find(digest_key(digest_of(key)));
   if (i == directory->by_key.end())
     return std::shared_ptr<tenant>{};
   return acquire(*view_, i->second);
@@ -111,14 +99,14 @@ bool tenant_registry::has_tenant_key(std::string_view key) const {
   if (key.empty())
     return false;
   auto directory = view_->current();
-  return directory->by_key.count(digest_key(cached_digest(key))) > 0;
+  return directory->by_key.count(digest_key(digest_of(key))) > 0;
 }
 
 bool tenant_registry::is_admin(std::string_view key) const {
   if (key.empty())
     return false;
   auto directory = view_->current();
-  return directory->admin_keys.count(digest_key(cached_digest(key))) > 0;
+  return directory->admin_keys.count(digest_key(digest_of(key))) > 0;
 }
 
 std::vector<std::string> tenant_registry::names() const {

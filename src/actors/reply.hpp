@@ -23,8 +23,8 @@ namespace detail {
 inline std::atomic<int> reply_waiters{0};
 
 /// How long a lone waiter spins before it sleeps. A commit or a page read is answered
-/// in tens of microseconds, about what waking a sleeping thread costs on a virtual
-/// machine; with other waiters around, spinning would take CPU the actors need.
+/// in about the time that waking a sleeping thread takes (docs/PERFORMANCE.md); with
+/// other waiters around, spinning would take CPU the actors need.
 constexpr auto reply_spin = std::chrono::microseconds(200);
 
 template <class T>

@@ -87,8 +87,13 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
       event_page page;
       // At most the events that exist in the range: a short range under a large limit
       // must not allocate (and fault in) a buffer for the whole limit.
+      // The range may span all of int64 (`to` = INT64_MAX): its width is taken unsigned,
+      // where it cannot overflow, and compared with the limit before adding one.
       int64_t last = cmd.to >= 0 ? cmd.to : st.stats->head.load(std::memory_order_acquire);
-      int64_t expect = std::clamp<int64_t>(last - cmd.from + 1, 1, std::max<int64_t>(cmd.limit, 1));
+      auto cap = static_cast<uint64_t>(std::max<int64_t>(cmd.limit, 1));
+      uint64_t width = last < cmd.from ? 0
+                                       : static_cast<uint64_t>(last) - static_cast<uint64_t>(cmd.from);
+      auto expect = static_cast<int64_t>(width >= cap ? cap : width + 1);
       page.json.reserve(static_cast<size_t>(std::min(expect, max_reserve_events)
                                             * typical_event_bytes)
                         + 4);

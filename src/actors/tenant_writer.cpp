@@ -21,6 +21,7 @@
 #include "actors/stream_signal.hpp"
 #include "actors/tenant_stats.hpp"
 #include "core/timestamp.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse {
 
@@ -49,7 +50,7 @@ struct writer_state {
   bool flush_scheduled = false;
   std::vector<const new_event*> rows; ///< the group's events, reused across groups
   bool checkpoint_requested = false; ///< a background pass was asked for this WAL
-  int next_own_checkpoint = 0;       ///< WAL size at which the writer checkpoints itself
+  int64_t next_own_checkpoint = 0;   ///< WAL size at which the writer checkpoints itself
   bool sweep_scheduled = false;      ///< a sweep_atom is on its way
 
   static inline const char* name = "tenant_writer";
@@ -94,13 +95,15 @@ caf::error write_group(writer_state& st, std::vector<pending_op>& ops) {
       store.rollback();
       return std::move(res.error());
     }
-    int64_t next = res->first;
+    // Offsets from the group's first position: the last one may be INT64_MAX, so
+    // nothing past it is ever computed.
+    int64_t done = 0;
     for (auto& op : ops) {
       if (op.is_subscription || op.stream || op.events.empty())
         continue;
-      op.result.first = next;
-      next += static_cast<int64_t>(op.events.size());
-      op.result.last = next - 1;
+      op.result.first = res->first + done;
+      done += static_cast<int64_t>(op.events.size());
+      op.result.last = res->first + (done - 1);
     }
   }
   return store.commit();
@@ -186,8 +189,9 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
 constexpr int own_checkpoint_factor = 4;
 
 // The WAL size at which the writer checkpoints itself when the WAL is back to small.
-int own_checkpoint_base(const writer_state& st) {
-  int threshold = st.store->wal_threshold();
+// In 64 bits: WAL_AUTOCHECKPOINT may be up to 10^9 pages.
+int64_t own_checkpoint_base(const writer_state& st) {
+  int64_t threshold = st.store->wal_threshold();
   return st.opts.checkpointer ? own_checkpoint_factor * threshold : threshold;
 }
 
@@ -218,7 +222,7 @@ void after_commit(writer_state& st) {
       own_checkpoint(st);
     } else if (frames >= st.next_own_checkpoint) {
       own_checkpoint(st);
-      st.next_own_checkpoint = frames + threshold;
+      st.next_own_checkpoint = int64_t{frames} + threshold;
     }
     return;
   }
@@ -229,7 +233,7 @@ void after_commit(writer_state& st) {
                                   std::make_shared<checkpoint_ticket>(st.stats)});
   } else if (frames >= st.next_own_checkpoint) {
     own_checkpoint(st);
-    st.next_own_checkpoint = frames + threshold;
+    st.next_own_checkpoint = int64_t{frames} + threshold;
   }
 }
 
@@ -306,8 +310,15 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
   self->state.stats->head.store(self->state.store->head());
   self->state.next_own_checkpoint = own_checkpoint_base(self->state);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
-    flush(self->state);
-    self->state.store->checkpoint();
+    auto& st = self->state;
+    flush(st);
+    if (auto err = st.store->checkpoint()) {
+      st.stats->checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
+      log::write(log::level::warn, "final checkpoint incomplete",
+                 {{"db_path", log::str(st.store->path())},
+                  {"code", log::str(to_code(code_of(err)))},
+                  {"detail", log::str(message_of(err))}});
+    }
     self->quit(msg.reason);
   });
   return {

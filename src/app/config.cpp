@@ -2,6 +2,7 @@
 #include "app/config.hpp"
 
 #include "app/tenants_file.hpp"
+#include "app/config_log.hpp"
 #include "core/decimal.hpp"
 #include "http/client_ip.hpp"
 
@@ -78,6 +79,7 @@ namespace {
 struct env_reader {
   const env_lookup& env;
   std::string& err;
+  std::vector<clamped_setting>* clamped;
 
   const char* get(const char* name) {
     const char* v = env(name);
@@ -112,17 +114,31 @@ struct env_reader {
     return true;
   }
 
-  bool duration(const char* name, bool allow_zero, std::chrono::nanoseconds& out) {
+  // What happens to a duration above its maximum.
+  enum class above { clamp, reject };
+
+  bool duration(const char* name, bool allow_zero, std::chrono::nanoseconds& out,
+                std::chrono::nanoseconds max = max_timeout, above policy = above::reject) {
     const char* v = get(name);
     if (!v)
       return true;
     std::chrono::nanoseconds x;
-    if (!parse_go_duration(v, x) || (!allow_zero && x.count() == 0))
-      return fail(name, v,
-                  allow_zero ? "a Go duration such as 500ms, 30s or 1m30s"
-                             : "a positive Go duration such as 500ms, 30s or 1m30s");
+    std::string accepted = allow_zero ? "a Go duration" : "a positive Go duration";
+    accepted += " up to " + format_duration(max) + " such as 500ms, 30s or 1m30s";
+    if (!parse_go_duration(v, x) || (!allow_zero && x.count() == 0)
+        || (x > max && policy == above::reject))
+      return fail(name, v, accepted.c_str());
+    if (x > max) {
+      clamped->push_back({name, v});
+      x = max;
+    }
     out = x;
     return true;
+  }
+
+  // One of the original's timeouts: any duration it took still starts the server.
+  bool inherited_timeout(const char* name, bool allow_zero, std::chrono::nanoseconds& out) {
+    return duration(name, allow_zero, out, max_timeout, above::clamp);
   }
 
   // A duration from 0 to `max`.
@@ -157,18 +173,20 @@ struct env_reader {
 } // namespace
 
 bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err) {
-  env_reader r{env, err};
+  cfg.clamped.clear();
+  env_reader r{env, err, &cfg.clamped};
   bool ok = r.text("HOST", cfg.host) && r.number("PORT", 0, 65535, cfg.port)
             && r.text("API_KEY", cfg.api_key) && r.text("DB_PATH", cfg.db_path)
             && r.number("RATE_LIMIT", 0, 1000000000, cfg.rate_limit)
             && r.number("RATE_BURST", 1, 1000000000, cfg.rate_burst)
             && r.boolean("ENABLE_GZIP", cfg.enable_gzip)
-            && r.duration("READ_TIMEOUT", false, cfg.read_timeout)
-            && r.duration("WRITE_TIMEOUT", false, cfg.write_timeout)
-            && r.duration("IDLE_TIMEOUT", false, cfg.idle_timeout)
-            && r.duration("SHUTDOWN_TIMEOUT", true, cfg.shutdown_timeout)
+            && r.inherited_timeout("READ_TIMEOUT", false, cfg.read_timeout)
+            && r.inherited_timeout("WRITE_TIMEOUT", false, cfg.write_timeout)
+            && r.inherited_timeout("IDLE_TIMEOUT", false, cfg.idle_timeout)
+            && r.inherited_timeout("SHUTDOWN_TIMEOUT", true, cfg.shutdown_timeout)
             && r.duration("REQUEST_TIMEOUT", false, cfg.request_timeout)
-            && r.duration("TENANT_IDLE_TIMEOUT", false, cfg.tenant_idle_timeout)
+            && r.duration("TENANT_IDLE_TIMEOUT", false, cfg.tenant_idle_timeout,
+                          max_tenant_idle)
             && r.number("HTTP_THREADS", 2, 4096, cfg.http_threads)
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
@@ -263,7 +281,9 @@ Environment (default in brackets):
   DS_ANONYMOUS_TENANT tenant that serves /v1/stream requests sent without a key
                       (for tests and public demos) [none: they get 401]
 
-Durations use Go syntax: 500ms, 30s, 1m30s, 2h.
+Durations use Go syntax: 500ms, 30s, 1m30s, 2h. Timeouts are at most 24h:
+READ_TIMEOUT, WRITE_TIMEOUT, IDLE_TIMEOUT and SHUTDOWN_TIMEOUT are lowered to it (with
+a warning), a longer REQUEST_TIMEOUT is refused; TENANT_IDLE_TIMEOUT is at most 8760h.
 )";
 }
 

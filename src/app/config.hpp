@@ -7,8 +7,22 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ebuse {
+
+/// The longest timeout any duration setting may hold. Every deadline is computed as
+/// `now() + timeout` on a 64-bit nanosecond clock: bounded here, none can overflow.
+constexpr std::chrono::hours max_timeout{24};
+
+/// The longest TENANT_IDLE_TIMEOUT: a year, "never" for practical purposes.
+constexpr std::chrono::hours max_tenant_idle{24 * 365};
+
+/// A setting lowered to its maximum (see load_env_config).
+struct clamped_setting {
+  std::string name;  ///< the variable
+  std::string given; ///< its value as set
+};
 
 /// Every setting of the server, with the documented defaults.
 struct server_config {
@@ -46,13 +60,18 @@ struct server_config {
   /// DS_ANONYMOUS_TENANT: the tenant that serves /v1/stream requests without a key
   /// (empty: such requests get 401).
   std::string ds_anonymous_tenant;
+  std::vector<clamped_setting> clamped;      ///< settings lowered to their maximum
 };
 
 /// Reads one environment variable (nullptr when unset).
 using env_lookup = std::function<const char*(const char*)>;
 
 /// Fills `cfg` from the environment. On an invalid value returns false and sets `err`
-/// to a message naming the variable and the accepted form.
+/// to a message naming the variable and the accepted form. Durations are bounded:
+/// READ_TIMEOUT, WRITE_TIMEOUT, IDLE_TIMEOUT and SHUTDOWN_TIMEOUT (the original's, which
+/// took any duration) are lowered to max_timeout and listed in `cfg.clamped`;
+/// REQUEST_TIMEOUT above max_timeout and TENANT_IDLE_TIMEOUT above max_tenant_idle are
+/// rejected.
 bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err);
 
 /// Parses a Go duration (`300ms`, `1.5h`, `1m30s`, `0`); negative values are rejected.

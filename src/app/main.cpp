@@ -61,29 +61,38 @@ void log_started(const server_config& cfg, int port, const tenancy& plan) {
   log::write(log::level::info, "ebuse started", fields);
 }
 
-// Serves until SIGINT/SIGTERM; in-flight requests get SHUTDOWN_TIMEOUT, then their
-// connections are cut (acknowledged writes are already committed). Then every writer
-// commits what is pending, checkpoints and closes its database. False if serving failed.
-bool serve(const server_config& cfg, http_server& server, std::shared_ptr<tenant_registry> reg,
-           const tenancy& plan, sigset_t sigs, shutdown_control& shutdown) {
-  auto on_hangup = [&cfg, reg, multi = plan.multi_tenant, admins = plan.env_admins] {
-    if (multi)
-      reload_tenants_file(cfg.config_file, *reg, admins);
+// Serves until SIGINT/SIGTERM (or until serving fails); in-flight requests get
+// SHUTDOWN_TIMEOUT, then their connections are cut (acknowledged writes are already
+// committed). Then every writer commits what is pending, checkpoints and closes its
+// database. Each phase is bounded by `shutdown`. The signal thread lives exactly as
+// long as this call: it refers to nothing that ends sooner. False if serving failed.
+bool serve(const server_config& cfg, http_server& server, tenant_registry& reg,
+           const tenancy& plan, sigset_t sigs, caf::actor_system& sys,
+           shutdown_control& shutdown) {
+  auto on_hangup = [&] {
+    if (plan.multi_tenant)
+      reload_tenants_file(cfg.config_file, reg, plan.env_admins);
     else
       log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
   };
-  start_signal_thread(sigs, on_hangup, [&](const char* name) {
-    shutdown.begin(server, cfg.shutdown_timeout, name);
-  });
+  auto on_stop = [&](const char* name) {
+    shutdown.begin(name, [&] { server.stop(); }, [&] { server.cut_connections(); });
+  };
+  signal_thread signals{sigs, on_hangup, on_stop};
   bool ok = server.run();
   shutdown.served();
-  reg->stop_all();
+  reg.stop_all();
+  sys.await_all_actors_done();
+  shutdown.finished();
   return ok;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread exists (the log writer starts with the first line): every thread
+  // inherits the mask, so only the signal thread ever takes these signals.
+  auto sigs = block_signals();
   server_config cfg;
   if (auto status = parse_args(argc, argv, cfg))
     return *status;
@@ -91,10 +100,13 @@ int main(int argc, char** argv) {
   if (!load_env_config([](const char* name) { return std::getenv(name); }, cfg, err))
     return usage_error(err);
   log::set_level(cfg.log_level);
+  for (const auto& c : cfg.clamped)
+    log::write(log::level::warn, "setting lowered to its maximum",
+               {{"setting", log::str(c.name)}, {"given", log::str(c.given)},
+                {"used", log::str(format_duration(max_timeout))}});
   tenancy plan;
   if (!plan_tenants(cfg, plan, err))
     return usage_error(err);
-  auto sigs = block_signals();
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   auto registry = tenant_registry::start(sys, plan.registry);
@@ -113,9 +125,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   log_started(cfg, port, plan);
-  shutdown_control shutdown;
-  bool ok = serve(cfg, server, std::move(*registry), plan, sigs, shutdown);
-  sys.await_all_actors_done();
+  auto busy = std::chrono::milliseconds(plan.registry.defaults.store.busy_timeout_ms);
+  shutdown_control shutdown{
+    shutdown_limits::of(cfg.shutdown_timeout, cfg.request_timeout, busy)};
+  bool ok = serve(cfg, server, **registry, plan, sigs, sys, shutdown);
   bool forced = shutdown.forced();
   log::write(forced ? log::level::warn : log::level::info, "ebuse stopped",
              {{"clean", forced ? "false" : "true"}});

@@ -1,68 +1,123 @@
-// The shutdown timer: grace period, forced cut, last-resort exit.
+// The shutdown timer: grace period, forced cut, and a bound on every later phase.
 #include "app/shutdown.hpp"
 
-#include <condition_variable>
 #include <cstdlib>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "app/config_log.hpp"
-#include "http/server.hpp"
 #include "obs/logger.hpp"
 
 namespace ebuse {
 
-struct shutdown_control::state {
-  mutable std::mutex mtx;
-  std::condition_variable cv;
-  http_server* server = nullptr;
-  bool begun = false;
-  bool served = false;
-  bool forced = false;
-};
+namespace {
 
-shutdown_control::shutdown_control() : st_(std::make_shared<state>()) {
+// Beyond the waits that are bounded by settings: thread wake-ups, closing files, and
+// copying the WAL into the database at the final checkpoint.
+constexpr std::chrono::seconds drain_margin{5};
+constexpr std::chrono::seconds stores_margin{10};
+
+void exit_overdue(const char* phase) {
+  log::write(log::level::error, "shutdown did not complete in time; exiting",
+             {{"phase", log::str(phase)}});
+  log::flush();
+  std::_Exit(1);
 }
 
-void shutdown_control::begin(http_server& server, std::chrono::nanoseconds grace,
-                             std::string_view reason, std::chrono::nanoseconds backstop) {
+} // namespace
+
+shutdown_limits shutdown_limits::of(std::chrono::nanoseconds grace,
+                                    std::chrono::nanoseconds request,
+                                    std::chrono::nanoseconds busy) {
+  shutdown_limits l;
+  l.grace = grace;
+  l.drain = request + drain_margin;
+  l.stores = 2 * busy + stores_margin;
+  return l;
+}
+
+shutdown_control::shutdown_control(shutdown_limits limits,
+                                   std::function<void(const char* phase)> overdue)
+  : limits_(limits), overdue_(overdue ? std::move(overdue) : exit_overdue) {
+}
+
+shutdown_control::~shutdown_control() {
   {
-    std::lock_guard<std::mutex> guard{st_->mtx};
-    if (st_->begun || st_->served)
+    std::lock_guard<std::mutex> guard{mtx_};
+    finished_ = true;
+  }
+  cv_.notify_all();
+  if (timer_.joinable())
+    timer_.join();
+}
+
+void shutdown_control::begin(std::string_view reason, action stop, action cut) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (begun_ || served_)
       return;
-    st_->begun = true;
-    st_->server = &server;
+    begun_ = true;
+    begun_at_ = std::chrono::steady_clock::now();
+    cut_ = std::move(cut);
+    start_timer();
   }
   log::write(log::level::info, "shutting down",
              {{"signal", log::str(reason)},
-              {"shutdown_timeout", log::str(format_duration(grace))}});
-  server.stop();
-  std::thread{[st = st_, grace, backstop] {
-    std::unique_lock<std::mutex> lock{st->mtx};
-    if (!st->cv.wait_for(lock, grace, [&] { return st->served; })) {
-      st->forced = true;
-      log::write(log::level::warn, "shutdown grace period over; cutting open connections");
-      st->server->cut_connections();
-    }
-    lock.unlock();
-    std::this_thread::sleep_for(backstop);
-    log::write(log::level::error, "shutdown did not complete in time; exiting");
-    log::flush();
-    std::_Exit(1);
-  }}.detach();
+              {"shutdown_timeout", log::str(format_duration(limits_.grace))}});
+  stop();
 }
 
 void shutdown_control::served() {
-  std::lock_guard<std::mutex> guard{st_->mtx};
-  st_->served = true;
-  st_->server = nullptr;
-  st_->cv.notify_all();
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    served_ = true;
+    served_at_ = std::chrono::steady_clock::now();
+    start_timer();
+  }
+  cv_.notify_all();
+}
+
+void shutdown_control::finished() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    finished_ = true;
+  }
+  cv_.notify_all();
 }
 
 bool shutdown_control::forced() const {
-  std::lock_guard<std::mutex> guard{st_->mtx};
-  return st_->forced;
+  std::lock_guard<std::mutex> guard{mtx_};
+  return forced_;
+}
+
+void shutdown_control::start_timer() {
+  if (!timer_.joinable())
+    timer_ = std::thread{[this] { run(); }};
+}
+
+void shutdown_control::run() {
+  std::unique_lock<std::mutex> lock{mtx_};
+  if (begun_) {
+    auto grace_end = begun_at_ + limits_.grace;
+    if (!cv_.wait_until(lock, grace_end, [this] { return served_ || finished_; })) {
+      forced_ = true;
+      auto cut = cut_;
+      lock.unlock();
+      log::write(log::level::warn, "shutdown grace period over; cutting open connections");
+      cut();
+      lock.lock();
+      if (!cv_.wait_until(lock, grace_end + limits_.drain,
+                          [this] { return served_ || finished_; })) {
+        lock.unlock();
+        return overdue_("requests");
+      }
+    }
+  }
+  // Waits for served() if begin() started the timer and the grace was not needed.
+  cv_.wait(lock, [this] { return served_ || finished_; });
+  if (!cv_.wait_until(lock, served_at_ + limits_.stores, [this] { return finished_; })) {
+    lock.unlock();
+    overdue_("stores");
+  }
 }
 
 } // namespace ebuse

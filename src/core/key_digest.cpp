@@ -12,15 +12,6 @@ key_digest digest_of(std::string_view key) {
   return out;
 }
 
-bool constant_time_equal(std::string_view given, std::string_view expected) noexcept {
-  unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    unsigned char x = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ static_cast<unsigned char>(expected[i]));
-  }
-  return diff == 0;
-}
-
 bool parse_digest_hex(std::string_view hex, key_digest& out) {
   if (hex.size() != 64)
     return false;

@@ -14,10 +14,6 @@ using key_digest = std::array<uint8_t, 32>;
 /// Hashes `key`.
 key_digest digest_of(std::string_view key);
 
-/// Compares two strings in time that depends only on `expected`'s length, never on where
-/// they differ.
-bool constant_time_equal(std::string_view given, std::string_view expected) noexcept;
-
 /// Parses 64 hex digits (either case) into a digest.
 bool parse_digest_hex(std::string_view hex, key_digest& out);
 

@@ -107,6 +107,8 @@ caf::error parse_event_at(std::string_view in, size_t pos, size_t& end,
   if (data_raw.empty())
     return bad_event(where, "missing data");
   out.data.clear();
+  // Compaction only shortens: one allocation of the final size, not a doubling series.
+  out.data.reserve(data_raw.size());
   json::append_compact(data_raw, out.data);
   ts::civil_time t;
   if (ts_raw.empty() || ts_raw == "null") {
@@ -234,8 +236,9 @@ caf::error check_subscription_id(std::string_view id) {
   };
   if (id.empty())
     return bad("subscription id must not be empty");
-  if (id.size() > 256)
-    return bad("subscription id must be at most 256 bytes");
+  if (id.size() > max_subscription_id_bytes)
+    return bad("subscription id must be at most " + std::to_string(max_subscription_id_bytes)
+               + " bytes");
   if (id == "." || id == "..")
     return bad("subscription id must not be . or ..");
   for (unsigned char c : id)
@@ -270,12 +273,31 @@ std::string render_position(int64_t position) {
   return out;
 }
 
+namespace {
+
+// Where the position starts in the wire form: `{"position":`.
+constexpr std::size_t position_offset = 12;
+// The longest position (`-9223372036854775808`), less the placeholder's one character.
+constexpr std::size_t position_room = 19;
+
+} // namespace
+
+saved_event_echo::saved_event_echo(const new_event& ev) {
+  text_.reserve(ev.type.size() + ev.data.size() + 96 + position_room);
+  append_event_json(text_, 0, ev.type, ev.data, ev.timestamp);
+  text_.push_back('\n');
+}
+
+std::string saved_event_echo::take(int64_t position) {
+  std::string digits;
+  append_int(digits, position);
+  // Within the reserved capacity: the text moves up in place, nothing is reallocated.
+  text_.replace(position_offset, 1, digits);
+  return std::move(text_);
+}
+
 std::string render_saved_event(const new_event& ev, int64_t position) {
-  std::string out;
-  out.reserve(ev.type.size() + ev.data.size() + 96);
-  append_event_json(out, position, ev.type, ev.data, ev.timestamp);
-  out.push_back('\n');
-  return out;
+  return saved_event_echo{ev}.take(position);
 }
 
 std::string render_batch_reply(size_t saved, int64_t first, int64_t last) {

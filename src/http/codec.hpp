@@ -37,8 +37,13 @@ caf::expected<std::vector<new_event>> parse_batch(std::string_view body,
 /// Parses `{"position":N}` (N a non-negative integer) for a subscription save.
 caf::expected<int64_t> parse_position_body(std::string_view body);
 
-/// Checks a URL-decoded subscription id: 1..256 bytes of UTF-8, not `.` or `..`,
-/// without `/` or control characters.
+/// Longest subscription id. The original took ids as long as its request line (up to
+/// Go's 1 MiB header limit); this server reads request lines up to 8 KiB, so no longer
+/// id can arrive anyway, and the bound holds whatever the HTTP layer becomes.
+constexpr std::size_t max_subscription_id_bytes = 8192;
+
+/// Checks a URL-decoded subscription id: 1..max_subscription_id_bytes bytes of UTF-8,
+/// not `.` or `..`, without `/` or control characters.
 caf::error check_subscription_id(std::string_view id);
 
 /// Parses the query parameter `name` holding `text` as a non-negative int64
@@ -54,6 +59,20 @@ std::string render_position(int64_t position);
 
 /// The stored event echoed by POST /events.
 std::string render_saved_event(const new_event& ev, int64_t position);
+
+/// The echo of POST /events rendered before the write, so that the event itself goes to
+/// the writer and no copy of it is kept for the reply: only the position is filled in
+/// afterwards, in place (room for it is reserved).
+class saved_event_echo {
+public:
+  explicit saved_event_echo(const new_event& ev);
+
+  /// The reply body with `position`; call once.
+  std::string take(int64_t position);
+
+private:
+  std::string text_; ///< with a one-character placeholder for the position
+};
 
 /// The reply of GET /tenants: `{"count":N,"tenants":[...]}` (keys in Go's map order).
 std::string render_tenants(const std::vector<std::string>& names);

@@ -7,21 +7,25 @@ namespace ebuse {
 void handle_append(const httplib::Request& req, httplib::Response& res,
                    request_context& ctx) {
   auto ev = parse_event(ctx.body);
+  // Parsed: the body's memory goes before the reply takes its own (a large event would
+  // otherwise be held three times).
+  std::string{}.swap(ctx.body);
   if (!ev)
     return send_error(req, res, ev.error());
+  // The reply is rendered now and the event itself handed to the writer.
+  saved_event_echo echo{*ev};
   append_cmd cmd;
   cmd.events.push_back(std::move(*ev));
-  // The echo is rendered from our copy; the command owns the one that is written.
-  const new_event echo = cmd.events.front();
   auto res_pos = ask(ctx.t->writer(), std::move(cmd), ctx.timeout());
   if (!res_pos)
     return send_error(req, res, res_pos.error());
-  send_json(res, render_saved_event(echo, res_pos->first));
+  send_json(res, echo.take(res_pos->first));
 }
 
 void handle_batch(const httplib::Request& req, httplib::Response& res,
                   request_context& ctx) {
   auto events = parse_batch(ctx.body);
+  std::string{}.swap(ctx.body);
   if (!events)
     return send_error(req, res, events.error());
   auto n = events->size();

@@ -61,7 +61,8 @@ struct gzip_encoder::state {
 
 gzip_encoder::gzip_encoder() : z_(new state) {
   // windowBits 15 + 16: a gzip header and trailer instead of zlib's. Level 6 (zlib's
-  // default): event JSON shrinks 5-10x at ~60 MB/s per core.
+  // default): event JSON is repetitive, and higher levels buy little for their time
+  // (figures in docs/PERFORMANCE.md).
   z_->ok = deflateInit2(&z_->zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
 }
 
@@ -76,17 +77,27 @@ bool gzip_encoder::compress(std::string_view in, bool sync, bool finish, std::st
     return false;
   auto& zs = z_->zs;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int flush = finish ? Z_FINISH : (sync ? Z_SYNC_FLUSH : Z_NO_FLUSH);
+  // zlib counts input in 32 bits: a page larger than 4 GiB is fed in parts, and only
+  // the last part carries the flush.
+  constexpr std::size_t part = std::size_t{1} << 30;
+  std::size_t left = in.size();
   char buf[16384];
   for (;;) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof(buf);
-    int rc = deflate(&zs, flush);
-    if (rc == Z_STREAM_ERROR)
-      return false;
-    out.append(buf, sizeof(buf) - zs.avail_out);
-    if (finish ? rc == Z_STREAM_END : (zs.avail_in == 0 && zs.avail_out != 0))
+    std::size_t now = std::min(left, part);
+    zs.avail_in = static_cast<uInt>(now);
+    left -= now;
+    int flush = left > 0 ? Z_NO_FLUSH : finish ? Z_FINISH : (sync ? Z_SYNC_FLUSH : Z_NO_FLUSH);
+    for (;;) {
+      zs.next_out = reinterpret_cast<Bytef*>(buf);
+      zs.avail_out = sizeof(buf);
+      int rc = deflate(&zs, flush);
+      if (rc == Z_STREAM_ERROR)
+        return false;
+      out.append(buf, sizeof(buf) - zs.avail_out);
+      if (flush == Z_FINISH ? rc == Z_STREAM_END : (zs.avail_in == 0 && zs.avail_out != 0))
+        break;
+    }
+    if (left == 0)
       return true;
   }
 }

@@ -1,4 +1,4 @@
-// Route handlers: parse, send one message to the right actor, await, render.
+// Route handlers: parse, send messages to the actors that own the data, await, render.
 #pragma once
 
 #include <chrono>

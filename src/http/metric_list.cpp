@@ -7,25 +7,25 @@ namespace {
 
 using ts = tenant_stats;
 
-double db_bytes(const tenant& t) {
-  return static_cast<double>(file_size(t.db_path()));
+figure_value db_bytes(const tenant& t) {
+  return static_cast<figure_value>(file_size(t.db_path()));
 }
 
-double wal_bytes(const tenant& t) {
-  return static_cast<double>(file_size(t.db_path() + "-wal"));
+figure_value wal_bytes(const tenant& t) {
+  return static_cast<figure_value>(file_size(t.db_path() + "-wal"));
 }
 
 template <std::size_t Class>
-double requests_of_class(const route_metrics& m) {
-  return static_cast<double>(m.by_class[Class].load(std::memory_order_relaxed));
+figure_value requests_of_class(const route_metrics& m) {
+  return static_cast<figure_value>(m.by_class[Class].load(std::memory_order_relaxed));
 }
 
 const histogram& route_latency(const route_metrics& m) {
   return m.latency;
 }
 
-double tracked(const rate_table& t) {
-  return static_cast<double>(t.size());
+figure_value tracked(const rate_table& t) {
+  return static_cast<figure_value>(t.size());
 }
 
 constexpr const char* requests_help = "HTTP requests by route and status class.";

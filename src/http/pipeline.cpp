@@ -96,6 +96,9 @@ void request_pipeline::identify(httplib::Request& req, request_state& st) const 
     req.headers.erase("Accept-Encoding");
   }
   st.client = client_address(req, req.remote_addr, st.headers, proxies_);
+  // Once, before anything routes: the library's router reads the same path afterwards.
+  if (!is_clean_path(req.path))
+    req.path = clean_path(req.path);
   st.match = match(req.method, req.path, registry_->multi_tenant());
   st.routed = true;
 }

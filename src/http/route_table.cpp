@@ -195,6 +195,52 @@ route_match match(std::string_view method, std::string_view path, bool multi_ten
   return m;
 }
 
+std::string clean_path(std::string_view path) {
+  std::string out = "/";
+  std::size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/')
+      ++i;
+    auto end = path.find('/', i);
+    if (end == std::string_view::npos)
+      end = path.size();
+    auto seg = path.substr(i, end - i);
+    i = end;
+    if (seg.empty() || seg == ".")
+      continue;
+    if (seg == "..") {
+      // Back to the slash before the last segment; at the root there is none to drop.
+      if (out.size() > 1) {
+        out.pop_back();
+        out.erase(out.rfind('/') + 1);
+      }
+      continue;
+    }
+    out.append(seg).push_back('/');
+  }
+  // `out` ends in a slash: keep it only where the path had one (and for the root).
+  bool trailing = !path.empty() && path.back() == '/';
+  if (out.size() > 1 && !trailing)
+    out.pop_back();
+  return out;
+}
+
+bool is_clean_path(std::string_view path) noexcept {
+  if (path.empty() || path[0] != '/')
+    return false;
+  for (std::size_t i = 0; i < path.size();) {
+    auto end = path.find('/', i + 1);
+    if (end == std::string_view::npos)
+      end = path.size();
+    auto seg = path.substr(i + 1, end - i - 1); // after the slash at i
+    bool last = end == path.size();
+    if ((seg.empty() && !last) || seg == "." || seg == "..")
+      return false;
+    i = end;
+  }
+  return true;
+}
+
 std::string unmatched_message(const route_match& m, std::string_view method,
                               std::string_view path) {
   if (m.status == 405)

@@ -119,6 +119,16 @@ struct route_match {
 /// Matches a request line against the table; pure.
 route_match match(std::string_view method, std::string_view path, bool multi_tenant);
 
+/// The path as Go's ServeMux cleans it before routing (the original answered an unclean
+/// path with a redirect to the clean one; this server serves the clean one at once):
+/// repeated slashes become one, `.` segments go, `..` removes the segment before it (never
+/// past the root), and a trailing slash stays. `//position` → `/position`,
+/// `/events//stream` → `/events/stream`, `/a/../position/` → `/position/`.
+std::string clean_path(std::string_view path);
+
+/// Whether clean_path(`path`) is `path` itself (no copy needed): nearly every request.
+bool is_clean_path(std::string_view path) noexcept;
+
 /// The message of the 404 or 405 answering `m`.
 std::string unmatched_message(const route_match& m, std::string_view method,
                               std::string_view path);

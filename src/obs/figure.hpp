@@ -11,6 +11,11 @@
 
 namespace ebuse {
 
+/// The value of a counter or gauge. Its 64-bit mantissa holds every int64 and uint64
+/// exactly (a head position near INT64_MAX, a byte counter), where a double would round
+/// them above 2^53.
+using figure_value = long double;
+
 /// The Prometheus type of a figure.
 enum class metric_type : uint8_t { counter, gauge, histogram };
 
@@ -30,7 +35,7 @@ struct figure {
   const char* help;     ///< the family's HELP text
   metric_type type;
   json_form form;
-  double (*value)(const S&) = nullptr;            ///< for counters and gauges
+  figure_value (*value)(const S&) = nullptr;      ///< for counters and gauges
   const histogram& (*dist)(const S&) = nullptr;   ///< for histograms
   const char* group = nullptr; ///< the JSON object it sits in within its source ("writer")
   const char* label = nullptr; ///< a label of its own sample (`reason="idle"`)
@@ -56,15 +61,15 @@ using figure_list = std::vector<figure<S>>;
 
 namespace detail {
 
-inline double as_double(const std::atomic<uint64_t>& v) {
-  return static_cast<double>(v.load(std::memory_order_relaxed));
+inline figure_value as_value(const std::atomic<uint64_t>& v) {
+  return static_cast<figure_value>(v.load(std::memory_order_relaxed));
 }
-inline double as_double(const std::atomic<int64_t>& v) {
-  return static_cast<double>(v.load(std::memory_order_relaxed));
+inline figure_value as_value(const std::atomic<int64_t>& v) {
+  return static_cast<figure_value>(v.load(std::memory_order_relaxed));
 }
 template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>>
-double as_double(T v) {
-  return static_cast<double>(v);
+figure_value as_value(T v) {
+  return static_cast<figure_value>(v);
 }
 
 template <class M>
@@ -78,8 +83,8 @@ struct member_of<T S::*> {
 
 /// The value of the data member `M` (a number or an atomic one) of its source.
 template <auto M>
-double field(const typename detail::member_of<decltype(M)>::source& s) {
-  return detail::as_double(s.*M);
+figure_value field(const typename detail::member_of<decltype(M)>::source& s) {
+  return detail::as_value(s.*M);
 }
 
 /// The histogram member `M` of its source.
@@ -91,7 +96,8 @@ const histogram& hist_field(const typename detail::member_of<decltype(M)>::sourc
 /// A counter or gauge of type `t`, written in JSON as `form`.
 template <class S>
 figure<S> scalar_figure(metric_type t, json_form form, const char* json_key,
-                        const char* family, const char* help, double (*value)(const S&)) {
+                        const char* family, const char* help,
+                        figure_value (*value)(const S&)) {
   return {json_key, family, help, t, form, value};
 }
 
@@ -104,20 +110,22 @@ figure<S> histogram_figure(json_form form, const char* json_key, const char* fam
 
 /// A counter, written as an integer in JSON.
 template <class S>
-figure<S> counter(const char* key, const char* family, const char* help, double (*v)(const S&)) {
+figure<S> counter(const char* key, const char* family, const char* help,
+                  figure_value (*v)(const S&)) {
   return scalar_figure(metric_type::counter, json_form::integer, key, family, help, v);
 }
 
 /// A gauge, written as an integer in JSON.
 template <class S>
-figure<S> gauge(const char* key, const char* family, const char* help, double (*v)(const S&)) {
+figure<S> gauge(const char* key, const char* family, const char* help,
+                figure_value (*v)(const S&)) {
   return scalar_figure(metric_type::gauge, json_form::integer, key, family, help, v);
 }
 
 /// A gauge, written as a real number in JSON.
 template <class S>
 figure<S> real_gauge(const char* key, const char* family, const char* help,
-                     double (*v)(const S&)) {
+                     figure_value (*v)(const S&)) {
   return scalar_figure(metric_type::gauge, json_form::real, key, family, help, v);
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace ebuse {
 
@@ -36,7 +37,12 @@ public:
   uint64_t count() const noexcept;
   /// Sum of observations.
   double sum() const noexcept;
-  /// Estimated quantile `q` in [0, 1] by linear interpolation inside a bucket; 0 if empty.
+  /// Smallest and largest observation (0 if empty).
+  double min() const noexcept;
+  double max() const noexcept;
+  /// Estimated quantile `q` in [0, 1]: linear interpolation inside the bucket that
+  /// holds it, over the part of the bucket between the smallest and largest
+  /// observation, so that no estimate lies outside what was observed; 0 if empty.
   double quantile(double q) const noexcept;
 
 private:
@@ -44,13 +50,18 @@ private:
   std::size_t n_;
   std::array<std::atomic<uint64_t>, max_buckets + 1> counts_{};
   std::atomic<uint64_t> sum_micro_{0}; // sum in millionths, to stay an integer atomic
+  std::atomic<double> min_;            // +inf while empty
+  std::atomic<double> max_;            // -inf while empty
 };
 
 /// Estimated quantile `q` in [0, 1] of observations counted per bucket: `counts[i]` for
 /// the bucket up to `bounds[i]` (i < n), `counts[n]` beyond the last bound. Linear
-/// interpolation inside a bucket; 0 when there are none.
-double quantile_of(const double* bounds, std::size_t n, const uint64_t* counts,
-                   double q) noexcept;
+/// interpolation inside a bucket, clamped to the observed [lowest, highest] when they are
+/// known (NaN `highest`: unknown; the last bound stands for everything beyond it); 0 when
+/// there are none.
+double quantile_of(const double* bounds, std::size_t n, const uint64_t* counts, double q,
+                   double lowest = 0,
+                   double highest = std::numeric_limits<double>::quiet_NaN()) noexcept;
 
 /// Latency buckets in seconds, 50 µs .. 10 s.
 histogram make_latency_histogram() noexcept;

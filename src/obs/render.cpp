@@ -14,8 +14,28 @@ std::string real(double v) {
   return buf;
 }
 
-std::string integer(double v) {
-  return std::to_string(static_cast<int64_t>(v));
+// Whole numbers of the int64 or uint64 range exactly; the conversions are checked first
+// (a value out of range would be undefined behaviour).
+bool exact_integer(figure_value v, std::string& out) {
+  if (v != v)
+    return false;
+  constexpr figure_value two63 = 9223372036854775808.0L;
+  if (v >= -two63 && v < two63 && v == static_cast<figure_value>(static_cast<int64_t>(v))) {
+    out = std::to_string(static_cast<int64_t>(v));
+    return true;
+  }
+  if (v >= 0 && v < 2 * two63 && v == static_cast<figure_value>(static_cast<uint64_t>(v))) {
+    out = std::to_string(static_cast<uint64_t>(v));
+    return true;
+  }
+  return false;
+}
+
+std::string integer(figure_value v) {
+  std::string out;
+  if (exact_integer(v, out))
+    return out;
+  return real(static_cast<double>(v));
 }
 
 const char* type_name(metric_type t) {
@@ -29,8 +49,8 @@ const char* type_name(metric_type t) {
 
 } // namespace
 
-void append_json_value(std::string& out, json_form form, double value) {
-  out += form == json_form::real ? real(value) : integer(value);
+void append_json_value(std::string& out, json_form form, figure_value value) {
+  out += form == json_form::real ? real(static_cast<double>(value)) : integer(value);
 }
 
 void append_json_histogram(std::string& out, json_form form, const histogram& h) {
@@ -48,12 +68,17 @@ void prometheus_writer::family(const char* name, metric_type type, const char* h
 }
 
 void prometheus_writer::sample(const std::string& name, const std::string& labels,
-                               double value) {
+                               figure_value value) {
   out_.append(name);
   if (!labels.empty())
     out_.append("{").append(labels).append("}");
+  std::string whole;
+  if (exact_integer(value, whole)) {
+    out_.append(" ").append(whole).append("\n");
+    return;
+  }
   char buf[40];
-  std::snprintf(buf, sizeof(buf), " %.17g\n", value);
+  std::snprintf(buf, sizeof(buf), " %.17g\n", static_cast<double>(value));
   out_.append(buf);
 }
 
@@ -65,12 +90,13 @@ void prometheus_writer::hist(const std::string& name, const std::string& labels,
   for (std::size_t i = 0; i < h.size(); ++i) {
     cumulative += h.bucket(i);
     std::snprintf(le, sizeof(le), "%.17g", h.bound(i));
-    sample(name + "_bucket", labels + sep + "le=\"" + le + "\"", static_cast<double>(cumulative));
+    sample(name + "_bucket", labels + sep + "le=\"" + le + "\"",
+           static_cast<figure_value>(cumulative));
   }
   cumulative += h.bucket(h.size());
-  sample(name + "_bucket", labels + sep + "le=\"+Inf\"", static_cast<double>(cumulative));
+  sample(name + "_bucket", labels + sep + "le=\"+Inf\"", static_cast<figure_value>(cumulative));
   sample(name + "_sum", labels, h.sum());
-  sample(name + "_count", labels, static_cast<double>(cumulative));
+  sample(name + "_count", labels, static_cast<figure_value>(cumulative));
 }
 
 } // namespace ebuse

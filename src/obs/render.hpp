@@ -10,7 +10,7 @@
 namespace ebuse {
 
 /// Appends a figure's value as its JSON form writes it.
-void append_json_value(std::string& out, json_form form, double value);
+void append_json_value(std::string& out, json_form form, figure_value value);
 
 /// Appends a histogram as its JSON form writes it.
 void append_json_histogram(std::string& out, json_form form, const histogram& h);
@@ -72,7 +72,7 @@ public:
   /// `# HELP` and `# TYPE` of a family.
   void family(const char* name, metric_type type, const char* help);
   /// One sample.
-  void sample(const std::string& name, const std::string& labels, double value);
+  void sample(const std::string& name, const std::string& labels, figure_value value);
   /// The `_bucket`, `_sum` and `_count` samples of a histogram.
   void hist(const std::string& name, const std::string& labels, const histogram& h);
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include <mutex>
@@ -19,13 +20,14 @@ namespace ebuse::sql {
 // -- statement ----------------------------------------------------------------
 
 statement::statement(statement&& other) noexcept
-  : stmt_(std::exchange(other.stmt_, nullptr)) {
+  : stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(std::exchange(other.bind_rc_, 0)) {
 }
 
 statement& statement::operator=(statement&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(stmt_);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_rc_ = std::exchange(other.bind_rc_, 0);
   }
   return *this;
 }
@@ -37,25 +39,48 @@ statement::~statement() {
 void statement::reset() noexcept {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
+}
+
+int statement::note(int rc) noexcept {
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK)
+    bind_rc_ = rc;
+  return rc;
 }
 
 int statement::bind_int64(int idx, int64_t value) noexcept {
-  return sqlite3_bind_int64(stmt_, idx, value);
+  return note(sqlite3_bind_int64(stmt_, idx, value));
 }
 
+namespace {
+
+// SQLite takes lengths as int; a longer value would wrap to a negative length, which
+// for text means "up to the first NUL".
+bool fits_int(std::string_view value) noexcept {
+  return value.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max());
+}
+
+} // namespace
+
 int statement::bind_text(int idx, std::string_view value) noexcept {
-  return sqlite3_bind_text(stmt_, idx, value.data(), static_cast<int>(value.size()),
-                           SQLITE_STATIC);
+  if (!fits_int(value))
+    return note(SQLITE_TOOBIG);
+  return note(sqlite3_bind_text(stmt_, idx, value.data(), static_cast<int>(value.size()),
+                                SQLITE_STATIC));
 }
 
 int statement::bind_blob(int idx, std::string_view value) noexcept {
+  if (!fits_int(value))
+    return note(SQLITE_TOOBIG);
   // A zero-length blob needs a non-null pointer, else SQLite binds NULL.
   static const char empty = 0;
-  return sqlite3_bind_blob(stmt_, idx, value.empty() ? &empty : value.data(),
-                           static_cast<int>(value.size()), SQLITE_STATIC);
+  return note(sqlite3_bind_blob(stmt_, idx, value.empty() ? &empty : value.data(),
+                                static_cast<int>(value.size()), SQLITE_STATIC));
 }
 
 int statement::step() noexcept {
+  if (bind_rc_ != SQLITE_OK)
+    return bind_rc_;
   return sqlite3_step(stmt_);
 }
 

@@ -33,14 +33,17 @@ public:
   /// Resets the statement and clears its bindings, ready for the next use.
   void reset() noexcept;
 
-  /// Binds a 64-bit integer to parameter `idx` (1-based).
+  /// Binds a 64-bit integer to parameter `idx` (1-based). Every bind returns SQLite's
+  /// result code, and the first failure is also kept: step() then fails with it instead
+  /// of running with the parameter left NULL.
   int bind_int64(int idx, int64_t value) noexcept;
   /// Binds UTF-8 text without copying; `value` must outlive the step.
   int bind_text(int idx, std::string_view value) noexcept;
   /// Binds a blob without copying; `value` must outlive the step.
   int bind_blob(int idx, std::string_view value) noexcept;
 
-  /// Steps once; returns the SQLite result code (SQLITE_ROW, SQLITE_DONE, ...).
+  /// Steps once; returns the SQLite result code (SQLITE_ROW, SQLITE_DONE, ...), or the
+  /// code of the first bind that failed since the last reset (then nothing runs).
   int step() noexcept;
 
   /// Column accessors for the current row.
@@ -50,7 +53,10 @@ public:
   bool column_is_null(int col) const noexcept;
 
 private:
+  int note(int rc) noexcept;
+
   sqlite3_stmt* stmt_ = nullptr;
+  int bind_rc_ = 0; ///< first failed bind since the last reset (SQLITE_OK: none)
 };
 
 /// A connection; closed on destruction (statements must be destroyed first). Move-only.

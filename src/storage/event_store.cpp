@@ -2,6 +2,7 @@
 #include "storage/event_store.hpp"
 
 #include <iterator>
+#include <algorithm>
 #include <limits>
 
 #include <sqlite3.h>
@@ -36,10 +37,9 @@ COMMIT;
 
 caf::error apply_pragmas(sql::connection& db, const store_options& opts,
                          bool writer) {
-  // No memory mapping: reads through the page cache measured as fast here (scans,
-  // pages of 100 and of 10 000 events), and the process then holds only its bounded
-  // caches; a mapping makes every page a stream touches count as the server's memory
-  // and turns an I/O error on the file into SIGBUS.
+  // No memory mapping: it made reads no faster (docs/PERFORMANCE.md), and without it
+  // the process holds only its bounded caches; a mapping makes every page a stream
+  // touches count as the server's memory and turns an I/O error on the file into SIGBUS.
   std::string sql = "PRAGMA busy_timeout=" + std::to_string(opts.busy_timeout_ms)
                     + ";PRAGMA temp_store=MEMORY;"
                     "PRAGMA mmap_size=0;"
@@ -231,7 +231,19 @@ caf::error store_writer::save_subscription(std::string_view id, int64_t position
 }
 
 caf::error store_writer::checkpoint() {
-  return db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  int log_frames = 0;
+  int done_frames = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                     &log_frames, &done_frames);
+  if (rc == SQLITE_OK)
+    return caf::none;
+  if (rc == SQLITE_BUSY)
+    return make_error(errc::storage_busy,
+                      "checkpoint (" + db_.path() + "): another connection used the WAL "
+                        "past the busy timeout; " + std::to_string(std::max(done_frames, 0))
+                        + " of " + std::to_string(std::max(log_frames, 0))
+                        + " frames copied, the rest stays in the WAL");
+  return db_.error_from(rc, "checkpoint");
 }
 
 caf::error store_writer::checkpoint_passive() {

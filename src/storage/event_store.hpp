@@ -49,9 +49,8 @@ struct store_options {
   /// Page-cache size of the writer's connection as PRAGMA cache_size (negative: KiB).
   int cache_size = -64000;
   /// Page-cache size of each reader's connection. Readers scan: a page is read once,
-  /// and the kernel caches the file anyway. A large cache here only fills up: with
-  /// 64 MiB per reader, one stream over a large file grew the server's memory by 64 MiB
-  /// per reader connection.
+  /// and the kernel caches the file anyway. A large cache here only fills up, by its
+  /// whole size per reader connection over one long stream.
   int reader_cache_size = -4000;
   /// How long a statement waits for a lock held by another connection (ms).
   int busy_timeout_ms = 5000;
@@ -81,7 +80,7 @@ public:
 
   /// Inserts `rows` in order inside the open transaction, several rows per INSERT
   /// statement: per row that saves a statement execution and an update of
-  /// sqlite_sequence (AUTOINCREMENT), about half the cost of a row. Positions are
+  /// sqlite_sequence (AUTOINCREMENT), a large share of a row's cost. Positions are
   /// consecutive (the only writer, one transaction): [first, last].
   caf::expected<append_result> insert_rows(const std::vector<const new_event*>& rows);
 
@@ -105,7 +104,9 @@ public:
     head_ = pos;
   }
 
-  /// Checkpoints and truncates the WAL.
+  /// Checkpoints and truncates the WAL, waiting up to the busy timeout for other
+  /// connections to leave it. errc::storage_busy when they did not: what was not copied
+  /// stays in the WAL, safe, and the next open or checkpoint takes it.
   caf::error checkpoint();
 
   /// Checkpoints what it can without waiting for readers (PASSIVE).

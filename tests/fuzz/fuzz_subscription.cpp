@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (check_subscription_id(in))
     return 0;
-  FUZZ_CHECK(!in.empty() && in.size() <= 256 && in != "." && in != "..");
+  FUZZ_CHECK(!in.empty() && in.size() <= max_subscription_id_bytes && in != "." && in != "..");
   FUZZ_CHECK(json::valid_utf8(in));
   for (unsigned char c : in)
     FUZZ_CHECK(c != '/' && c >= 0x20 && c != 0x7f);

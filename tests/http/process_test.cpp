@@ -258,3 +258,55 @@ TEST_CASE("--help, --version, and a start-up error with its cause", "[http][proc
   CHECK(out.find("cannot open the database") != std::string::npos);
   CHECK(out.find("\"detail\":") != std::string::npos);
 }
+
+TEST_CASE("durations past their bound are lowered with a warning or refused",
+          "[http][process][config]") {
+  // 2562047h is the longest duration in int64 nanoseconds: any now() + it overflows.
+  child_process refused({}, {{"PORT", "0"}, {"API_KEY", "k"}, {"REQUEST_TIMEOUT", "2562047h"}});
+  CHECK(refused.wait_exit(10000ms) == 2);
+  auto err = refused.drain_stderr();
+  CHECK(err.find("REQUEST_TIMEOUT") != std::string::npos);
+  CHECK(err.find("up to 24h") != std::string::npos);
+
+  temp_dir dir;
+  const char* inherited[] = {"READ_TIMEOUT", "WRITE_TIMEOUT", "IDLE_TIMEOUT",
+                             "SHUTDOWN_TIMEOUT"};
+  std::map<std::string, std::string> env = {{"PORT", "0"}, {"HOST", "127.0.0.1"},
+                                            {"API_KEY", "k"}, {"DB_PATH", dir.file("e.db")}};
+  for (auto name : inherited)
+    env[name] = "2562047h";
+  child_process p({}, env);
+  std::vector<std::string> warned;
+  json started;
+  std::string line;
+  while (p.next_line(line, 10000ms)) {
+    auto j = json::parse(line, nullptr, false);
+    if (j.is_discarded())
+      continue;
+    if (j.value("msg", "") == "setting lowered to its maximum") {
+      warned.push_back(j.value("setting", ""));
+      CHECK(j.value("given", "") == "2562047h");
+      CHECK(j.value("used", "") == "24h");
+    }
+    if (j.value("msg", "") == "ebuse started") {
+      started = j;
+      break;
+    }
+  }
+  REQUIRE(started.is_object());
+  CHECK(warned == std::vector<std::string>(std::begin(inherited), std::end(inherited)));
+  for (auto key : {"read_timeout", "write_timeout", "idle_timeout", "shutdown_timeout"})
+    CHECK(started.value(key, "") == "24h");
+  line_collector logs{p};
+  httplib::Client cli{"127.0.0.1", started.value("port", 0)};
+  cli.set_default_headers({{"X-API-Key", "k"}});
+  auto r = cli.Post("/events", event_body("a", "1"), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  auto again = cli.Get("/events?from=0");
+  REQUIRE(again);
+  CHECK(parse_array(again->body).size() == 1);
+  p.signal(SIGTERM);
+  CHECK(p.wait_exit(15000ms) == 0);
+  logs.finish();
+}

@@ -12,12 +12,17 @@ using namespace ebuse::test;
 
 namespace {
 
-// The slowest limit there is (one token a second); each check below takes well under one.
+// One token a second, on a clock that stands still: no token comes back while a test
+// runs, however slow the machine (sanitizers, load).
 ebuse::server_config limited(int burst) {
   auto cfg = quiet_config();
   cfg.rate_limit = 1;
   cfg.rate_burst = burst;
   return cfg;
+}
+
+ebuse::test::test_server::http_adjust frozen_clock() {
+  return [](ebuse::http_options& o) { o.rate_limits.clock = [] { return int64_t{1} << 40; }; };
 }
 
 // Sends `n` requests, each on a fresh connection; counts the 200s.
@@ -37,7 +42,7 @@ int count_ok(const test_server& srv, int n, const httplib::Headers& h = {},
 
 TEST_CASE("the limit holds per client address across connections", "[http][ratelimit]") {
   temp_dir dir;
-  test_server srv{dir.file("events.db"), limited(5)};
+  test_server srv{dir.file("events.db"), limited(5), frozen_clock()};
   // Fresh connections do not reset it (the original keyed on ip:port).
   CHECK(count_ok(srv, 12) == 5);
 
@@ -64,7 +69,7 @@ TEST_CASE("the limit holds per client address across connections", "[http][ratel
 
 TEST_CASE("allowed responses carry the RateLimit headers", "[http][ratelimit]") {
   temp_dir dir;
-  test_server srv{dir.file("events.db"), limited(3)};
+  test_server srv{dir.file("events.db"), limited(3), frozen_clock()};
   auto cli = srv.client();
   for (int left = 2; left >= 0; --left) {
     auto r = get(*cli, "/position");
@@ -79,7 +84,7 @@ TEST_CASE("allowed responses carry the RateLimit headers", "[http][ratelimit]") 
 TEST_CASE("X-Forwarded-For is ignored unless the peer is a trusted proxy", "[http][ratelimit]") {
   temp_dir dir;
   SECTION("untrusted: spoofed headers do not evade the limit") {
-    test_server srv{dir.file("events.db"), limited(3)};
+    test_server srv{dir.file("events.db"), limited(3), frozen_clock()};
     int ok = 0;
     for (int i = 0; i < 10; ++i) {
       auto cli = srv.client();
@@ -92,7 +97,7 @@ TEST_CASE("X-Forwarded-For is ignored unless the peer is a trusted proxy", "[htt
   SECTION("trusted: each forwarded client has its own bucket") {
     auto cfg = limited(3);
     cfg.trusted_proxies = "127.0.0.0/8";
-    test_server srv{dir.file("events.db"), cfg};
+    test_server srv{dir.file("events.db"), cfg, frozen_clock()};
     auto cli = srv.client();
     for (int i = 0; i < 10; ++i) {
       std::string client = "198.51.100." + std::to_string(i);
@@ -113,7 +118,7 @@ TEST_CASE("an optional limit per API key applies after authentication", "[http][
   auto cfg = quiet_config();
   cfg.rate_limit_per_key = 1;
   cfg.rate_burst_per_key = 4;
-  test_server srv{dir.file("events.db"), cfg};
+  test_server srv{dir.file("events.db"), cfg, frozen_clock()};
   auto cli = srv.client();
   CHECK(count_ok(srv, 6) == 4);
   auto r = get(*cli, "/position");

@@ -104,15 +104,17 @@ public:
       ::kill(pid_, sig);
   }
 
-  /// Waits for the process to end; returns its exit status (128+N after signal N).
+  /// Waits for the process to end and for all of its output; returns its exit status
+  /// (128+N after signal N).
   int wait() {
-    if (pid_ <= 0)
-      return status_;
-    int st = 0;
-    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+    if (pid_ > 0) {
+      int st = 0;
+      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      }
+      pid_ = -1;
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
-    pid_ = -1;
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    // Also when the start-up wait already reaped it: its output may still be in the pipes.
     if (out_reader_.joinable())
       out_reader_.join();
     if (err_reader_.joinable())

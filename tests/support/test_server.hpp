@@ -1,6 +1,7 @@
 // A real ebuse server in the test process: actor system, tenant, HTTP on a loopback port.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,13 +24,17 @@ class test_server {
 public:
   static constexpr const char* key = "test-key";
 
+  /// Adjusts the HTTP options derived from the configuration (a test clock, ...).
+  using http_adjust = std::function<void(http_options&)>;
+
   /// Single-tenant mode over `db_path`, with the key `key`.
-  explicit test_server(std::string db_path, server_config cfg = default_config())
-    : test_server(single_tenant(db_path, cfg), with_db(cfg, db_path)) {
+  explicit test_server(std::string db_path, server_config cfg = default_config(),
+                       http_adjust adjust = {})
+    : test_server(single_tenant(db_path, cfg), with_db(cfg, db_path), std::move(adjust)) {
   }
 
   /// Any registry configuration (multi-tenant mode when `ropts.multi_tenant`).
-  test_server(registry_options ropts, server_config cfg) {
+  test_server(registry_options ropts, server_config cfg, http_adjust adjust = {}) {
     cfg.host = "127.0.0.1";
     cfg.port = 0;
     cfg_ = cfg;
@@ -40,7 +45,10 @@ public:
     if (!reg)
       throw std::runtime_error("tenant start failed: " + message_of(reg.error()));
     registry_ = *reg;
-    server_ = std::make_unique<http_server>(http_options_of(cfg), registry_, *sys_);
+    auto hopts = http_options_of(cfg);
+    if (adjust)
+      adjust(hopts);
+    server_ = std::make_unique<http_server>(hopts, registry_, *sys_);
     port_ = server_->bind();
     if (port_ <= 0)
       throw std::runtime_error("bind failed");

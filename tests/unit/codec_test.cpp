@@ -124,7 +124,10 @@ TEST_CASE("subscription bodies and ids") {
   CHECK_FALSE(check_subscription_id("projector-1"));
   CHECK_FALSE(check_subscription_id("\xC3\xA9t\xC3\xA9"));
   CHECK_FALSE(check_subscription_id(std::string(256, 'a')));
-  for (std::string bad : {std::string{}, std::string(257, 'a'), std::string{"."},
+  CHECK_FALSE(check_subscription_id(std::string(257, 'a')));
+  CHECK_FALSE(check_subscription_id(std::string(max_subscription_id_bytes, 'a')));
+  for (std::string bad : {std::string{}, std::string(max_subscription_id_bytes + 1, 'a'),
+                          std::string{"."},
                           std::string{".."}, std::string{"a/b"}, std::string{"a\x01"},
                           std::string{"a\x7f"}, std::string{"\xff"}}) {
     auto err = check_subscription_id(bad);
@@ -145,4 +148,38 @@ TEST_CASE("query parameters follow Go's integer syntax") {
   CHECK(stream_batch_size("5000") == 5000);
   for (auto other : {"", "0", "5001", "abc", "-5"})
     CHECK(stream_batch_size(other) == 1000);
+}
+
+TEST_CASE("integer edges: the int64 range and one past it") {
+  CHECK(*parse_position_param("from", "9223372036854775807", false) == INT64_MAX);
+  CHECK(*parse_position_param("from", "+9223372036854775807", false) == INT64_MAX);
+  CHECK(*parse_position_param("from", "-0", false) == 0);
+  for (auto bad : {"9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+                   "18446744073709551616", "99999999999999999999999999"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_position_param("from", bad, false));
+    CHECK_FALSE(parse_position_param("to", bad, true));
+  }
+  for (auto other : {"9223372036854775807", "-9223372036854775808", "9223372036854775808",
+                     "4294967297", "-1"})
+    CHECK(stream_batch_size(other) == 1000);
+  CHECK(*parse_position_body(R"({"position":9223372036854775807})") == INT64_MAX);
+  for (auto bad : {R"({"position":9223372036854775808})", R"({"position":-9223372036854775808})",
+                   R"({"position":1e3})"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_position_body(bad));
+  }
+  for (auto pos : {"9223372036854775807", "-9223372036854775808", "0"}) {
+    INFO(pos);
+    CHECK(parse_event(std::string{R"({"type":"a","data":1,"position":)"} + pos + "}"));
+  }
+  CHECK(parse_error(R"({"type":"a","data":1,"position":9223372036854775808})")
+        == errc::invalid_event);
+  CHECK(render_position(INT64_MAX) == "{\"position\":9223372036854775807}\n");
+  CHECK(render_position(INT64_MIN) == "{\"position\":-9223372036854775808}\n");
+  CHECK(render_batch_reply(1000, INT64_MAX - 999, INT64_MAX)
+        == "{\"first_position\":9223372036854774808,\"last_position\":9223372036854775807,"
+           "\"saved\":1000}\n");
+  new_event ev{"a", "1", "2024-01-01 00:00:00+00:00"};
+  CHECK(render_saved_event(ev, INT64_MAX).rfind("{\"position\":9223372036854775807,", 0) == 0);
 }

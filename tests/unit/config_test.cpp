@@ -3,10 +3,12 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "app/config.hpp"
 #include "app/config_log.hpp"
+#include "app/startup.hpp"
 
 using namespace ebuse;
 
@@ -171,4 +173,59 @@ TEST_CASE("environment values are validated and errors name the variable") {
   CHECK_FALSE(parse_go_duration("", d));
   CHECK_FALSE(parse_go_duration("5 s", d));
   CHECK_FALSE(parse_go_duration("s", d));
+}
+
+TEST_CASE("settings derived from others hold at the largest accepted values") {
+  server_config cfg;
+  std::string err;
+  REQUIRE(load_env_config(env_of({{"RATE_LIMIT_PER_KEY", "1000000000"},
+                                  {"RATE_LIMIT", "1000000000"},
+                                  {"RATE_BURST", "1000000000"}}),
+                          cfg, err));
+  auto o = http_options_of(cfg);
+  // RATE_BURST_PER_KEY unset: twice the rate.
+  CHECK(o.rate_limits.per_key.per_second == 1000000000);
+  CHECK(o.rate_limits.per_key.burst == 2000000000);
+  CHECK(o.rate_limits.per_ip.burst == 1000000000);
+}
+
+TEST_CASE("durations are bounded: the original's timeouts lowered, ours refused") {
+  // The longest duration Go's syntax gives in int64 nanoseconds: now() + it overflows.
+  const std::string huge = "2562047h";
+  for (auto name : {"READ_TIMEOUT", "WRITE_TIMEOUT", "IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT"}) {
+    INFO(name);
+    server_config cfg;
+    std::string err;
+    REQUIRE(load_env_config(env_of({{name, huge}}), cfg, err));
+    REQUIRE(cfg.clamped.size() == 1);
+    CHECK(cfg.clamped[0].name == name);
+    CHECK(cfg.clamped[0].given == huge);
+    for (auto d : {cfg.read_timeout, cfg.write_timeout, cfg.idle_timeout, cfg.shutdown_timeout})
+      CHECK(d <= max_timeout);
+    // At the maximum itself nothing is lowered.
+    REQUIRE(load_env_config(env_of({{name, "24h"}}), cfg, err));
+    CHECK(cfg.clamped.empty());
+    REQUIRE(load_env_config(env_of({{name, "24h0m0.000000001s"}}), cfg, err));
+    CHECK(cfg.clamped.size() == 1);
+  }
+  server_config cfg;
+  std::string err;
+  REQUIRE(load_env_config(env_of({{"IDLE_TIMEOUT", huge}}), cfg, err));
+  CHECK(cfg.idle_timeout == std::chrono::hours(24));
+
+  for (auto [name, value, limit] :
+       {std::tuple{"REQUEST_TIMEOUT", "24h0m1s", "up to 24h"},
+        std::tuple{"REQUEST_TIMEOUT", "2562047h", "up to 24h"},
+        std::tuple{"TENANT_IDLE_TIMEOUT", "8761h", "up to 8760h"},
+        std::tuple{"TENANT_IDLE_TIMEOUT", "2562047h", "up to 8760h"}}) {
+    INFO(name << "=" << value);
+    server_config c;
+    CHECK_FALSE(load_env_config(env_of({{name, value}}), c, err));
+    CHECK(err.find(name) != std::string::npos);
+    CHECK(err.find(limit) != std::string::npos);
+  }
+  REQUIRE(load_env_config(env_of({{"REQUEST_TIMEOUT", "24h"}, {"TENANT_IDLE_TIMEOUT", "8760h"}}),
+                          cfg, err));
+  CHECK(cfg.request_timeout == std::chrono::hours(24));
+  CHECK(cfg.tenant_idle_timeout == std::chrono::hours(8760));
 }

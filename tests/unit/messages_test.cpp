@@ -44,7 +44,6 @@ static_assert(accepts<registry_actor, reload_cmd>);
 static_assert(accepts<registry_actor, stop_all_cmd>);
 static_assert(!accepts<registry_actor, load_cmd>);
 
-static_assert(accepts<limiter_actor, rate_check_cmd>);
 static_assert(accepts<limiter_actor, rate_sweep_cmd>);
 static_assert(!accepts<limiter_actor, acquire_cmd>);
 

@@ -1,4 +1,4 @@
-// Unit tests for the rate limiter: GCRA arithmetic, eviction, the actor path, threads.
+// Unit tests for the rate limiter: GCRA arithmetic, eviction, new clients, threads, sweeps.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -26,7 +26,7 @@ TEST_CASE("a bucket allows its burst, then the rate, and says when to retry") {
   rate_table t{{10, 5}, 1000, std::chrono::seconds(60)}; // 10/s, burst 5
   int64_t now = 100 * sec;
   rate_decision d;
-  CHECK_FALSE(t.try_consume(key(1), now, d)); // no bucket yet: the actor's job
+  CHECK_FALSE(t.try_consume(key(1), now, d)); // no bucket yet
   d = t.consume_or_insert(key(1), now);
   CHECK(d.allowed);
   CHECK(d.limit == 5);
@@ -82,16 +82,20 @@ TEST_CASE("idle buckets are evicted and a flood of clients stays bounded") {
   CHECK(t.size() <= 3200);
 }
 
-TEST_CASE("the limiter actor creates buckets; later checks use them directly") {
+TEST_CASE("new clients are decided on the calling thread, without the actor") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
+  std::atomic<int64_t> now{1000 * sec}; // stands still unless the test moves it
   rate_limiter_options opts;
   opts.per_ip = {1, 3};
   opts.per_key = {0, 1};
+  opts.clock = [&now] { return now.load(); };
   auto lim = rate_limiter::start(sys, opts);
   CHECK(lim->enabled(rate_scope::ip));
   CHECK_FALSE(lim->enabled(rate_scope::key));
   CHECK(lim->check(rate_scope::key, key(1)).allowed); // disabled: always allowed
+  // With the actor gone, new clients are still limited exactly (nothing fails open).
+  lim->stop();
   int allowed = 0;
   for (int i = 0; i < 10; ++i)
     allowed += lim->check(rate_scope::ip, key(1)).allowed ? 1 : 0;
@@ -102,21 +106,46 @@ TEST_CASE("the limiter actor creates buckets; later checks use them directly") {
   // Concurrent first requests of many clients: each gets exactly its burst.
   std::vector<std::thread> threads;
   std::atomic<int> passed{0};
-  auto start = std::chrono::steady_clock::now();
   for (int t = 0; t < 8; ++t)
-    threads.emplace_back([&, t] {
+    threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i)
         if (lim->check(rate_scope::ip, key(100 + (i % 10))).allowed)
           passed.fetch_add(1);
-      (void) t;
     });
   for (auto& th : threads)
     th.join();
-  // 10 clients x burst 3, plus one per client per second the loop took (normally none).
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now()
-                                                               - start).count();
-  CHECK(passed.load() >= 30);
-  CHECK(passed.load() <= 30 + 10 * (secs + 1) - (secs == 0 ? 10 : 0));
+  CHECK(passed.load() == 30); // 10 clients x burst 3; the clock did not move
+  // One second later each client has one more.
+  now += sec;
+  CHECK(lim->check(rate_scope::ip, key(100)).allowed);
+  CHECK_FALSE(lim->check(rate_scope::ip, key(100)).allowed);
+}
+
+TEST_CASE("the limiter actor sweeps buckets that are full again") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  std::atomic<int64_t> now{1000 * sec};
+  rate_limiter_options opts;
+  opts.per_ip = {10, 10};
+  opts.idle = std::chrono::seconds(60);
+  opts.sweep_interval = std::chrono::milliseconds(5);
+  opts.clock = [&now] { return now.load(); };
+  auto lim = rate_limiter::start(sys, opts);
+  for (uint64_t i = 0; i < 100; ++i)
+    lim->check(rate_scope::ip, key(i));
+  const auto& table = *lim->table(rate_scope::ip);
+  CHECK(table.size() == 100);
+  // Not idle long enough: sweeps (the actor keeps running them) leave every bucket.
+  auto handled = lim->actor_stats().handled.load();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (lim->actor_stats().handled.load() < handled + 3
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(table.size() == 100);
+  now += 62 * sec;
+  while (table.size() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(table.size() == 0);
   lim->stop();
 }
 

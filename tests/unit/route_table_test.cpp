@@ -226,3 +226,33 @@ TEST_CASE("the API documentation lists every path with its methods") {
     CHECK(line.find("| `" + m.allow + "` |") != std::string::npos);
   }
 }
+
+TEST_CASE("paths are cleaned as Go's ServeMux cleans them") {
+  const std::pair<const char*, const char*> cases[] = {
+    {"/position", "/position"},
+    {"//position", "/position"},
+    {"///events//stream", "/events/stream"},
+    {"/events/./batch", "/events/batch"},
+    {"/./position", "/position"},
+    {"/events/../position", "/position"},
+    {"/a/b/../../position", "/position"},
+    {"/../position", "/position"},
+    {"/..", "/"},
+    {"//", "/"},
+    {"/", "/"},
+    {"/position/", "/position/"},
+    {"/a/b/../", "/a/"},
+    {"/a/b/..", "/a"},
+    {"//subscriptions//x//position", "/subscriptions/x/position"},
+    {"/subscriptions/x/./position", "/subscriptions/x/position"},
+    {"/subscriptions/../position", "/position"},
+    {"/subscriptions/a.b/position", "/subscriptions/a.b/position"},
+    {"/subscriptions/.../position", "/subscriptions/.../position"},
+  };
+  for (auto [in, out] : cases) {
+    INFO(in);
+    CHECK(clean_path(in) == out);
+    CHECK(is_clean_path(in) == (std::string{in} == out));
+    CHECK(is_clean_path(clean_path(in)));
+  }
+}
