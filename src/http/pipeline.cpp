@@ -97,7 +97,9 @@ void request_pipeline::identify(httplib::Request& req, request_state& st) const 
   }
   st.client = client_address(req, req.remote_addr, st.headers, proxies_);
   // Once, before anything routes: the library's router reads the same path afterwards.
-  if (!is_clean_path(req.path))
+  // Durable Streams paths are stream names, not file paths: an unclean one is refused
+  // there (invalid_stream_path), never silently renamed.
+  if (!is_clean_path(req.path) && req.path.compare(0, 11, "/v1/stream/") != 0)
     req.path = clean_path(req.path);
   st.match = match(req.method, req.path, registry_->multi_tenant());
   st.routed = true;
