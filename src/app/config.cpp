@@ -233,6 +233,7 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
 
 std::string usage_text() {
   return R"(Usage: ebuse [-config FILE] [--help] [--version]
+       ebuse migrate --from FILE.db --to URL --tenant NAME   (see ebuse migrate --help)
 
 Multi-tenant event store server: an append-only log per tenant in SQLite, served over
 HTTP + JSON with API keys.

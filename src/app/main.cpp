@@ -10,6 +10,7 @@
 #include "actors/registry.hpp"
 #include "app/config.hpp"
 #include "app/config_log.hpp"
+#include "app/migrate_command.hpp"
 #include "app/shutdown.hpp"
 #include "app/signals.hpp"
 #include "app/startup.hpp"
@@ -93,6 +94,8 @@ int main(int argc, char** argv) {
   // Before any thread exists (the log writer starts with the first line): every thread
   // inherits the mask, so only the signal thread ever takes these signals.
   auto sigs = block_signals();
+  if (argc > 1 && std::string(argv[1]) == "migrate")
+    return run_migrate_command(argc, argv);
   server_config cfg;
   if (auto status = parse_args(argc, argv, cfg))
     return *status;

@@ -2,6 +2,7 @@
 #include "pg/pg_fixture.hpp"
 #include "storage/db.hpp"
 #include "storage/pg_migrate.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -124,4 +125,48 @@ TEST_CASE("pg migrate: bad inputs fail with the reason and write nothing") {
   // After the failure the tenant is still empty, so a fixed file can be copied.
   REQUIRE(!db->exec("DELETE FROM events WHERE type = CAST(X'610062' AS TEXT)"));
   CHECK(migrate_tenant(path, url, "acme"));
+}
+
+TEST_CASE("pg migrate: the ebuse migrate command copies, reports and refuses a second copy") {
+  using namespace std::chrono_literals;
+  temp_dir tmp;
+  auto path = odd_file(tmp, 20);
+  auto url = shared_pg().create_database();
+  {
+    child_process cmd{{"migrate", "--from", path, "--to", url, "--tenant", "acme"}, {}};
+    REQUIRE(cmd.started());
+    REQUIRE(cmd.wait_exit(60s) == 0);
+    CHECK(cmd.drain_stdout()
+          == "{\"tenant\":\"acme\",\"events\":24,\"subscriptions\":3,\"head\":25}\n");
+  }
+  pg_reader r{url};
+  CHECK(pg_page(r, "acme") == sqlite_page(path));
+  {
+    // DATABASE_URL stands in for --to; the tenant is not empty any more: refused, exit 1.
+    child_process cmd{{"migrate", "--from", path, "--tenant", "acme"}, {{"DATABASE_URL", url}}};
+    REQUIRE(cmd.wait_exit(60s) == 1);
+    CHECK(cmd.drain_stdout().empty());
+    CHECK(cmd.drain_stderr().find("already has") != std::string::npos);
+  }
+  CHECK(*r.max_position("acme") == 25);
+}
+
+TEST_CASE("pg migrate: misuse of the command exits 2 and says what is missing") {
+  using namespace std::chrono_literals;
+  struct misuse_case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const auto& c : std::vector<misuse_case>{
+         {{"migrate"}, "are required"},
+         {{"migrate", "--from", "a.db", "--tenant", "t"}, "are required"},
+         {{"migrate", "--from"}, "--from needs a value"},
+         {{"migrate", "--bogus", "x"}, "unknown argument: --bogus"},
+         {{"migrate", "--from", "a.db", "--tenant", "t", "--to", "mysql://x"}, "--to:"},
+       }) {
+    child_process cmd{c.args, {}};
+    INFO(c.says);
+    REQUIRE(cmd.wait_exit(30s) == 2);
+    CHECK(cmd.drain_stderr().find(c.says) != std::string::npos);
+  }
 }
