@@ -5,10 +5,10 @@
 # catch-up read from offset -1 of MESSAGES small JSON messages written in appends of BATCH
 # (the same stored units on both servers: each stores one record per append), (c) long-poll
 # wake-up latency (append sent -> parked long-poll answered), and prints figures and ratios.
-# The reference is also run without its per-append file fsync, for the appends only, to show
-# what the fsync costs it (ebuse commits in WAL mode with synchronous=NORMAL: no fsync per
-# commit). For ebuse alone it also reads MESSAGES one-message appends (as ebu writes them): the
-# reference, which syncs every append to disk, would take many minutes to be seeded so.
+# The reference is also run without its per-append syncs (REF_NO_FSYNC=1, appends and
+# long-polls): the durability of ebuse's commits (WAL, synchronous=NORMAL, no fsync per
+# commit). For ebuse alone it also reads MESSAGES one-message appends (as ebu writes them):
+# the reference, which syncs every append, would take many minutes to be seeded so.
 # Usage: bench/ds/compare.sh [BUILD_DIR]   (default build-release)
 # Environment: DURATION=5s per wrk run, MESSAGES=100000, BATCH=100, ROUNDS=200 long-polls,
 #   PORT=18960 (ours; the reference gets PORT+1), EBUSE_NPM_CACHE_BENCH (default
@@ -34,7 +34,7 @@ if [ ! -d "$cache/node_modules" ] || ! cmp -s "$here/package-lock.json" "$cache/
   # The store's native parts (lmdb, msgpackr) ship prebuilt: no install scripts needed.
   (cd "$cache" && timeout 600 npm ci --no-audit --no-fund --ignore-scripts)
 fi
-cp "$here/reference_server.mjs" "$here/client.mjs" "$cache/"
+cp "$here/reference_server.mjs" "$here/nosync_hooks.mjs" "$here/client.mjs" "$cache/"
 
 work=$(mktemp -d)
 pid=
@@ -117,10 +117,13 @@ stop
 start_reference
 measure ref
 stop
-# Diagnosis: the reference's appends without its per-append fdatasync of the stream file.
+# Diagnosis: the reference without its per-append syncs (file fdatasync, LMDB commit sync).
 start_reference 1
 wrk_appends refnf 1
 wrk_appends refnf 16
+out=$(timeout 300 node "$cache/client.mjs" longpoll "$base/v1/stream/bench-poll" "$rounds")
+r[refnf.lp50]=$(field "$out" p50_ms)
+r[refnf.lp99]=$(field "$out" p99_ms)
 stop
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
@@ -132,7 +135,7 @@ row "append c16, 1 stream (req/s)" "${r[ours.app1]}" "${r[ref.app1]}" "$(ratio "
 row "  p99 (ms)" "${r[ours.app1p99]}" "${r[ref.app1p99]}" "" ""
 row "append c16, 16 streams (req/s)" "${r[ours.app16]}" "${r[ref.app16]}" "$(ratio "${r[ours.app16]}" "${r[ref.app16]}")" ">= 5"
 row "  p99 (ms)" "${r[ours.app16p99]}" "${r[ref.app16p99]}" "" ""
-row "  reference without file fsync (1; 16 streams)" "" "${r[refnf.app1]}; ${r[refnf.app16]}" \
+row "  reference without syncs (1; 16 streams)" "" "${r[refnf.app1]}; ${r[refnf.app16]}" \
   "$(ratio "${r[ours.app1]}" "${r[refnf.app1]}"); $(ratio "${r[ours.app16]}" "${r[refnf.app16]}")" ""
 row "  errors + non-2xx (both append runs)" "$((r[ours.app1err] + r[ours.app16err]))" "$((r[ref.app1err] + r[ref.app16err]))" "" ""
 row "  server CPU over both append runs (s)" "${r[ours.cpu_app]}" "${r[ref.cpu_app]}" "" ""
@@ -146,4 +149,6 @@ row "ebuse only: seed c16, one message per append (/s)" "${r[ours.seed1]}" "" ""
 row "ebuse only: catch-up of those (msgs/s; MB/s; requests)" "${r[ours.read1_rate]}; ${r[ours.read1_mb]}; ${r[ours.read1_reqs]}" "" "" ""
 row "long-poll wake-up p50 (ms)" "${r[ours.lp50]}" "${r[ref.lp50]}" "$(ratio "${r[ours.lp50]}" "${r[ref.lp50]}")" "<= 0.5"
 row "long-poll wake-up p99 (ms)" "${r[ours.lp99]}" "${r[ref.lp99]}" "$(ratio "${r[ours.lp99]}" "${r[ref.lp99]}")" "<= 0.5"
+row "  reference without syncs (p50; p99)" "" "${r[refnf.lp50]}; ${r[refnf.lp99]}" \
+  "$(ratio "${r[ours.lp50]}" "${r[refnf.lp50]}"); $(ratio "${r[ours.lp99]}" "${r[refnf.lp99]}")" ""
 row "  long-poll errors" "${r[ours.lperr]}" "${r[ref.lperr]}" "" ""

@@ -1,11 +1,11 @@
 // Starts the Durable Streams reference server (file-backed store) on a loopback port for
 // bench/ds/compare.sh and prints {"url":...} once it listens.
 // Usage: node reference_server.mjs DATA_DIR [PORT]
-// REF_NO_FSYNC=1 turns its per-append fdatasync of the stream file into a no-op (its LMDB
-// metadata commit still syncs): a diagnosis of where its append time goes, not a setting.
+// REF_NO_FSYNC=1 removes both of its per-append syncs (the stream file's fdatasync becomes a
+// no-op, its LMDB metadata is opened with noSync): a diagnosis of where its append time goes,
+// comparable with ebuse's commits in WAL mode with synchronous=NORMAL. Not a setting of it.
 import fs from "node:fs"
-import { syncBuiltinESMExports } from "node:module"
-import { DurableStreamTestServer } from "@durable-streams/server"
+import { register, syncBuiltinESMExports } from "node:module"
 
 if (process.env.REF_NO_FSYNC === "1") {
   fs.fdatasync = (fd, cb) => process.nextTick(cb, null)
@@ -13,7 +13,9 @@ if (process.env.REF_NO_FSYNC === "1") {
   fs.fsyncSync = () => {}
   fs.fdatasyncSync = () => {}
   syncBuiltinESMExports()
+  register("./nosync_hooks.mjs", import.meta.url)
 }
+const { DurableStreamTestServer } = await import("@durable-streams/server")
 
 const dataDir = process.argv[2]
 if (!dataDir) throw new Error("usage: reference_server.mjs DATA_DIR [PORT]")
