@@ -94,6 +94,7 @@ async function longpoll(url, rounds) {
   await create(url)
   let tail = await append(url, event(-1))
   const lat = []
+  const ack = [] // the append's own round trip in the same rounds, for comparison
   let errors = 0
   for (let i = 0; i < rounds; i++) {
     const poll = request(`${url}?offset=${encodeURIComponent(tail)}&live=long-poll`, { via: waitAgent })
@@ -101,18 +102,20 @@ async function longpoll(url, rounds) {
     // data is found at once and the figure is still append-to-response.
     await pause(20)
     const t0 = process.hrtime.bigint()
-    const [res] = await Promise.all([
+    const [res, acked] = await Promise.all([
       poll.then((r) => ({ ...r, t: process.hrtime.bigint() })),
-      append(url, event(i)),
+      append(url, event(i)).then(() => process.hrtime.bigint()),
     ])
     if (res.status !== 200 || JSON.parse(res.body).length !== 1) errors++
     lat.push(Number(res.t - t0) / 1e6)
+    ack.push(Number(acked - t0) / 1e6)
     tail = res.headers["stream-next-offset"]
   }
   lat.sort((a, b) => a - b)
-  const q = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]
-  console.log(`RESULT rounds=${rounds} p50_ms=${q(50).toFixed(3)} p99_ms=${q(99).toFixed(3)} ` +
-    `max_ms=${lat[lat.length - 1].toFixed(3)} errors=${errors}`)
+  ack.sort((a, b) => a - b)
+  const q = (v, p) => v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]
+  console.log(`RESULT rounds=${rounds} p50_ms=${q(lat, 50).toFixed(3)} p99_ms=${q(lat, 99).toFixed(3)} ` +
+    `max_ms=${lat[lat.length - 1].toFixed(3)} ack_p50_ms=${q(ack, 50).toFixed(3)} errors=${errors}`)
 }
 
 const [cmd, url, a, b] = process.argv.slice(2)

@@ -108,6 +108,7 @@ measure() { # name
   out=$(timeout 300 node "$cache/client.mjs" longpoll "$base/v1/stream/bench-poll" "$rounds")
   r[$n.lp50]=$(field "$out" p50_ms)
   r[$n.lp99]=$(field "$out" p99_ms)
+  r[$n.lpack]=$(field "$out" ack_p50_ms)
   r[$n.lperr]=$(field "$out" errors)
 }
 
@@ -124,6 +125,7 @@ wrk_appends refnf 16
 out=$(timeout 300 node "$cache/client.mjs" longpoll "$base/v1/stream/bench-poll" "$rounds")
 r[refnf.lp50]=$(field "$out" p50_ms)
 r[refnf.lp99]=$(field "$out" p99_ms)
+r[refnf.lpack]=$(field "$out" ack_p50_ms)
 stop
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
@@ -151,4 +153,5 @@ row "long-poll wake-up p50 (ms)" "${r[ours.lp50]}" "${r[ref.lp50]}" "$(ratio "${
 row "long-poll wake-up p99 (ms)" "${r[ours.lp99]}" "${r[ref.lp99]}" "$(ratio "${r[ours.lp99]}" "${r[ref.lp99]}")" "<= 0.5"
 row "  reference without syncs (p50; p99)" "" "${r[refnf.lp50]}; ${r[refnf.lp99]}" \
   "$(ratio "${r[ours.lp50]}" "${r[refnf.lp50]}"); $(ratio "${r[ours.lp99]}" "${r[refnf.lp99]}")" ""
+row "  the append's own round trip, p50 (ms)" "${r[ours.lpack]}" "${r[ref.lpack]}; ${r[refnf.lpack]}" "" ""
 row "  long-poll errors" "${r[ours.lperr]}" "${r[ref.lperr]}" "" ""
