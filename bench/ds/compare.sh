@@ -53,7 +53,7 @@ start_ours() {
     RATE_LIMIT=0 LOG_LEVEL=warn "$bin" >"$work/ours.log" 2>&1 &
   pid=$!
   base=http://127.0.0.1:$port
-  for _ in $(seq 1 500); do curl -s -o /dev/null "$base/health" && return 0; sleep 0.02; done
+  for _ in $(seq 1 500); do curl -s --max-time 2 -o /dev/null "$base/health" && return 0; sleep 0.02; done
   echo "ebuse did not start:" >&2; cat "$work/ours.log" >&2; return 1
 }
 start_reference() { # [REF_NO_FSYNC value]
@@ -72,10 +72,10 @@ field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 wrk_appends() { # name, streams
   local out rps
   for i in $(seq 0 $(($2 - 1))); do
-    curl -sf -o /dev/null -X PUT "$base/v1/stream/bench-append-$2-$i" -H 'Content-Type: application/json'
+    curl -sf --max-time 10 -o /dev/null -X PUT "$base/v1/stream/bench-append-$2-$i" -H 'Content-Type: application/json'
   done
   out=$(STREAM_PREFIX=/v1/stream/bench-append-$2 STREAMS=$2 \
-    wrk -t2 -c16 -d"$duration" -s "$here/append.lua" "$base" | grep '^RESULT')
+    timeout 120 wrk -t2 -c16 -d"$duration" --timeout 10s -s "$here/append.lua" "$base" | grep '^RESULT')
   rps=$(awk -v n="$(field "$out" requests)" -v d="$(field "$out" duration_us)" 'BEGIN{printf "%.0f", n/(d/1e6)}')
   r[$1.app$2]=$rps
   r[$1.app$2p99]=$(awk -v u="$(field "$out" p99_us)" 'BEGIN{printf "%.2f", u/1000}')
