@@ -4,7 +4,8 @@
 # The server must map requests without a key to a tenant (DS_ANONYMOUS_TENANT) and run
 # with DS_LONGPOLL_TIMEOUT below ~4 s (tell this script with DS_LONGPOLL_TIMEOUT_MS,
 # default 2000). The npm packages are installed once into EBUSE_NPM_CACHE
-# (default ~/.cache/ebuse-conformance), never into the source tree.
+# (default ~/.cache/ebuse-conformance), never into the source tree. DS_SUBSCRIPTIONS=1 also
+# runs the suite's 6 tests of the reserved subscription APIs (not served by ebuse).
 set -eu
 url=${1:?usage: run.sh URL [vitest options]}
 shift
