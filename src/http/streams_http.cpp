@@ -2,6 +2,9 @@
 // CORS preflight.
 #include "http/streams_http.hpp"
 
+#include <cctype>
+#include <string_view>
+
 #include "core/timestamp.hpp"
 #include "streams/stream_config.hpp"
 
@@ -22,10 +25,27 @@ void send_stream_response(httplib::Response& res, const streams::response& r) {
     res.set_header("Content-Type", type);
 }
 
+namespace {
+
+// Whether every '%' of the request target's path is followed by two hex digits: the
+// parser keeps a malformed escape literally, which would name a different stream.
+bool escapes_well_formed(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t i = target.find('%'); i != std::string_view::npos; i = target.find('%', i + 1))
+    if (i + 2 >= target.size() || !hex(target[i + 1]) || !hex(target[i + 2]))
+      return false;
+  return true;
+}
+
+} // namespace
+
 std::optional<std::string> stream_path_of(const httplib::Request& req, httplib::Response& res,
                                           const request_context& ctx) {
   std::string path{ctx.entry->id_of(req.path)};
-  if (const char* why = streams::invalid_path_reason(path)) {
+  const char* why = escapes_well_formed(req.target) ? streams::invalid_path_reason(path)
+                                                    : "the path has a malformed percent escape";
+  if (why) {
     send_stream_response(res, streams::bad_request("invalid_stream_path", why));
     return std::nullopt;
   }

@@ -141,7 +141,8 @@ TEST_CASE("malformed stream paths are 400 invalid_stream_path, for every method"
   for (const std::string& target : std::vector<std::string>{
          "/v1/stream/a%00b", "/v1/stream/a%0ab",
          "/v1/stream/%ff%fe", "/v1/stream/a/%2e%2e/ok", "/v1/stream/a/%2E/b", "/v1/stream/",
-         "/v1/stream/a%2f%2fb", too_long}) {
+         "/v1/stream/a%2f%2fb", "/v1/stream/a%zzb", "/v1/stream/a%", "/v1/stream/a%4",
+         "/v1/stream/a%4?offset=-1", too_long}) {
     for (const char* method : {"PUT", "POST", "GET", "DELETE"}) {
       INFO(method << " " << target.substr(0, 60));
       auto answer = raw_request(srv.port(), method, target);
