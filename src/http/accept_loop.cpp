@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
+
+#include <netinet/in.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -45,6 +48,35 @@ bool aborted_connection(int err) noexcept {
   }
 }
 
+// The peer of an accepted connection, IPv4 as IPv4-mapped IPv6.
+bool peer_address(const sockaddr_storage& ss, ip_address& out) {
+  if (ss.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(ss);
+    out.bytes = {};
+    out.bytes[10] = out.bytes[11] = 0xff;
+    std::memcpy(&out.bytes[12], &in.sin_addr, 4);
+    return true;
+  }
+  if (ss.ss_family == AF_INET6) {
+    std::memcpy(out.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, 16);
+    return true;
+  }
+  return false;
+}
+
+// The answer to a connection over MAX_CONNS_PER_IP, whole.
+const std::string& too_many_connections() {
+  static const std::string body =
+    "{\"error\":\"too many open connections from this address\","
+    "\"code\":\"too_many_connections\"}\n";
+  static const std::string whole = "HTTP/1.1 429 Too Many Requests\r\n"
+                                   "Content-Type: application/json\r\n"
+                                   "Content-Length: "
+                                   + std::to_string(body.size())
+                                   + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body;
+  return whole;
+}
+
 } // namespace
 
 accept_failure classify_accept_error(int err) noexcept {
@@ -76,10 +108,21 @@ bool connection_server::serve(socket_t listen_fd) {
       break;
     if (!accepting_.load())
       break;
-    socket_t sock = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    socket_t sock =
+      ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
     if (sock != INVALID_SOCKET) {
       backoff = milliseconds{0};
-      queue->enqueue([this, sock] { process_and_close_socket(sock); });
+      ip_address peer;
+      bool counted = false;
+      if (peer_address(ss, peer) && !admit_peer(sock, peer, counted))
+        continue;
+      queue->enqueue([this, sock, peer, counted] {
+        serve_connection(sock);
+        if (counted)
+          release_peer(peer);
+      });
       continue;
     }
     int err = errno;
@@ -113,6 +156,42 @@ bool connection_server::serve(socket_t listen_fd) {
   // Every in-flight request completes before serving ends.
   queue->shutdown();
   return ok;
+}
+
+void connection_server::exempt_from_ip_limit(trusted_proxies proxies) {
+  exempt_ = std::move(proxies);
+}
+
+bool connection_server::admit_peer(socket_t sock, const ip_address& peer, bool& counted) {
+  int cap = limits_.max_conns_per_ip;
+  if (cap <= 0 || exempt_.contains(peer))
+    return true;
+  {
+    std::lock_guard<std::mutex> guard{peers_.mtx};
+    int& n = peers_.open[peer.bytes];
+    if (n < cap) {
+      ++n;
+      counted = true;
+      return true;
+    }
+  }
+  // Answered here without a worker, in one non-blocking send that fits any socket
+  // buffer. A request the client already sent is not read: the close may then reset
+  // the connection before the client reads the answer.
+  peers_.refused.fetch_add(1, std::memory_order_relaxed);
+  const auto& answer = too_many_connections();
+  [[maybe_unused]] auto n =
+    ::send(sock, answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::shutdown(sock, SHUT_WR);
+  ::close(sock);
+  return false;
+}
+
+void connection_server::release_peer(const ip_address& peer) {
+  std::lock_guard<std::mutex> guard{peers_.mtx};
+  auto it = peers_.open.find(peer.bytes);
+  if (it != peers_.open.end() && --it->second <= 0)
+    peers_.open.erase(it);
 }
 
 void connection_server::stop_accepting() {

@@ -212,7 +212,6 @@ connection_server::connection_server(connection_limits limits)
   auto set = open_;
   auto threads = static_cast<std::size_t>(open_->threads);
   new_task_queue = [set, threads] { return new counting_queue(set, threads); };
-  keep_alive_max_count_ = std::max<std::size_t>(1, limits.keep_alive_max);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
@@ -247,10 +246,11 @@ connection_counts connection_server::counts() const {
   out.idle_closed = open_->idle_closed.load();
   out.shed = open_->shed.load();
   out.accept_errors = open_->accept_errors.load();
+  out.per_ip_refused = peers_.refused.load();
   return out;
 }
 
-bool connection_server::process_and_close_socket(socket_t sock) {
+void connection_server::serve_connection(socket_t sock) {
   conn_entry entry;
   entry.sock = sock;
   open_->add(&entry);
@@ -263,7 +263,7 @@ bool connection_server::process_and_close_socket(socket_t sock) {
   strm.get_remote_ip_and_port(peer, peer_port);
   bool ret = false;
   bool first = true;
-  for (std::size_t left = keep_alive_max_count_; left > 0; --left) {
+  for (std::size_t left = std::max<std::size_t>(1, limits_.keep_alive_max); left > 0; --left) {
     // Stopped: serve nothing more on this connection.
     if (!accepting_.load() || !open_->enter_idle(&entry))
       break;
@@ -302,7 +302,6 @@ bool connection_server::process_and_close_socket(socket_t sock) {
   } else {
     drain_and_close(sock);
   }
-  return ret;
 }
 
 } // namespace ebuse

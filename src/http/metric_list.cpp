@@ -176,6 +176,9 @@ const figure_list<connection_counts>& connection_figures() {
     counter("accept_errors", "ebuse_http_accept_errors_total",
             "Failed accept() calls retried (out of descriptors or buffers, aborted).",
             field<&cc::accept_errors>),
+    counter("per_ip_refused", "ebuse_http_connections_refused_total",
+            "Connections answered 429 and closed at accept: MAX_CONNS_PER_IP reached.",
+            field<&cc::per_ip_refused>),
   };
   return list;
 }

@@ -96,6 +96,10 @@ struct http_server::impl {
   }
 
   void set_socket_and_limits() {
+    std::string err;
+    trusted_proxies proxies;
+    if (trusted_proxies::parse(opts.trusted_proxies, proxies, err))
+      svr.exempt_from_ip_limit(std::move(proxies));
     // Replaces the library's defaults, which also set SO_REUSEPORT and would let a second
     // server bind the same port unnoticed. Keeps the socket to raise its backlog.
     svr.set_socket_options([this](socket_t sock) {
