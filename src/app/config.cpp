@@ -188,6 +188,7 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.duration("TENANT_IDLE_TIMEOUT", false, cfg.tenant_idle_timeout,
                           max_tenant_idle)
             && r.number("HTTP_THREADS", 2, 4096, cfg.http_threads)
+            && r.number("MAX_CONNS_PER_IP", 0, 1000000, cfg.max_conns_per_ip)
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
             && r.number("WAL_AUTOCHECKPOINT", 0, 1000000000, cfg.wal_autocheckpoint)
@@ -265,6 +266,8 @@ Environment (default in brackets):
   REQUEST_TIMEOUT     longest wait for the store to answer one request [30s]
   TENANT_IDLE_TIMEOUT stop a tenant's actors after this long without requests [5m]
   HTTP_THREADS        HTTP worker threads (each serves one connection) [128]
+  MAX_CONNS_PER_IP    open connections per client address, more get 429 at once;
+                      0 = no limit, TRUSTED_PROXIES exempt [256]
   MAX_BODY_BYTES      largest request body [10485760]
   READERS             reader actors (read-only connections) per tenant [3]
   WAL_AUTOCHECKPOINT  WAL pages between checkpoints, 0 leaves it to a replicator [1000]

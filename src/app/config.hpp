@@ -42,6 +42,7 @@ struct server_config {
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);  ///< REQUEST_TIMEOUT
   std::chrono::nanoseconds tenant_idle_timeout = std::chrono::minutes(5); ///< TENANT_IDLE_TIMEOUT
   int http_threads = 128;                    ///< HTTP_THREADS
+  int max_conns_per_ip = 256;                ///< MAX_CONNS_PER_IP (0: no limit)
   std::size_t max_body_bytes = 10u << 20;    ///< MAX_BODY_BYTES
   std::size_t readers = 3;                   ///< READERS, reader actors per tenant
   int wal_autocheckpoint = 1000;             ///< WAL_AUTOCHECKPOINT (pages, 0 = off)

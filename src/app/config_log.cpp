@@ -49,6 +49,7 @@ std::vector<log::field> config_fields(const server_config& cfg) {
     {"shutdown_timeout", dur(cfg.shutdown_timeout)},
     {"request_timeout", dur(cfg.request_timeout)},
     {"http_threads", num(cfg.http_threads)},
+    {"max_conns_per_ip", num(cfg.max_conns_per_ip)},
     {"max_body_bytes", num(static_cast<int64_t>(cfg.max_body_bytes))},
     {"readers", num(static_cast<int64_t>(cfg.readers))},
     {"wal_autocheckpoint", num(cfg.wal_autocheckpoint)},

@@ -73,6 +73,7 @@ http_options http_options_of(const server_config& cfg) {
   o.connections.write_timeout = cfg.write_timeout;
   o.connections.idle_timeout = cfg.idle_timeout;
   o.connections.threads = cfg.http_threads;
+  o.connections.max_conns_per_ip = cfg.max_conns_per_ip;
   o.request_timeout = cfg.request_timeout;
   o.max_body_bytes = cfg.max_body_bytes;
   o.enable_gzip = cfg.enable_gzip;

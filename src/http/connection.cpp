@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,7 +23,8 @@ thread_local bool close_requested = false;
 } // namespace
 
 void close_after_response(httplib::Response& res) {
-  res.set_header("Connection", "close");
+  if (res.get_header_value("Connection") != "close")
+    res.set_header("Connection", "close");
   close_requested = true;
 }
 
@@ -104,6 +106,7 @@ struct connection_server::connection_set {
   std::atomic<uint64_t> read_cut{0};
   std::atomic<uint64_t> idle_closed{0};
   std::atomic<uint64_t> shed{0};
+  std::atomic<uint64_t> accept_errors{0};
   int threads = 1;
 
   void add(conn_entry* c) {
@@ -209,10 +212,17 @@ connection_server::connection_server(connection_limits limits)
   auto set = open_;
   auto threads = static_cast<std::size_t>(open_->threads);
   new_task_queue = [set, threads] { return new counting_queue(set, threads); };
-  keep_alive_max_count_ = std::max<std::size_t>(1, limits.keep_alive_max);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
-connection_server::~connection_server() = default;
+connection_server::~connection_server() {
+  if (wake_fd_ >= 0)
+    ::close(wake_fd_);
+}
+
+void connection_server::note_accept_error() {
+  open_->accept_errors.fetch_add(1, std::memory_order_relaxed);
+}
 
 void connection_server::close_idle() {
   open_->close(false);
@@ -235,10 +245,12 @@ connection_counts connection_server::counts() const {
   out.read_cut = open_->read_cut.load();
   out.idle_closed = open_->idle_closed.load();
   out.shed = open_->shed.load();
+  out.accept_errors = open_->accept_errors.load();
+  out.per_ip_refused = peers_.refused.load();
   return out;
 }
 
-bool connection_server::process_and_close_socket(socket_t sock) {
+void connection_server::serve_connection(socket_t sock) {
   conn_entry entry;
   entry.sock = sock;
   open_->add(&entry);
@@ -251,9 +263,9 @@ bool connection_server::process_and_close_socket(socket_t sock) {
   strm.get_remote_ip_and_port(peer, peer_port);
   bool ret = false;
   bool first = true;
-  for (std::size_t left = keep_alive_max_count_; left > 0; --left) {
+  for (std::size_t left = std::max<std::size_t>(1, limits_.keep_alive_max); left > 0; --left) {
     // Stopped: serve nothing more on this connection.
-    if (svr_sock_ == INVALID_SOCKET || !open_->enter_idle(&entry))
+    if (!accepting_.load() || !open_->enter_idle(&entry))
       break;
     // The first request must arrive within READ_TIMEOUT of the connection; later ones
     // may take IDLE_TIMEOUT to begin and READ_TIMEOUT to arrive once begun.
@@ -290,7 +302,6 @@ bool connection_server::process_and_close_socket(socket_t sock) {
   } else {
     drain_and_close(sock);
   }
-  return ret;
 }
 
 } // namespace ebuse

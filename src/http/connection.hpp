@@ -2,14 +2,18 @@
 // keep-alive loop and socket stream, which enforce what the library does not.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include <httplib.h>
 
+#include "http/client_ip.hpp"
 #include "http/options.hpp"
 #include "http/socket_stream.hpp"
 #include "obs/http_metrics.hpp"
@@ -38,6 +42,24 @@ bool client_disconnected();
 /// True while the current thread's request exceeded READ_TIMEOUT (for the 408 answer).
 bool current_request_timed_out() noexcept;
 
+/// What a failed accept() means for the accept loop.
+enum class accept_failure {
+  none,       ///< nothing pending after all (EAGAIN, EINTR): wait again
+  connection, ///< that connection failed (ECONNABORTED, ...): accept the next at once
+  resources,  ///< out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): back off
+  fatal,      ///< the listening socket itself is unusable (EBADF, EINVAL, ...)
+};
+
+/// Classifies the errno of a failed accept().
+accept_failure classify_accept_error(int err) noexcept;
+
+/// Open connections per peer address, for MAX_CONNS_PER_IP.
+struct peer_counts {
+  std::mutex mtx;
+  std::map<std::array<uint8_t, 16>, int> open; ///< only addresses with connections
+  std::atomic<uint64_t> refused{0};            ///< connections refused at accept
+};
+
 /// A cpp-httplib server whose connections run our loop: precise read and idle
 /// deadlines, idle connections closed at once when a new connection waits for a
 /// worker, and control over every open connection for shutdown.
@@ -55,13 +77,37 @@ public:
 
   connection_counts counts() const;
 
+  /// Accepts connections on `listen_fd` (bound and listening) until stop_accepting(),
+  /// each served by a worker, then closes it and waits for every in-flight request.
+  /// Survives transient accept() failures (logged, retried with a back-off up to
+  /// 100 ms). False only if the listening socket failed for good. Defined in
+  /// accept_loop.cpp.
+  bool serve(socket_t listen_fd);
+
+  /// Peers not held to MAX_CONNS_PER_IP (TRUSTED_PROXIES: many clients behind one
+  /// address). Before serve().
+  void exempt_from_ip_limit(trusted_proxies proxies);
+
+  /// Makes serve() stop accepting and return once in-flight requests are done; from
+  /// any thread except a signal handler.
+  void stop_accepting();
+
   /// The open connections (defined in connection.cpp).
   struct connection_set;
 
 private:
-  bool process_and_close_socket(socket_t sock) override;
+  // Serves one accepted connection on a worker until it closes (connection.cpp).
+  void serve_connection(socket_t sock);
+  // MAX_CONNS_PER_IP at accept: false if `sock` was refused (answered and closed).
+  bool admit_peer(socket_t sock, const ip_address& peer, bool& counted);
+  void release_peer(const ip_address& peer);
+  void note_accept_error();
 
   connection_limits limits_;
+  std::atomic<bool> accepting_{true};
+  int wake_fd_ = -1; ///< an eventfd that wakes serve() for stop_accepting()
+  trusted_proxies exempt_;
+  peer_counts peers_;
   std::shared_ptr<connection_set> open_;
 };
 

@@ -173,6 +173,12 @@ const figure_list<connection_counts>& connection_figures() {
             field<&cc::idle_closed>).labelled("reason=\"idle\""),
     counter("shed", "ebuse_http_connections_closed_total", closed_help, field<&cc::shed>)
       .labelled("reason=\"shed\""),
+    counter("accept_errors", "ebuse_http_accept_errors_total",
+            "Failed accept() calls retried (out of descriptors or buffers, aborted).",
+            field<&cc::accept_errors>),
+    counter("per_ip_refused", "ebuse_http_connections_refused_total",
+            "Connections answered 429 and closed at accept: MAX_CONNS_PER_IP reached.",
+            field<&cc::per_ip_refused>),
   };
   return list;
 }

@@ -23,6 +23,9 @@ struct connection_limits {
   int threads = 128;
   /// Requests served on one connection before it is closed.
   std::size_t keep_alive_max = 10000;
+  /// MAX_CONNS_PER_IP: open connections from one peer address; more are answered 429
+  /// and closed at accept. 0: no limit. Peers in TRUSTED_PROXIES are exempt.
+  int max_conns_per_ip = 256;
 };
 
 /// Settings of the Durable Streams API (/v1/stream).

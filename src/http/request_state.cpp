@@ -25,6 +25,8 @@ void begin_request(const std::string& peer) {
   c.api_key = {};
   c.t.reset();
   c.admin = false;
+  c.admitted = false;
+  c.body_read = false;
 }
 
 } // namespace ebuse

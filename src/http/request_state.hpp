@@ -28,6 +28,8 @@ struct request_state {
   std::string_view api_key;          ///< the key presented (a view into a header value)
   std::shared_ptr<tenant> t;         ///< the caller's tenant, once authenticated
   bool admin = false;                ///< an admin key, or public metrics: every tenant
+  bool admitted = false;   ///< the pipeline admitted the head before `100 Continue`
+  bool body_read = false;  ///< the whole body was read (or framed away): keep-alive is safe
 };
 
 /// The current thread's request.

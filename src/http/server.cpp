@@ -96,6 +96,10 @@ struct http_server::impl {
   }
 
   void set_socket_and_limits() {
+    std::string err;
+    trusted_proxies proxies;
+    if (trusted_proxies::parse(opts.trusted_proxies, proxies, err))
+      svr.exempt_from_ip_limit(std::move(proxies));
     // Replaces the library's defaults, which also set SO_REUSEPORT and would let a second
     // server bind the same port unnoticed. Keeps the socket to raise its backlog.
     svr.set_socket_options([this](socket_t sock) {
@@ -131,10 +135,42 @@ struct http_server::impl {
       auto e = to_http_error(errc::internal, {});
       send_json(res, std::move(e.body), e.status);
     });
+    // `Expect: 100-continue`: the head passes every check (shutdown, framing, client
+    // limit, key, key limit, size, route) before the client is told to send its body; a
+    // refused head is answered at once, without `100 Continue`.
+    svr.set_expect_100_continue_handler([this](const httplib::Request& req,
+                                               httplib::Response& res) {
+      auto& st = current_request();
+      bool admitted = pipeline.before_handler(const_cast<httplib::Request&>(req), res, st);
+      if (admitted && st.match.status == 200) {
+        st.admitted = true;
+        return 100;
+      }
+      if (admitted)
+        send_unmatched(req, res, st.match);
+      // The library writes this answer without framing its body.
+      res.set_header("Content-Length", std::to_string(res.body.size()));
+      return res.status;
+    });
     svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      auto& st = current_request();
+      if (st.admitted)
+        return hr::Unhandled;
       auto& mutable_req = const_cast<httplib::Request&>(req);
-      return pipeline.before_handler(mutable_req, res, current_request()) ? hr::Unhandled
-                                                                          : hr::Handled;
+      return pipeline.before_handler(mutable_req, res, st) ? hr::Unhandled : hr::Handled;
+    });
+    // Every response, just before its head is written: one answered before its request's
+    // body was read closes the connection, or the unread body would be parsed as the
+    // next request (and a body holding the text of a request would get it answered).
+    svr.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      auto& st = current_request();
+      if (!st.routed)
+        st.headers.scan(const_cast<httplib::Request&>(req));
+      if (st.headers.has_body() && !st.body_read)
+        close_after_response(res);
+      // The library adds it to every response it does not close itself.
+      if (res.get_header_value("Connection") == "close")
+        res.headers.erase("Keep-Alive");
     });
     svr.set_error_handler(
       httplib::Server::HandlerWithResponse{[this](const httplib::Request& req,
@@ -159,6 +195,10 @@ struct http_server::impl {
   // without the route's suffix is a 404).
   httplib::Server::Handler without_body(route_handler f) {
     return [this, f](const httplib::Request& req, httplib::Response& res) {
+      // The library reads the body of these methods before a handler without a body
+      // reader runs; the body of a GET, HEAD or OPTIONS is never read.
+      current_request().body_read = req.method == "POST" || req.method == "PUT"
+                                    || req.method == "PATCH" || req.method == "DELETE";
       if (current_request().match.status != 200)
         return send_unmatched(req, res, current_request().match);
       auto ctx = context_of();
@@ -179,6 +219,7 @@ struct http_server::impl {
         body.reserve(announced);
       if (!read_body(reader, opts.max_body_bytes, res, body))
         return;
+      current_request().body_read = true;
       if (current_request().match.status != 200)
         return send_unmatched(req, res, current_request().match);
       auto ctx = context_of(std::move(body));
@@ -192,7 +233,16 @@ struct http_server::impl {
                      const httplib::ContentReader& reader) {
       if (current_request().match.status != 200)
         return send_unmatched(req, res, current_request().match);
-      auto ctx = context_of({}, &reader);
+      // Notes a body read to its end; a handler that stops early leaves the rest unread.
+      httplib::ContentReader counted{
+        [&reader](httplib::ContentReceiver receiver) {
+          bool whole = reader(std::move(receiver));
+          if (whole)
+            current_request().body_read = true;
+          return whole;
+        },
+        reader.multipart_reader_};
+      auto ctx = context_of({}, &counted);
       f(req, res, ctx);
     };
   }
@@ -243,7 +293,7 @@ int http_server::bind() {
 }
 
 bool http_server::run() {
-  bool ok = impl_->svr.listen_after_bind();
+  bool ok = impl_->listen_fd != INVALID_SOCKET && impl_->svr.serve(impl_->listen_fd);
   // Every worker has finished: no request will consult the limiter again.
   if (impl_->limiter)
     impl_->limiter->stop();
@@ -256,7 +306,7 @@ void http_server::stop() {
   // Long-polls and SSE responses wait on their tenant's signal: end them now.
   for (auto& t : impl_->registry->running())
     t->streams_signal().shutdown();
-  impl_->svr.stop();
+  impl_->svr.stop_accepting();
   impl_->svr.close_idle();
 }
 

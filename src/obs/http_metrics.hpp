@@ -57,6 +57,8 @@ struct connection_counts {
   uint64_t read_cut = 0;    ///< closed: request not received within READ_TIMEOUT
   uint64_t idle_closed = 0; ///< closed: idle for IDLE_TIMEOUT
   uint64_t shed = 0;        ///< idle connections closed to free a worker for a new one
+  uint64_t accept_errors = 0; ///< accept() failures survived (EMFILE, ENFILE, ...)
+  uint64_t per_ip_refused = 0; ///< connections refused at accept for MAX_CONNS_PER_IP
 };
 
 /// Process-wide figures read from /proc.

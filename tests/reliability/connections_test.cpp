@@ -23,7 +23,7 @@ constexpr int flood_connections = 2000;
 std::vector<std::string> env_for(const temp_dir& dir, const std::string& threads) {
   return {"PORT=0", "HOST=127.0.0.1", "API_KEY=conn-key", "DB_PATH=" + dir.file("c.db"),
           "LOG_LEVEL=info", "RATE_LIMIT=0", "READ_TIMEOUT=2s", "IDLE_TIMEOUT=1s",
-          "HTTP_THREADS=" + threads};
+          "HTTP_THREADS=" + threads, "MAX_CONNS_PER_IP=0"};
 }
 
 // Raises the soft descriptor limit (the child inherits it) to fit the flood.
