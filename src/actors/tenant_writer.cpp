@@ -38,6 +38,8 @@ struct pending_op {
   std::string sub_id;
   int64_t sub_position = 0;
   caf::typed_response_promise<int64_t> sub_promise;
+  uint64_t queued_events = 0; ///< counted into the queue by tenant::append
+  uint64_t queued_bytes = 0;
 };
 
 struct writer_state {
@@ -65,6 +67,8 @@ using writer_self = writer_actor::stateful_pointer<writer_state>;
 caf::error write_group(writer_state& st, std::vector<pending_op>& ops) {
   auto& store = *st.store;
   auto& rows = st.rows;
+  if (st.opts.before_commit)
+    st.opts.before_commit(ops.size());
   if (auto err = store.begin())
     return err;
   rows.clear();
@@ -107,6 +111,14 @@ caf::error write_group(writer_state& st, std::vector<pending_op>& ops) {
     }
   }
   return store.commit();
+}
+
+// Takes an answered or dropped append out of the queue bounds.
+void release(tenant_stats& stats, pending_op& op) {
+  if (op.queued_events)
+    stats.queued_events.fetch_sub(std::exchange(op.queued_events, 0), std::memory_order_relaxed);
+  if (op.queued_bytes)
+    stats.queued_bytes.fetch_sub(std::exchange(op.queued_bytes, 0), std::memory_order_relaxed);
 }
 
 void answer(pending_op& op, const caf::error& err) {
@@ -165,12 +177,17 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
   st.stats->commit_latency.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (!err) {
+    st.stats->clear_fault(tenant_stats::writer_fault);
     publish(st, ops);
-    for (auto& op : ops)
+    for (auto& op : ops) {
       answer(op, caf::none);
+      release(*st.stats, op);
+    }
     return;
   }
   st.stats->failed_commits.fetch_add(1, std::memory_order_relaxed);
+  if (code_of(err) == errc::storage_unavailable)
+    st.stats->mark_fault(tenant_stats::writer_fault);
   if (ops.size() > 1 && code_of(err) == errc::internal) {
     for (auto& op : ops) {
       std::vector<pending_op> single;
@@ -179,8 +196,10 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
     }
     return;
   }
-  for (auto& op : ops)
+  for (auto& op : ops) {
     answer(op, err);
+    release(*st.stats, op);
+  }
 }
 
 // How far (in thresholds) the WAL may grow while a background pass is running before
@@ -237,6 +256,20 @@ void after_commit(writer_state& st) {
   }
 }
 
+// Drops the appends whose waiter has given up before they are written: nobody would
+// learn their positions, and a client retrying after its timeout must not find them
+// written twice.
+void drop_abandoned(writer_state& st, std::vector<pending_op>& ops) {
+  auto gone = [&st](pending_op& op) {
+    if (op.stream || op.is_subscription || !op.reply || !op.reply->abandoned())
+      return false;
+    release(*st.stats, op);
+    st.stats->dropped_abandoned.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  };
+  ops.erase(std::remove_if(ops.begin(), ops.end(), gone), ops.end());
+}
+
 void flush(writer_state& st) {
   st.flush_scheduled = false;
   if (st.pending.empty())
@@ -244,6 +277,9 @@ void flush(writer_state& st) {
   auto ops = std::move(st.pending);
   st.pending.clear();
   st.pending_events = 0;
+  drop_abandoned(st, ops);
+  if (ops.empty())
+    return;
   commit_ops(st, ops);
   after_commit(st);
 }
@@ -327,6 +363,8 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
       pending_op op;
       op.events = std::move(cmd.events);
       op.reply = std::move(cmd.reply);
+      op.queued_events = cmd.queued_events;
+      op.queued_bytes = cmd.queued_bytes;
       enqueue(self, std::move(op));
     },
     [self](import_cmd& cmd) {

@@ -190,6 +190,8 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("HTTP_THREADS", 2, 4096, cfg.http_threads)
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
+            && r.number("WRITER_QUEUE_EVENTS", 1, 100000000, cfg.writer_queue_events)
+            && r.number("WRITER_QUEUE_BYTES", 1024, int64_t{1} << 40, cfg.writer_queue_bytes)
             && r.number("WAL_AUTOCHECKPOINT", 0, 1000000000, cfg.wal_autocheckpoint)
             && r.short_duration("STORE_LINGER", std::chrono::milliseconds(10),
                                 "a Go duration from 0 to 10ms such as 80us",
@@ -266,6 +268,9 @@ Environment (default in brackets):
   HTTP_THREADS        HTTP worker threads (each serves one connection) [128]
   MAX_BODY_BYTES      largest request body [10485760]
   READERS             reader actors (read-only connections) per tenant [3]
+  WRITER_QUEUE_EVENTS events a tenant's writer may hold uncommitted; beyond, appends
+                      get 503 overloaded, nothing written [100000]
+  WRITER_QUEUE_BYTES  bytes of events it may hold uncommitted [268435456]
   WAL_AUTOCHECKPOINT  WAL pages between checkpoints, 0 leaves it to a replicator [1000]
   STORE_LINGER        how long a tenant's writer and readers stay awake after their
                       work for more, 0 = none [80us]
