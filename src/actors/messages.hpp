@@ -71,12 +71,13 @@ struct stream_touch_cmd {
 /// The tenant writer: appends, imports and stream writes; `(save_atom, id, position)`
 /// saves a subscription position (from the subscription actor, answered after COMMIT);
 /// `flush_atom` is its own signal to commit the group it holds, `sweep_atom` its timer
-/// for expired streams.
+/// for expired streams, `key_sweep_atom` its timer for expired idempotency keys.
 using writer_actor =
   caf::typed_actor<caf::reacts_to<append_cmd>, caf::reacts_to<import_cmd>,
                    caf::reacts_to<stream_write_cmd>, caf::reacts_to<stream_touch_cmd>,
                    caf::replies_to<save_atom, std::string, int64_t>::with<int64_t>,
-                   caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>>;
+                   caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>,
+                   caf::reacts_to<key_sweep_atom>>;
 
 // -- tenant readers ---------------------------------------------------------------------
 

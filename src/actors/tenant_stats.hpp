@@ -36,6 +36,7 @@ struct tenant_stats {
   std::atomic<uint64_t> queued_bytes{0};    ///< their size
   std::atomic<uint64_t> overload_refusals{0}; ///< appends refused for a full queue
   std::atomic<uint64_t> dropped_abandoned{0}; ///< appends dropped unwritten: waiter gone
+  std::atomic<uint64_t> keys_swept{0};      ///< expired idempotency keys deleted
   /// Long-polls and SSE readers waiting now; counted by the HTTP threads that wait, which
   /// hold the figures read-only.
   mutable std::atomic<int64_t> stream_waiting{0};

@@ -33,6 +33,9 @@ struct writer_options {
   std::shared_ptr<stream_signal> signal;
   /// How often expired streams are swept while some stream can expire.
   std::chrono::milliseconds sweep_interval{1000};
+  /// How long an idempotency key is kept (IDEMPOTENCY_TTL); expired ones are swept in
+  /// the background, the first sweep right after the writer starts.
+  std::chrono::milliseconds idempotency_ttl = std::chrono::hours(24);
   /// Bounds of the queue of appends admitted by tenant::append and not yet answered
   /// (WRITER_QUEUE_EVENTS, WRITER_QUEUE_BYTES): beyond them an append is refused
   /// (errc::overloaded) and nothing of it is written. One append alone is always

@@ -190,6 +190,7 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("HTTP_THREADS", 2, 4096, cfg.http_threads)
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
+            && r.duration("IDEMPOTENCY_TTL", false, cfg.idempotency_ttl, max_tenant_idle)
             && r.number("WRITER_QUEUE_EVENTS", 1, 100000000, cfg.writer_queue_events)
             && r.number("WRITER_QUEUE_BYTES", 1024, int64_t{1} << 40, cfg.writer_queue_bytes)
             && r.number("WAL_AUTOCHECKPOINT", 0, 1000000000, cfg.wal_autocheckpoint)
@@ -268,6 +269,7 @@ Environment (default in brackets):
   HTTP_THREADS        HTTP worker threads (each serves one connection) [128]
   MAX_BODY_BYTES      largest request body [10485760]
   READERS             reader actors (read-only connections) per tenant [3]
+  IDEMPOTENCY_TTL     how long an idempotency key and its response are kept [24h]
   WRITER_QUEUE_EVENTS events a tenant's writer may hold uncommitted; beyond, appends
                       get 503 overloaded, nothing written [100000]
   WRITER_QUEUE_BYTES  bytes of events it may hold uncommitted [268435456]
@@ -288,7 +290,8 @@ Environment (default in brackets):
 
 Durations use Go syntax: 500ms, 30s, 1m30s, 2h. Timeouts are at most 24h:
 READ_TIMEOUT, WRITE_TIMEOUT, IDLE_TIMEOUT and SHUTDOWN_TIMEOUT are lowered to it (with
-a warning), a longer REQUEST_TIMEOUT is refused; TENANT_IDLE_TIMEOUT is at most 8760h.
+a warning), a longer REQUEST_TIMEOUT is refused; TENANT_IDLE_TIMEOUT and IDEMPOTENCY_TTL
+are at most 8760h.
 )";
 }
 

@@ -51,6 +51,7 @@ std::vector<log::field> config_fields(const server_config& cfg) {
     {"http_threads", num(cfg.http_threads)},
     {"max_body_bytes", num(static_cast<int64_t>(cfg.max_body_bytes))},
     {"readers", num(static_cast<int64_t>(cfg.readers))},
+    {"idempotency_ttl", dur(cfg.idempotency_ttl)},
     {"writer_queue_events", num(cfg.writer_queue_events)},
     {"writer_queue_bytes", num(cfg.writer_queue_bytes)},
     {"wal_autocheckpoint", num(cfg.wal_autocheckpoint)},
