@@ -148,9 +148,10 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
   if (!err) {
     st.stats->clear_fault(tenant_stats::writer_fault);
     publish(st, ops);
+    // Room in the queue first: a requester that has its answer finds it there.
     for (auto& op : ops) {
-      answer(op, caf::none);
       release(*st.stats, op);
+      answer(op, caf::none);
     }
     return;
   }
@@ -166,8 +167,8 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
     return;
   }
   for (auto& op : ops) {
-    answer(op, err);
     release(*st.stats, op);
+    answer(op, err);
   }
 }
 
