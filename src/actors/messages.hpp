@@ -34,6 +34,10 @@ struct tenant_stats;
 struct append_cmd {
   std::vector<new_event> events;
   reply_to<append_result> reply;
+  /// What tenant::append counted into the writer's queue for it; the writer takes it
+  /// out again once the append is answered or dropped.
+  uint64_t queued_events = 0;
+  uint64_t queued_bytes = 0;
 };
 
 /// Import events with their positions through the tenant writer, in one transaction,
@@ -67,12 +71,13 @@ struct stream_touch_cmd {
 /// The tenant writer: appends, imports and stream writes; `(save_atom, id, position)`
 /// saves a subscription position (from the subscription actor, answered after COMMIT);
 /// `flush_atom` is its own signal to commit the group it holds, `sweep_atom` its timer
-/// for expired streams.
+/// for expired streams, `key_sweep_atom` its timer for expired idempotency keys.
 using writer_actor =
   caf::typed_actor<caf::reacts_to<append_cmd>, caf::reacts_to<import_cmd>,
                    caf::reacts_to<stream_write_cmd>, caf::reacts_to<stream_touch_cmd>,
                    caf::replies_to<save_atom, std::string, int64_t>::with<int64_t>,
-                   caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>>;
+                   caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>,
+                   caf::reacts_to<key_sweep_atom>>;
 
 // -- tenant readers ---------------------------------------------------------------------
 
@@ -185,6 +190,14 @@ struct acquire_cmd {
   reply_to<std::shared_ptr<tenant>> reply;
 };
 
+/// A start job's result, sent to the registry from the worker that opened the tenant:
+/// the running tenant, or the error that prevented it.
+struct start_done_cmd {
+  std::shared_ptr<tenant_slot> slot;
+  std::shared_ptr<tenant> started;
+  caf::error err;
+};
+
 /// Replace the registry's set of tenants.
 struct reload_cmd {
   std::shared_ptr<const std::vector<tenant_spec>> tenants;
@@ -198,8 +211,9 @@ struct stop_all_cmd {
 
 /// The tenant registry; `reap_atom` is its own timer for idle tenants.
 using registry_actor =
-  caf::typed_actor<caf::reacts_to<acquire_cmd>, caf::reacts_to<reload_cmd>,
-                   caf::reacts_to<stop_all_cmd>, caf::reacts_to<reap_atom>>;
+  caf::typed_actor<caf::reacts_to<acquire_cmd>, caf::reacts_to<start_done_cmd>,
+                   caf::reacts_to<reload_cmd>, caf::reacts_to<stop_all_cmd>,
+                   caf::reacts_to<reap_atom>>;
 
 // -- rate limiter -----------------------------------------------------------------------
 
@@ -238,6 +252,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_save_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_list_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::checkpoint_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::acquire_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::start_done_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::reload_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stop_all_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::rate_sweep_cmd)

@@ -33,6 +33,7 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   // One checkpointer serves every tenant's writer.
   if (!opts.defaults.writer.checkpointer)
     opts.defaults.writer.checkpointer = spawn_checkpointer(sys);
+  opts.defaults.unhealthy = view->unhealthy;
   std::vector<std::shared_ptr<tenant_slot>> unused;
   auto directory = build_directory(opts.tenants, opts.admin_keys, nullptr, unused);
   if (opts.eager) {
@@ -55,6 +56,7 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   // The directory holds them; keys are not kept twice.
   view->opts.tenants.clear();
   view->opts.admin_keys.clear();
+  view->starts = std::make_unique<worker_pool>(view->opts.start_workers);
   view->actor = spawn_registry_actor(sys, view);
   std::shared_ptr<tenant_registry> result{new tenant_registry};
   result->view_ = std::move(view);
@@ -62,6 +64,9 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
 }
 
 tenant_registry::~tenant_registry() {
+  // No start runs past the registry's handle (they spawn actors into the system).
+  view_->stopping->store(true);
+  view_->starts->stop();
   // Breaks the cycle between the actor's state and the view.
   caf::anon_send_exit(view_->actor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(view_->opts.defaults.writer.checkpointer, caf::exit_reason::user_shutdown);
@@ -139,6 +144,10 @@ void tenant_registry::stop_all() {
 
 const registry_stats& tenant_registry::stats() const noexcept {
   return view_->stats;
+}
+
+int64_t tenant_registry::unhealthy() const noexcept {
+  return view_->unhealthy->load(std::memory_order_relaxed);
 }
 
 bool tenant_registry::multi_tenant() const noexcept {

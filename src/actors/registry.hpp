@@ -37,8 +37,21 @@ struct registry_options {
   std::chrono::nanoseconds idle_timeout = std::chrono::minutes(5);
   /// Start every tenant at once and fail if one cannot open (single-tenant mode).
   bool eager = false;
+  /// Threads that open tenants, so that starts run concurrently and off the registry.
+  std::size_t start_workers = 4;
+  /// After a failed start, requests are refused (503 with Retry-After, the error of the
+  /// failure) for this long, doubled after each further failure up to the maximum;
+  /// the next request after it tries again.
+  std::chrono::nanoseconds start_backoff = std::chrono::seconds(1);
+  std::chrono::nanoseconds start_backoff_max = std::chrono::seconds(60);
+  /// How long a request for a tenant whose previous instance is still closing its file
+  /// waits for it before 503 tenant_stopping.
+  std::chrono::nanoseconds close_wait = std::chrono::seconds(5);
   /// Adds `tenant` to /metrics and serves /tenants.
   bool multi_tenant = true;
+  /// How often each running tenant's storage is probed in the background (a reader
+  /// reads the head), so that /health sees a broken file without traffic.
+  std::chrono::nanoseconds health_interval = std::chrono::seconds(10);
   /// Told of lifecycle events ("tenant started", "tenant stopped", "tenant closed" once
   /// a stopped tenant's connections to its file are all closed, "writer died", "tenant
   /// failed to start") with the tenant's name and a detail; for the log.
@@ -65,7 +78,8 @@ class registry_view;
 /// sends the actor one only to start a tenant that is not running.
 class tenant_registry {
 public:
-  /// Spawns the registry actor (detached: starting a tenant opens its database).
+  /// Spawns the registry actor and its start workers (tenants open their databases
+  /// there, several at once, never two instances of one tenant at a time).
   /// With `eager`, starts every tenant first and fails if one cannot be opened.
   static caf::expected<std::shared_ptr<tenant_registry>>
   start(caf::actor_system& sys, registry_options opts);
@@ -107,6 +121,11 @@ public:
 
   /// Figures for /metrics.
   const registry_stats& stats() const noexcept;
+
+  /// Running tenants whose storage failed and has not recovered since (a read or a
+  /// commit with storage_unavailable, or a background probe): /health answers from
+  /// this, without a message to any tenant.
+  int64_t unhealthy() const noexcept;
 
   /// Whether /metrics shows the tenant and /tenants is served.
   bool multi_tenant() const noexcept;

@@ -3,6 +3,7 @@
 #include <map>
 #include <utility>
 
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/error.hpp>
 #include <caf/exit_reason.hpp>
@@ -12,6 +13,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/registry_state.hpp"
 #include "actors/registry_view.hpp"
 #include "actors/tenant.hpp"
 
@@ -48,54 +50,18 @@ build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_dig
   return directory;
 }
 
-namespace {
-
-/// A stopped tenant whose actors still hold connections to its file.
-struct closing_tenant {
-  std::string name;
-  std::string db_path;
-  std::size_t pending = 0; ///< file owners not yet down
-};
-
-struct registry_state {
-  std::shared_ptr<registry_view> view;
-  std::vector<std::shared_ptr<tenant_slot>> retired; ///< removed, maybe still running
-  std::map<caf::actor_addr, std::shared_ptr<tenant_slot>> by_writer;
-  /// File owners of stopped tenants, until their down message.
-  std::map<caf::actor_addr, std::shared_ptr<closing_tenant>> closing;
-
-  static inline const char* name = "tenant_registry";
-};
-
-using registry_self = registry_actor::stateful_pointer<registry_state>;
+namespace reg {
 
 void notify(registry_state& st, std::string_view event, std::string_view tenant,
-            std::string_view detail = {}) {
+            std::string_view detail) {
   if (st.view->opts.on_event)
     st.view->opts.on_event(event, tenant, detail);
 }
 
 std::chrono::nanoseconds reap_period(const registry_options& opts) {
-  auto quarter = opts.idle_timeout / 4;
+  auto quarter = std::min(opts.idle_timeout / 4, opts.health_interval);
   return std::clamp<std::chrono::nanoseconds>(quarter, std::chrono::milliseconds(10),
                                               std::chrono::seconds(5));
-}
-
-caf::expected<std::shared_ptr<tenant>> start_slot(registry_self self, tenant_slot& slot) {
-  auto& view = *self->state.view;
-  tenant_options topts = view.opts.defaults;
-  topts.name = slot.name;
-  topts.db_path = slot.db_path;
-  auto t = tenant::start(self->system(), topts);
-  if (!t) {
-    notify(self->state, "tenant failed to start", slot.name, message_of(t.error()));
-    return std::move(t.error());
-  }
-  notify(self->state, "tenant started", slot.name);
-  self->monitor((*t)->writer());
-  view.stats.spawns.fetch_add(1, std::memory_order_relaxed);
-  view.stats.active.fetch_add(1, std::memory_order_relaxed);
-  return *t;
 }
 
 // Watches the file owners of stopped tenant `t` (the writer is watched already, unless
@@ -120,11 +86,6 @@ void watch_close(registry_self self, const tenant& t, bool writer_down, bool cou
     st.view->closing_begins(entry->name);
 }
 
-void closed(registry_state& st, const closing_tenant& entry) {
-  st.view->closing_ends(entry.name);
-  notify(st, "tenant closed", entry.name, "every connection to its file is closed");
-}
-
 // A file owner of a stopped tenant is down: the last one releases the checkpointer's
 // connection.
 void owner_down(registry_self self, const caf::actor_addr& who) {
@@ -138,10 +99,10 @@ void owner_down(registry_self self, const caf::actor_addr& who) {
     return;
   auto checkpointer = st.view->opts.defaults.writer.checkpointer;
   if (!checkpointer)
-    return closed(st, *entry);
+    return closed(self, *entry);
   self->request(checkpointer, std::chrono::seconds(10), release_atom::value, entry->db_path)
-    .then([self, entry](bool) { closed(self->state, *entry); },
-          [self, entry](caf::error&) { closed(self->state, *entry); });
+    .then([self, entry](bool) { closed(self, *entry); },
+          [self, entry](caf::error&) { closed(self, *entry); });
 }
 
 // Stops the tenant of `slot` if nobody holds it: the slot's reference is then the only
@@ -167,9 +128,28 @@ bool stop_if_unused(registry_self self, registry_state& st, tenant_slot& slot, b
   return true;
 }
 
+// Has a reader of every running tenant read its head; a failure marks the tenant
+// unhealthy, a success clears it (tenant_stats::mark_fault). Nobody waits for the answers.
+void probe(registry_state& st, std::chrono::steady_clock::time_point now) {
+  if (now < st.next_probe)
+    return;
+  st.next_probe = now + st.view->opts.health_interval;
+  for (auto& slot : st.view->current()->slots) {
+    std::shared_ptr<tenant> t;
+    {
+      std::lock_guard<std::mutex> guard{slot->mtx};
+      t = slot->running;
+    }
+    if (t)
+      dispatch(t->reader(), health_cmd{});
+  }
+}
+
 void reap(registry_self self) {
   auto& st = self->state;
   auto now = std::chrono::steady_clock::now();
+  probe(st, now);
+  expire_parked(st, now);
   auto idle = st.view->opts.idle_timeout;
   auto directory = st.view->current();
   for (auto& slot : directory->slots) {
@@ -220,29 +200,6 @@ void on_down(registry_self self, const caf::down_msg& msg) {
     st.view->stats.restarts.fetch_add(1, std::memory_order_relaxed);
 }
 
-void acquire(registry_self self, acquire_cmd& cmd) {
-  auto& slot = *cmd.slot;
-  {
-    std::lock_guard<std::mutex> guard{slot.mtx};
-    if (slot.retired)
-      return deliver<std::shared_ptr<tenant>>(cmd.reply, std::shared_ptr<tenant>{});
-    if (slot.running) {
-      slot.last_used = std::chrono::steady_clock::now();
-      return deliver<std::shared_ptr<tenant>>(cmd.reply, slot.running);
-    }
-  }
-  auto t = start_slot(self, slot);
-  if (!t)
-    return deliver<std::shared_ptr<tenant>>(cmd.reply, std::move(t.error()));
-  self->state.by_writer.emplace((*t)->writer().address(), cmd.slot);
-  {
-    std::lock_guard<std::mutex> guard{slot.mtx};
-    slot.running = *t;
-    slot.last_used = std::chrono::steady_clock::now();
-  }
-  deliver<std::shared_ptr<tenant>>(cmd.reply, *t);
-}
-
 void reload(registry_self self, const reload_cmd& cmd) {
   auto& st = self->state;
   std::vector<std::shared_ptr<tenant_slot>> dropped;
@@ -258,6 +215,16 @@ void reload(registry_self self, const reload_cmd& cmd) {
     }
     st.retired.push_back(slot);
   }
+  // A removed tenant added again (a new slot of the same name) must not run beside its
+  // old instance: that one stops now, even if a request (a stream) still holds it, and
+  // the new one starts once it has closed its file.
+  auto current = st.view->current();
+  for (auto& old_slot : st.retired)
+    for (auto& fresh : current->slots)
+      if (fresh->name == old_slot->name)
+        stop_if_unused(self, st, *old_slot, true, "added again; restarted once closed");
+  for (auto& slot : dropped)
+    st.starts.erase(slot);
   st.view->stats.configured.store(static_cast<int64_t>(cmd.tenants->size()));
   st.view->stats.reloads.fetch_add(1, std::memory_order_relaxed);
   reap(self);
@@ -265,6 +232,14 @@ void reload(registry_self self, const reload_cmd& cmd) {
 
 void stop_all(registry_self self, stop_all_cmd& cmd) {
   auto& st = self->state;
+  // Starts in flight finish first (a tenant they open is stopped by the job itself).
+  st.view->stopping->store(true);
+  st.view->starts->stop();
+  for (auto& [name, list] : st.parked)
+    for (auto& p : list)
+      deliver<std::shared_ptr<tenant>>(p.cmd.reply,
+                                       make_error(errc::tenant_stopping, "the server is stopping"));
+  st.parked.clear();
   int64_t stopped = 0;
   for (auto& slot : st.view->current()->slots)
     stopped += stop_if_unused(nullptr, st, *slot, true, "shutdown") ? 1 : 0;
@@ -282,6 +257,7 @@ void stop_all(registry_self self, stop_all_cmd& cmd) {
 registry_actor::behavior_type registry_impl(registry_self self,
                                            std::shared_ptr<registry_view> view) {
   self->state.view = std::move(view);
+  self->state.next_probe = std::chrono::steady_clock::now() + self->state.view->opts.health_interval;
   watch_running(self);
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   self->send(self, reap_atom::value);
@@ -290,6 +266,10 @@ registry_actor::behavior_type registry_impl(registry_self self,
     [self, &figures](acquire_cmd& cmd) {
       handling_scope scope{figures, self->mailbox().size()};
       acquire(self, cmd);
+    },
+    [self, &figures](start_done_cmd& msg) {
+      handling_scope scope{figures, self->mailbox().size()};
+      start_done(self, msg);
     },
     [self, &figures](reload_cmd& cmd) {
       handling_scope scope{figures, self->mailbox().size()};
@@ -307,11 +287,11 @@ registry_actor::behavior_type registry_impl(registry_self self,
   };
 }
 
-} // namespace
+} // namespace reg
 
 registry_actor spawn_registry_actor(caf::actor_system& sys,
                                     std::shared_ptr<registry_view> view) {
-  return sys.spawn<caf::detached>(registry_impl, std::move(view));
+  return sys.spawn<caf::detached>(reg::registry_impl, std::move(view));
 }
 
 } // namespace ebuse

@@ -1,6 +1,7 @@
 // The directory the tenant registry publishes for HTTP threads (internal to actors/).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/registry.hpp"
+#include "storage/worker_pool.hpp"
 
 namespace ebuse {
 
@@ -83,6 +85,14 @@ public:
   registry_actor actor;
   registry_stats stats;
   registry_options opts;
+  /// Where tenants are opened (start jobs).
+  std::unique_ptr<worker_pool> starts;
+  /// Set by stop_all: a start finishing afterwards stops its tenant at once. Shared with
+  /// the start jobs, which must not hold the view (its last holder would join the pool
+  /// from one of the pool's own threads).
+  std::shared_ptr<std::atomic<bool>> stopping = std::make_shared<std::atomic<bool>>(false);
+  /// Counted by the tenants themselves (tenant_stats::mark_fault).
+  std::shared_ptr<std::atomic<int64_t>> unhealthy = std::make_shared<std::atomic<int64_t>>(0);
 
 private:
   std::shared_ptr<const tenant_directory> directory_;

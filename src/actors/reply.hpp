@@ -33,6 +33,8 @@ struct reply_state {
   std::mutex mtx;
   std::condition_variable cv;
   bool sleeping = false; // guarded by mtx
+  /// The waiter gave up (its timeout passed) before an answer came.
+  std::atomic<bool> abandoned{false};
   std::optional<caf::expected<T>> value;
 
   // The first answer stands.
@@ -67,6 +69,10 @@ public:
   }
   void set(caf::expected<T>&& v) {
     st_->set(std::move(v));
+  }
+  /// Whether the waiter has given up: a write it asked for may be dropped unwritten.
+  bool abandoned() const noexcept {
+    return st_->abandoned.load(std::memory_order_acquire);
   }
 
 private:
@@ -141,6 +147,8 @@ caf::expected<T> await(reply_future<T>& rx, std::chrono::duration<Rep, Period> t
         return st->ready.load(std::memory_order_acquire);
       });
       st->sleeping = false;
+      if (!ready)
+        st->abandoned.store(true, std::memory_order_release);
     }
     detail::reply_waiters.fetch_sub(1, std::memory_order_relaxed);
     if (!ready)

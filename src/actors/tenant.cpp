@@ -33,6 +33,9 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
   result->name_ = opts.name;
   result->db_path_ = opts.db_path;
   result->stats_ = std::make_shared<tenant_stats>();
+  result->stats_->unhealthy = opts.unhealthy;
+  result->queue_events_ = opts.writer.queue_events;
+  result->queue_bytes_ = opts.writer.queue_bytes;
   result->stats_->head.store((*store)->head());
   result->signal_ = std::make_shared<stream_signal>();
   auto wopts = opts.writer;
@@ -52,6 +55,44 @@ tenant::~tenant() {
   stop();
 }
 
+namespace {
+
+// What an event costs the queue: its text and the bookkeeping around it.
+constexpr uint64_t event_overhead_bytes = 64;
+
+// Counts `n` into `counter` unless that passes `limit`; an empty queue takes anything,
+// so that one large batch is never refused forever.
+bool reserve(std::atomic<uint64_t>& counter, uint64_t n, uint64_t limit) {
+  auto before = counter.fetch_add(n, std::memory_order_relaxed);
+  if (before == 0 || before + n <= limit)
+    return true;
+  counter.fetch_sub(n, std::memory_order_relaxed);
+  return false;
+}
+
+} // namespace
+
+caf::expected<append_result> tenant::append(std::vector<new_event> events,
+                                            std::chrono::nanoseconds timeout) {
+  append_cmd cmd;
+  cmd.queued_events = events.size();
+  for (const auto& ev : events)
+    cmd.queued_bytes += ev.type.size() + ev.data.size() + ev.timestamp.size()
+                        + event_overhead_bytes;
+  auto& st = *stats_;
+  if (!reserve(st.queued_events, cmd.queued_events, queue_events_)) {
+    st.overload_refusals.fetch_add(1, std::memory_order_relaxed);
+    return make_error(errc::overloaded, "the writer's queue is full (events)", 1);
+  }
+  if (!reserve(st.queued_bytes, cmd.queued_bytes, queue_bytes_)) {
+    st.queued_events.fetch_sub(cmd.queued_events, std::memory_order_relaxed);
+    st.overload_refusals.fetch_add(1, std::memory_order_relaxed);
+    return make_error(errc::overloaded, "the writer's queue is full (bytes)", 1);
+  }
+  cmd.events = std::move(events);
+  return ask(writer_, std::move(cmd), timeout);
+}
+
 const reader_actor& tenant::reader() noexcept {
   auto i = next_reader_.fetch_add(1, std::memory_order_relaxed);
   return readers_[i % readers_.size()];
@@ -68,6 +109,7 @@ std::vector<caf::actor_addr> tenant::file_owners() const {
 void tenant::stop() {
   if (stopped_.exchange(true))
     return;
+  stats_->retire_faults();
   signal_->shutdown();
   caf::anon_send_exit(subscriptions_, caf::exit_reason::user_shutdown);
   for (auto& r : readers_)

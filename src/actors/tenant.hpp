@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -25,6 +26,8 @@ struct tenant_options {
   store_options store;   ///< pragmas
   std::size_t readers = 3; ///< size of the reader pool
   writer_options writer; ///< group-commit tunables
+  /// Where the tenant counts itself while its storage is faulty (tenant_stats::unhealthy).
+  std::shared_ptr<std::atomic<int64_t>> unhealthy;
 };
 
 /// Handles to a running tenant's actors. Thread-safe: HTTP threads share it.
@@ -46,6 +49,14 @@ public:
   const subscription_actor& subscriptions() const noexcept {
     return subscriptions_;
   }
+
+  /// Appends `events` (all or nothing) through the writer and waits at most `timeout`
+  /// for the commit. Refused with errc::overloaded, nothing written, when the writer's
+  /// queue is beyond its bounds (writer_options::queue_events, queue_bytes); an append
+  /// whose wait timed out is dropped unwritten if the writer has not begun its group yet
+  /// (errc::timeout then means it may or may not have been written).
+  caf::expected<append_result> append(std::vector<new_event> events,
+                                      std::chrono::nanoseconds timeout);
 
   /// The next reader, round robin.
   const reader_actor& reader() noexcept;
@@ -103,6 +114,8 @@ private:
   subscription_actor subscriptions_;
   std::vector<reader_actor> readers_;
   std::atomic<std::size_t> next_reader_{0};
+  uint64_t queue_events_ = 0;
+  uint64_t queue_bytes_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> backup_running_{false};
 };

@@ -57,9 +57,22 @@ struct reader_state {
 
   void drop_on_fault(const caf::error& err) {
     if (code_of(err) == errc::storage_unavailable) {
+      stats->mark_fault(tenant_stats::reader_fault);
       streams.reset();
       store.reset();
     }
+  }
+
+  // Opens the connection, noting a failure as a fault of the tenant's storage.
+  caf::error open_checked() {
+    auto err = ensure_open();
+    if (err)
+      drop_on_fault(err);
+    return err;
+  }
+
+  void succeeded() {
+    stats->clear_fault(tenant_stats::reader_fault);
   }
 };
 
@@ -80,7 +93,7 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
     [self](load_cmd& cmd) {
       auto& st = self->state;
       handling_scope scope{st.stats->readers, self->mailbox().size()};
-      if (auto err = st.ensure_open()) {
+      if (auto err = st.open_checked()) {
         deliver<event_page>(cmd.reply, err);
         return;
       }
@@ -108,6 +121,7 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
         page.json.append("]\n");
       st.stats->pages.fetch_add(1, std::memory_order_relaxed);
       st.stats->rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
+      st.succeeded();
       deliver<event_page>(cmd.reply, std::move(page));
       spin_for_mail(self, st.spin);
     },
@@ -131,13 +145,15 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
     [self](health_cmd& cmd) {
       auto& st = self->state;
       handling_scope scope{st.stats->readers, self->mailbox().size()};
-      if (auto err = st.ensure_open()) {
+      if (auto err = st.open_checked()) {
         deliver<int64_t>(cmd.reply, err);
         return;
       }
       auto res = st.store->max_position();
       if (!res)
         st.drop_on_fault(res.error());
+      else
+        st.succeeded();
       deliver<int64_t>(cmd.reply, std::move(res));
     },
   };

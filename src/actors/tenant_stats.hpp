@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "obs/actor_metrics.hpp"
 #include "obs/histogram.hpp"
@@ -31,12 +32,47 @@ struct tenant_stats {
   std::atomic<uint64_t> stream_bytes_written{0}; ///< bytes they appended
   std::atomic<uint64_t> stream_reads{0};    ///< Durable Streams reads served
   std::atomic<uint64_t> stream_bytes_read{0};    ///< bytes they returned
+  std::atomic<uint64_t> queued_events{0};   ///< appended events admitted, not yet answered
+  std::atomic<uint64_t> queued_bytes{0};    ///< their size
+  std::atomic<uint64_t> overload_refusals{0}; ///< appends refused for a full queue
+  std::atomic<uint64_t> dropped_abandoned{0}; ///< appends dropped unwritten: waiter gone
+  std::atomic<uint64_t> keys_swept{0};      ///< expired idempotency keys deleted
   /// Long-polls and SSE readers waiting now; counted by the HTTP threads that wait, which
   /// hold the figures read-only.
   mutable std::atomic<int64_t> stream_waiting{0};
   actor_metrics writer;
   actor_metrics readers;                    ///< the reader pool, summed
   actor_metrics subscriptions;
+
+  /// Who saw a storage fault (storage_unavailable: I/O error, corrupt or not a database)
+  /// that no later success of the same kind has cleared.
+  enum fault_source : unsigned { writer_fault = 1, reader_fault = 2 };
+  static constexpr unsigned retired_bit = 1u << 31;
+  std::atomic<unsigned> faults{0};
+  /// Tenants with a fault now, counted by every tenant of a registry (for an O(1)
+  /// /health); may be null.
+  std::shared_ptr<std::atomic<int64_t>> unhealthy;
+
+  /// Notes a fault of `source`; the first one makes the tenant count as unhealthy.
+  void mark_fault(fault_source source) noexcept {
+    if (faults.fetch_or(source, std::memory_order_acq_rel) == 0 && unhealthy)
+      unhealthy->fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Notes a success of `source`; clearing the last fault makes the tenant healthy.
+  void clear_fault(fault_source source) noexcept {
+    if (faults.load(std::memory_order_relaxed) == 0)
+      return;
+    if (faults.fetch_and(~unsigned{source}, std::memory_order_acq_rel) == source && unhealthy)
+      unhealthy->fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  /// The tenant stopped: it no longer counts, whatever its actors see on their way out.
+  void retire_faults() noexcept {
+    auto old = faults.fetch_or(retired_bit, std::memory_order_acq_rel);
+    if (old != 0 && !(old & retired_bit) && unhealthy)
+      unhealthy->fetch_sub(1, std::memory_order_relaxed);
+  }
 };
 
 } // namespace ebuse

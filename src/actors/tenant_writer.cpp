@@ -20,43 +20,14 @@
 #include "actors/stream_ops.hpp"
 #include "actors/stream_signal.hpp"
 #include "actors/tenant_stats.hpp"
+#include "actors/tenant_writer_state.hpp"
 #include "core/timestamp.hpp"
 #include "obs/logger.hpp"
 
 namespace ebuse {
 
-namespace {
+namespace writer {
 
-/// One write waiting for the next commit: an append, a subscription save or a stream
-/// operation.
-struct pending_op {
-  std::unique_ptr<stream_op> stream; ///< set for a stream operation
-  std::vector<new_event> events;
-  reply_to<append_result> reply;
-  append_result result;
-  bool is_subscription = false;
-  std::string sub_id;
-  int64_t sub_position = 0;
-  caf::typed_response_promise<int64_t> sub_promise;
-};
-
-struct writer_state {
-  std::shared_ptr<store_writer> store;
-  std::unique_ptr<stream_writer> streams; ///< null if its statements could not be prepared
-  std::shared_ptr<tenant_stats> stats;
-  writer_options opts;
-  std::vector<pending_op> pending;
-  std::size_t pending_events = 0;
-  bool flush_scheduled = false;
-  std::vector<const new_event*> rows; ///< the group's events, reused across groups
-  bool checkpoint_requested = false; ///< a background pass was asked for this WAL
-  int64_t next_own_checkpoint = 0;   ///< WAL size at which the writer checkpoints itself
-  bool sweep_scheduled = false;      ///< a sweep_atom is on its way
-
-  static inline const char* name = "tenant_writer";
-};
-
-using writer_self = writer_actor::stateful_pointer<writer_state>;
 
 // Applies `ops` in one transaction; positions land in each op's result. The events of
 // every append in the group are inserted together, many rows per statement; each
@@ -65,6 +36,8 @@ using writer_self = writer_actor::stateful_pointer<writer_state>;
 caf::error write_group(writer_state& st, std::vector<pending_op>& ops) {
   auto& store = *st.store;
   auto& rows = st.rows;
+  if (st.opts.before_commit)
+    st.opts.before_commit(ops.size());
   if (auto err = store.begin())
     return err;
   rows.clear();
@@ -107,6 +80,14 @@ caf::error write_group(writer_state& st, std::vector<pending_op>& ops) {
     }
   }
   return store.commit();
+}
+
+// Takes an answered or dropped append out of the queue bounds.
+void release(tenant_stats& stats, pending_op& op) {
+  if (op.queued_events)
+    stats.queued_events.fetch_sub(std::exchange(op.queued_events, 0), std::memory_order_relaxed);
+  if (op.queued_bytes)
+    stats.queued_bytes.fetch_sub(std::exchange(op.queued_bytes, 0), std::memory_order_relaxed);
 }
 
 void answer(pending_op& op, const caf::error& err) {
@@ -165,12 +146,18 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
   st.stats->commit_latency.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (!err) {
+    st.stats->clear_fault(tenant_stats::writer_fault);
     publish(st, ops);
-    for (auto& op : ops)
+    // Room in the queue first: a requester that has its answer finds it there.
+    for (auto& op : ops) {
+      release(*st.stats, op);
       answer(op, caf::none);
+    }
     return;
   }
   st.stats->failed_commits.fetch_add(1, std::memory_order_relaxed);
+  if (code_of(err) == errc::storage_unavailable)
+    st.stats->mark_fault(tenant_stats::writer_fault);
   if (ops.size() > 1 && code_of(err) == errc::internal) {
     for (auto& op : ops) {
       std::vector<pending_op> single;
@@ -179,62 +166,24 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
     }
     return;
   }
-  for (auto& op : ops)
+  for (auto& op : ops) {
+    release(*st.stats, op);
     answer(op, err);
+  }
 }
 
-// How far (in thresholds) the WAL may grow while a background pass is running before
-// the writer checkpoints itself: a reader holding old frames or a slow disk must not
-// let it grow without bound.
-constexpr int own_checkpoint_factor = 4;
-
-// The WAL size at which the writer checkpoints itself when the WAL is back to small.
-// In 64 bits: WAL_AUTOCHECKPOINT may be up to 10^9 pages.
-int64_t own_checkpoint_base(const writer_state& st) {
-  int64_t threshold = st.store->wal_threshold();
-  return st.opts.checkpointer ? own_checkpoint_factor * threshold : threshold;
-}
-
-void own_checkpoint(writer_state& st) {
-  if (st.store->checkpoint_passive())
-    st.stats->checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
-  else
-    st.stats->writer_checkpoints.fetch_add(1, std::memory_order_relaxed);
-}
-
-// After a commit was answered. A background pass copies the bulk of the WAL while
-// commits go on; frames appended during it remain, so the WAL would never restart
-// under steady load. The writer copies that small rest itself, after which the next
-// transaction starts the WAL from the beginning.
-void after_commit(writer_state& st) {
-  const int frames = st.store->wal_frames();
-  const int threshold = st.store->wal_threshold();
-  st.stats->wal_frames.store(frames, std::memory_order_relaxed);
-  if (threshold <= 0)
-    return;
-  if (frames < threshold) {
-    st.next_own_checkpoint = own_checkpoint_base(st);
-    return;
-  }
-  if (st.checkpoint_requested) {
-    if (!st.stats->checkpoint_pending.load(std::memory_order_acquire)) {
-      st.checkpoint_requested = false;
-      own_checkpoint(st);
-    } else if (frames >= st.next_own_checkpoint) {
-      own_checkpoint(st);
-      st.next_own_checkpoint = int64_t{frames} + threshold;
-    }
-    return;
-  }
-  if (st.opts.checkpointer) {
-    st.checkpoint_requested = true;
-    caf::anon_send(st.opts.checkpointer,
-                   checkpoint_cmd{st.store->path(),
-                                  std::make_shared<checkpoint_ticket>(st.stats)});
-  } else if (frames >= st.next_own_checkpoint) {
-    own_checkpoint(st);
-    st.next_own_checkpoint = int64_t{frames} + threshold;
-  }
+// Drops the appends whose waiter has given up before they are written: nobody would
+// learn their positions, and a client retrying after its timeout must not find them
+// written twice.
+void drop_abandoned(writer_state& st, std::vector<pending_op>& ops) {
+  auto gone = [&st](pending_op& op) {
+    if (op.stream || op.is_subscription || !op.reply || !op.reply->abandoned())
+      return false;
+    release(*st.stats, op);
+    st.stats->dropped_abandoned.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  };
+  ops.erase(std::remove_if(ops.begin(), ops.end(), gone), ops.end());
 }
 
 void flush(writer_state& st) {
@@ -244,6 +193,9 @@ void flush(writer_state& st) {
   auto ops = std::move(st.pending);
   st.pending.clear();
   st.pending_events = 0;
+  drop_abandoned(st, ops);
+  if (ops.empty())
+    return;
   commit_ops(st, ops);
   after_commit(st);
 }
@@ -307,6 +259,7 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
   if (auto sw = stream_writer::open(self->state.store->connection(), opts.streams))
     self->state.streams = std::move(*sw);
   schedule_sweep(self);
+  self->send(self, key_sweep_atom::value);
   self->state.stats->head.store(self->state.store->head());
   self->state.next_own_checkpoint = own_checkpoint_base(self->state);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
@@ -327,6 +280,8 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
       pending_op op;
       op.events = std::move(cmd.events);
       op.reply = std::move(cmd.reply);
+      op.queued_events = cmd.queued_events;
+      op.queued_bytes = cmd.queued_bytes;
       enqueue(self, std::move(op));
     },
     [self](import_cmd& cmd) {
@@ -366,6 +321,10 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
       op->k = stream_op::kind::sweep;
       enqueue_stream(self, std::move(op));
     },
+    [self](key_sweep_atom) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
+      sweep_keys(self);
+    },
     [self](flush_atom) {
       {
         handling_scope scope{self->state.stats->writer, self->mailbox().size()};
@@ -377,11 +336,11 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
   };
 }
 
-} // namespace
+} // namespace writer
 
 writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
                                  std::shared_ptr<tenant_stats> stats, writer_options opts) {
-  return sys.spawn<caf::detached>(writer_impl, std::move(store), std::move(stats), opts);
+  return sys.spawn<caf::detached>(writer::writer_impl, std::move(store), std::move(stats), opts);
 }
 
 } // namespace ebuse

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include <caf/fwd.hpp>
@@ -32,6 +33,18 @@ struct writer_options {
   std::shared_ptr<stream_signal> signal;
   /// How often expired streams are swept while some stream can expire.
   std::chrono::milliseconds sweep_interval{1000};
+  /// How long an idempotency key is kept (IDEMPOTENCY_TTL); expired ones are swept in
+  /// the background, the first sweep right after the writer starts.
+  std::chrono::milliseconds idempotency_ttl = std::chrono::hours(24);
+  /// Bounds of the queue of appends admitted by tenant::append and not yet answered
+  /// (WRITER_QUEUE_EVENTS, WRITER_QUEUE_BYTES): beyond them an append is refused
+  /// (errc::overloaded) and nothing of it is written. One append alone is always
+  /// admitted, whatever its size.
+  uint64_t queue_events = 100000;
+  uint64_t queue_bytes = uint64_t{256} << 20;
+  /// Called on the writer's thread before each group transaction begins, with the number
+  /// of operations in it (tests hold a commit here to form the next group).
+  std::function<void(std::size_t)> before_commit;
 };
 
 /// Spawns a detached writer that serializes every write of one tenant. Appends and

@@ -191,6 +191,9 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("MAX_CONNS_PER_IP", 0, 1000000, cfg.max_conns_per_ip)
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
+            && r.duration("IDEMPOTENCY_TTL", false, cfg.idempotency_ttl, max_tenant_idle)
+            && r.number("WRITER_QUEUE_EVENTS", 1, 100000000, cfg.writer_queue_events)
+            && r.number("WRITER_QUEUE_BYTES", 1024, int64_t{1} << 40, cfg.writer_queue_bytes)
             && r.number("WAL_AUTOCHECKPOINT", 0, 1000000000, cfg.wal_autocheckpoint)
             && r.short_duration("STORE_LINGER", std::chrono::milliseconds(10),
                                 "a Go duration from 0 to 10ms such as 80us",
@@ -270,6 +273,10 @@ Environment (default in brackets):
                       0 = no limit, TRUSTED_PROXIES exempt [256]
   MAX_BODY_BYTES      largest request body [10485760]
   READERS             reader actors (read-only connections) per tenant [3]
+  IDEMPOTENCY_TTL     how long an idempotency key and its response are kept [24h]
+  WRITER_QUEUE_EVENTS events a tenant's writer may hold uncommitted; beyond, appends
+                      get 503 overloaded, nothing written [100000]
+  WRITER_QUEUE_BYTES  bytes of events it may hold uncommitted [268435456]
   WAL_AUTOCHECKPOINT  WAL pages between checkpoints, 0 leaves it to a replicator [1000]
   STORE_LINGER        how long a tenant's writer and readers stay awake after their
                       work for more, 0 = none [80us]
@@ -287,7 +294,8 @@ Environment (default in brackets):
 
 Durations use Go syntax: 500ms, 30s, 1m30s, 2h. Timeouts are at most 24h:
 READ_TIMEOUT, WRITE_TIMEOUT, IDLE_TIMEOUT and SHUTDOWN_TIMEOUT are lowered to it (with
-a warning), a longer REQUEST_TIMEOUT is refused; TENANT_IDLE_TIMEOUT is at most 8760h.
+a warning), a longer REQUEST_TIMEOUT is refused; TENANT_IDLE_TIMEOUT and IDEMPOTENCY_TTL
+are at most 8760h.
 )";
 }
 

@@ -96,6 +96,10 @@ tenant_options tenant_defaults_of(const server_config& cfg, tenant_options t) {
   t.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
   t.writer.spin = std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
   t.writer.streams = stream_limits{cfg.ds_max_streams, cfg.ds_max_stream_bytes};
+  t.writer.queue_events = static_cast<uint64_t>(cfg.writer_queue_events);
+  t.writer.idempotency_ttl =
+    std::chrono::duration_cast<std::chrono::milliseconds>(cfg.idempotency_ttl);
+  t.writer.queue_bytes = static_cast<uint64_t>(cfg.writer_queue_bytes);
   return t;
 }
 

@@ -23,6 +23,7 @@ const char* to_code(errc x) noexcept {
     case errc::storage_full: return "storage_full";
     case errc::backup_no_space: return "backup_no_space";
     case errc::timeout: return "timeout";
+    case errc::overloaded: return "overloaded";
     case errc::cancelled: return "cancelled";
     case errc::internal: return "internal";
   }
@@ -35,6 +36,17 @@ std::string to_string(errc x) {
 
 caf::error make_error(errc x, std::string message) {
   return caf::make_error(x, std::move(message));
+}
+
+caf::error make_error(errc x, std::string message, int64_t retry_after_s) {
+  return caf::make_error(x, std::move(message), retry_after_s);
+}
+
+int64_t retry_after_of(const caf::error& err) noexcept {
+  const auto& ctx = err.context();
+  if (ctx.size() == 2 && ctx.match_element<int64_t>(1))
+    return ctx.get_as<int64_t>(1);
+  return 0;
 }
 
 errc code_of(const caf::error& err) noexcept {
@@ -53,7 +65,7 @@ errc code_of(const caf::error& err) noexcept {
 
 std::string message_of(const caf::error& err) {
   const auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+  if (ctx.size() >= 1 && ctx.match_element<std::string>(0))
     return ctx.get_as<std::string>(0);
   return {};
 }

@@ -28,6 +28,7 @@ enum class errc : uint8_t {
   storage_full,         ///< SQLITE_FULL: disk or max_page_count reached
   backup_no_space,      ///< too little free disk space for a backup's temporary copy
   timeout,              ///< no reply in time; a write may still have committed
+  overloaded,           ///< a queue is full; nothing of the request was written
   cancelled,            ///< a long operation (a backup's copy) was asked to stop
   internal,             ///< unexpected failure
 };
@@ -40,6 +41,13 @@ std::string to_string(errc x);
 
 /// Builds a CAF error carrying `x` and a human-readable message.
 caf::error make_error(errc x, std::string message);
+
+/// Builds a CAF error that also says after how many seconds a retry may succeed (the
+/// `Retry-After` of a 503).
+caf::error make_error(errc x, std::string message, int64_t retry_after_s);
+
+/// The retry delay attached by make_error (0 if none).
+int64_t retry_after_of(const caf::error& err) noexcept;
 
 /// Extracts the errc of `err` (errc::internal for a foreign category).
 errc code_of(const caf::error& err) noexcept;

@@ -21,6 +21,7 @@ int http_status(errc code) noexcept {
     case errc::storage_unavailable:
     case errc::storage_busy:
     case errc::timeout:
+    case errc::overloaded:
     case errc::cancelled: return 503;
     case errc::internal: return 500;
   }
@@ -71,6 +72,8 @@ const char* generic_message(errc code) {
       return "storage is unavailable";
     case errc::timeout:
       return "the store did not answer in time; a write may still have been applied";
+    case errc::overloaded:
+      return "the tenant's write queue is full; nothing was written, retry later";
     default:
       return "internal error";
   }

@@ -14,9 +14,9 @@ void handle_append(const httplib::Request& req, httplib::Response& res,
     return send_error(req, res, ev.error());
   // The reply is rendered now and the event itself handed to the writer.
   saved_event_echo echo{*ev};
-  append_cmd cmd;
-  cmd.events.push_back(std::move(*ev));
-  auto res_pos = ask(ctx.t->writer(), std::move(cmd), ctx.timeout());
+  std::vector<new_event> events;
+  events.push_back(std::move(*ev));
+  auto res_pos = ctx.t->append(std::move(events), ctx.timeout());
   if (!res_pos)
     return send_error(req, res, res_pos.error());
   send_json(res, echo.take(res_pos->first));
@@ -29,9 +29,7 @@ void handle_batch(const httplib::Request& req, httplib::Response& res,
   if (!events)
     return send_error(req, res, events.error());
   auto n = events->size();
-  append_cmd cmd;
-  cmd.events = std::move(*events);
-  auto result = ask(ctx.t->writer(), std::move(cmd), ctx.timeout());
+  auto result = ctx.t->append(std::move(*events), ctx.timeout());
   if (!result)
     return send_error(req, res, result.error());
   send_json(res, render_batch_reply(n, result->first, result->last));

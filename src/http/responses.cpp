@@ -11,12 +11,16 @@ void send_json(httplib::Response& res, std::string body, int status) {
 
 void send_error(const httplib::Request& req, httplib::Response& res, const caf::error& err) {
   auto e = to_http_error(err);
-  if (e.server_side)
+  // Overload refusals are counted in /metrics, not logged one by one.
+  if (e.server_side && code_of(err) != errc::overloaded)
     log::write(log::level::error, "request failed",
                {{"method", log::str(req.method)},
                 {"path", log::str(req.path)},
                 {"code", log::str(to_code(code_of(err)))},
                 {"detail", log::str(message_of(err))}});
+  // A refusal that knows when to come back says so (queue full, start backed off).
+  if (auto seconds = retry_after_of(err); seconds > 0 && e.status == 503)
+    res.set_header("Retry-After", std::to_string(seconds));
   send_json(res, std::move(e.body), e.status);
 }
 

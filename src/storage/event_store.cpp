@@ -10,6 +10,7 @@
 #include "core/errc.hpp"
 #include "core/event_json.hpp"
 #include "core/json_text.hpp"
+#include "core/timestamp.hpp"
 #include "storage/stream_store.hpp"
 
 namespace ebuse {
@@ -74,11 +75,66 @@ caf::error apply_events_schema(sql::connection& db) {
   return caf::none;
 }
 
-// TODO(issue 14): version 2 holds the live-consumer tables (subscription timestamps,
-// idempotency keys); until they exist this step only moves the version, so their step
-// must create them with IF NOT EXISTS to reach files already at version 3.
-caf::error apply_v2_placeholder(sql::connection& db) {
-  return db.exec("PRAGMA user_version = 2");
+// Schema version 2, what live consumers need: subscriptions remember when their position
+// last changed (unix ms; 0 for positions saved before), and idempotency keys keep the
+// response of the append they were first used with (swept after IDEMPOTENCY_TTL by
+// their creation time). Every statement is idempotent, so the step also repairs files
+// that development builds took to version 3 past an empty step 2.
+constexpr const char* schema_v2_tables = R"sql(
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  key TEXT PRIMARY KEY,
+  body_sha256 BLOB NOT NULL,
+  status INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_ms);
+)sql";
+
+constexpr const char* has_updated_at =
+  "SELECT COUNT(*) FROM pragma_table_info('subscriptions') WHERE name = 'updated_at'";
+
+// Whether the objects of step 2 are all there.
+caf::expected<bool> has_v2_schema(sql::connection& db) {
+  auto column = db.query_int64(has_updated_at);
+  if (!column)
+    return std::move(column.error());
+  auto index = db.query_int64("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
+                              "AND name = 'idempotency_keys_created'");
+  if (!index)
+    return std::move(index.error());
+  return *column == 1 && *index == 1;
+}
+
+// Applies step 2 in one transaction and sets the version to `version` (2 in the chain;
+// a repaired file keeps its own).
+caf::error apply_live_consumers(sql::connection& db, int64_t version) {
+  if (auto err = db.exec("BEGIN IMMEDIATE"))
+    return err;
+  auto fail = [&db](caf::error err) {
+    db.exec("ROLLBACK");
+    return err;
+  };
+  // Checked inside the transaction: another process may have added it meanwhile.
+  auto column = db.query_int64(has_updated_at);
+  if (!column)
+    return fail(std::move(column.error()));
+  if (*column == 0)
+    if (auto err = db.exec("ALTER TABLE subscriptions "
+                           "ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0"))
+      return fail(std::move(err));
+  if (auto err = db.exec(schema_v2_tables))
+    return fail(std::move(err));
+  auto set_version = "PRAGMA user_version = " + std::to_string(version);
+  if (auto err = db.exec(set_version.c_str()))
+    return fail(std::move(err));
+  if (auto err = db.exec("COMMIT"))
+    return fail(std::move(err));
+  return caf::none;
+}
+
+caf::error apply_v2(sql::connection& db) {
+  return apply_live_consumers(db, 2);
 }
 
 struct migration_step {
@@ -89,7 +145,7 @@ struct migration_step {
 // The migration chain, oldest first.
 constexpr migration_step migrations[] = {
   {1, apply_events_schema},
-  {2, apply_v2_placeholder},
+  {2, apply_v2},
   {3, apply_streams_schema},
 };
 static_assert(migrations[std::size(migrations) - 1].to == schema_version,
@@ -110,6 +166,12 @@ caf::error migrate(sql::connection& db) {
       return err;
     *version = step.to;
   }
+  // Files that development builds took past an empty step 2 get it now.
+  auto complete = has_v2_schema(db);
+  if (!complete)
+    return std::move(complete.error());
+  if (!*complete)
+    return apply_live_consumers(db, *version);
   return caf::none;
 }
 
@@ -156,8 +218,13 @@ store_writer::open(const std::string& path, const store_options& opts) {
     return err;
   if (auto err = prep(self->insert64_, insert_sql(64).c_str()))
     return err;
+  if (auto err = prep(self->sweep_keys_,
+                     "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM "
+                     "idempotency_keys WHERE created_ms < ?1 ORDER BY created_ms LIMIT ?2)"))
+    return err;
   if (auto err = prep(self->save_sub_, "INSERT OR REPLACE INTO subscriptions "
-                                       "(subscription_id, position) VALUES (?1, ?2)"))
+                                       "(subscription_id, position, updated_at) "
+                                       "VALUES (?1, ?2, ?3)"))
     return err;
   auto head = self->db_.query_int64("SELECT COALESCE(MAX(position), 0) FROM events");
   if (!head)
@@ -223,11 +290,23 @@ caf::expected<append_result> store_writer::insert_rows(const std::vector<const n
 caf::error store_writer::save_subscription(std::string_view id, int64_t position) {
   save_sub_.bind_text(1, id);
   save_sub_.bind_int64(2, position);
+  save_sub_.bind_int64(3, ts::unix_now_ms());
   int rc = save_sub_.step();
   save_sub_.reset();
   if (rc != SQLITE_DONE)
     return db_.error_from(rc, "save subscription");
   return caf::none;
+}
+
+caf::expected<int64_t> store_writer::sweep_idempotency_keys(int64_t before_ms,
+                                                            int64_t max_rows) {
+  sweep_keys_.bind_int64(1, before_ms);
+  sweep_keys_.bind_int64(2, max_rows);
+  int rc = sweep_keys_.step();
+  sweep_keys_.reset();
+  if (rc != SQLITE_DONE)
+    return db_.error_from(rc, "sweep idempotency keys");
+  return static_cast<int64_t>(sqlite3_changes(db_.get()));
 }
 
 caf::error store_writer::checkpoint() {

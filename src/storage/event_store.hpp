@@ -94,6 +94,10 @@ public:
   /// Upserts a subscription position inside the open transaction.
   caf::error save_subscription(std::string_view id, int64_t position);
 
+  /// Deletes up to `max_rows` idempotency keys created before `before_ms` (unix ms),
+  /// in a transaction of its own; answers how many went.
+  caf::expected<int64_t> sweep_idempotency_keys(int64_t before_ms, int64_t max_rows);
+
   /// Highest committed position (0 when empty), tracked without SQL after open.
   int64_t head() const noexcept {
     return head_;
@@ -145,6 +149,7 @@ private:
   sql::statement insert8_;  // 8 rows
   sql::statement insert64_; // 64 rows
   sql::statement save_sub_;
+  sql::statement sweep_keys_;
   sql::statement import_[3]; // 1, 8 and 64 rows with their positions; prepared on first use
   int64_t head_ = 0;
   int wal_frames_ = 0;

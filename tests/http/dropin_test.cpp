@@ -80,7 +80,8 @@ TEST_CASE("subscription ids longer than 256 bytes are readable and writable",
   REQUIRE(ebuse::store_writer::open(path));
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  std::string sql = "INSERT INTO subscriptions VALUES ('" + long_id + "', 41)";
+  std::string sql =
+    "INSERT INTO subscriptions (subscription_id, position) VALUES ('" + long_id + "', 41)";
   REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
 

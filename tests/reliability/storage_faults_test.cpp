@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "http/codec.hpp"
+#include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
 
@@ -101,15 +102,21 @@ TEST_CASE("a tenant whose database cannot be opened answers 503; others are unaf
       auto r = post(*cli, "/events", event_body("t", "1"));
       check_error(r, 503, "storage_unavailable");
       check_no_internals(r, dir);
-      check_error(get(*cli, "/position"), 503, "storage_unavailable");
+      // After the failed start, requests are refused without another try for a while,
+      // and told when to come back.
+      auto again = get(*cli, "/position");
+      check_error(again, 503, "storage_unavailable");
+      CHECK(std::stoi("0" + again.header("Retry-After")) >= 1);
       CHECK(post(*good, "/events", event_body("t", "1")).status == 200);
     }
   }
+  CHECK(srv.registry()->stats().spawns.load() == 1);
   CHECK(get(*good, "/position").body == render_position(6));
   CHECK(get(*good, "/health").status == 200);
-  // Once the operator fixes the file, the tenant starts on its next request.
+  // Once the operator fixes the file, the tenant starts on a request after the back-off.
   std::filesystem::remove(dir.file("isdir.db"));
-  CHECK(post(*with_key("key-isdir"), "/events", event_body("t", "1")).status == 200);
+  auto fixed = with_key("key-isdir");
+  CHECK(eventually([&] { return post(*fixed, "/events", event_body("t", "1")).status == 200; }));
 }
 
 TEST_CASE("a write lock held by another process gives 503 after a bounded wait",

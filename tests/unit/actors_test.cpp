@@ -11,21 +11,19 @@ using namespace ebuse;
 using namespace ebuse::test;
 
 TEST_CASE_METHOD(fixture, "appends waiting in the mailbox are written in one commit") {
+  auto gate = commit_gate::make();
+  opts.writer.before_commit = commit_gate::hook(gate);
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
   auto& writer = (*t)->writer();
   std::vector<reply_future<append_result>> replies;
-  {
-    // The writer's first group blocks on the lock; everything sent meanwhile queues up
-    // in its mailbox and must be committed as one second group.
-    outside_lock lock{opts.db_path};
-    REQUIRE(lock.held());
-    replies.push_back(send_append(writer, {ev("first")}));
-    std::this_thread::sleep_for(50ms);
-    for (int i = 0; i < 49; ++i)
-      replies.push_back(send_append(writer, {ev("queued")}));
-    std::this_thread::sleep_for(50ms);
-  }
+  // The writer's first group is held at the gate; everything sent meanwhile queues up
+  // in its mailbox and must be committed as one second group.
+  replies.push_back(send_append(writer, {ev("first")}));
+  REQUIRE(gate->wait_arrived(1));
+  for (int i = 0; i < 49; ++i)
+    replies.push_back(send_append(writer, {ev("queued")}));
+  gate->open();
   std::set<int64_t> positions;
   for (auto& rx : replies) {
     auto res = await(rx, 10s);
@@ -41,6 +39,7 @@ TEST_CASE_METHOD(fixture, "appends waiting in the mailbox are written in one com
   CHECK(st.events_written.load() == 50);
   CHECK(st.max_group.load() == 49);
   CHECK(st.head.load() == 50);
+  CHECK(gate->sizes() == std::vector<std::size_t>{1, 49});
 }
 
 TEST_CASE_METHOD(fixture, "a failed commit answers every requester with the error") {
@@ -87,23 +86,26 @@ TEST_CASE_METHOD(fixture, "one failing write in a group does not fail the others
             == SQLITE_OK);
     sqlite3_close(db);
   }
+  auto gate = commit_gate::make();
+  opts.writer.before_commit = commit_gate::hook(gate);
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
   std::vector<reply_future<append_result>> replies;
-  {
-    outside_lock lock{opts.db_path};
-    replies.push_back(send_append((*t)->writer(), {ev("a")}));
-    std::this_thread::sleep_for(50ms);
-    replies.push_back(send_append((*t)->writer(), {ev("b")}));
-    replies.push_back(send_append((*t)->writer(), {ev("ok"), ev("boom")}));
-    replies.push_back(send_append((*t)->writer(), {ev("c")}));
-    std::this_thread::sleep_for(50ms);
-  }
+  replies.push_back(send_append((*t)->writer(), {ev("a")}));
+  REQUIRE(gate->wait_arrived(1));
+  replies.push_back(send_append((*t)->writer(), {ev("b")}));
+  replies.push_back(send_append((*t)->writer(), {ev("ok"), ev("boom")}));
+  replies.push_back(send_append((*t)->writer(), {ev("c")}));
+  gate->open();
   std::vector<bool> ok;
   for (auto& rx : replies)
     ok.push_back(static_cast<bool>(await(rx, 10s)));
   CHECK(ok == std::vector<bool>{true, true, false, true});
   CHECK((*t)->stats().head.load() == 3);
+  // b, the failing batch and c were one group, retried one by one after it failed.
+  auto sizes = gate->sizes();
+  REQUIRE(sizes.size() >= 2);
+  CHECK(sizes[1] == 3);
 }
 
 TEST_CASE_METHOD(fixture, "subscription saves are acknowledged after commit and survive") {
@@ -173,25 +175,23 @@ TEST_CASE_METHOD(fixture, "stopping a tenant commits what the writer holds") {
 }
 
 TEST_CASE_METHOD(fixture, "a group of batches of every size gives each its own positions") {
+  auto gate = commit_gate::make();
+  opts.writer.before_commit = commit_gate::hook(gate);
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
   auto& writer = (*t)->writer();
   std::vector<int> sizes{1, 70, 3, 8, 64, 1, 129, 9};
   std::vector<reply_future<append_result>> replies;
-  {
-    // Held lock: everything queues up and is committed as one group (after the first).
-    outside_lock lock{opts.db_path};
-    REQUIRE(lock.held());
-    replies.push_back(send_append(writer, {ev("first")}));
-    std::this_thread::sleep_for(50ms);
-    for (std::size_t j = 0; j < sizes.size(); ++j) {
-      std::vector<new_event> events;
-      for (int i = 0; i < sizes[j]; ++i)
-        events.push_back(ev("op" + std::to_string(j)));
-      replies.push_back(send_append(writer, std::move(events)));
-    }
-    std::this_thread::sleep_for(50ms);
+  // Held first group: everything else queues up and is committed as one group.
+  replies.push_back(send_append(writer, {ev("first")}));
+  REQUIRE(gate->wait_arrived(1));
+  for (std::size_t j = 0; j < sizes.size(); ++j) {
+    std::vector<new_event> events;
+    for (int i = 0; i < sizes[j]; ++i)
+      events.push_back(ev("op" + std::to_string(j)));
+    replies.push_back(send_append(writer, std::move(events)));
   }
+  gate->open();
   REQUIRE(await(replies[0], 10s));
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(opts.db_path.c_str(), &db) == SQLITE_OK);

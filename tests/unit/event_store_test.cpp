@@ -7,10 +7,13 @@
 
 #include "core/errc.hpp"
 #include "storage/event_store.hpp"
+#include "support/raw_sql.hpp"
 #include "support/store_rows.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
+using ebuse::test::raw_exec;
+using ebuse::test::raw_int;
 
 namespace {
 
@@ -34,18 +37,6 @@ event_page load(store_reader& r, int64_t from, int64_t to, int64_t limit) {
   return page;
 }
 
-// Runs SQL on a separate raw connection, as another program would.
-void raw_exec(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* msg = nullptr;
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg);
-  INFO((msg ? msg : ""));
-  sqlite3_free(msg);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
-
 std::string raw_text(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
@@ -53,18 +44,6 @@ std::string raw_text(const std::string& path, const char* sql) {
   REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(st) == SQLITE_ROW);
   std::string v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return v;
-}
-
-int64_t raw_int(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  auto v = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   sqlite3_close(db);
   return v;

@@ -1,0 +1,77 @@
+// The worker pool: threads take jobs from one queue in order.
+#include "storage/worker_pool.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace ebuse {
+
+worker_pool::worker_pool(std::size_t threads) {
+  threads = std::max<std::size_t>(threads, 1);
+  threads_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { run(); });
+}
+
+worker_pool::~worker_pool() {
+  stop();
+}
+
+bool worker_pool::submit(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopping_)
+      return false;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void worker_pool::stop() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  std::call_once(joined_, [this] {
+    for (auto& t : threads_)
+      t.join();
+  });
+}
+
+std::size_t worker_pool::queued() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return jobs_.size();
+}
+
+std::size_t worker_pool::busy() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return busy_;
+}
+
+uint64_t worker_pool::done() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return done_;
+}
+
+void worker_pool::run() {
+  std::unique_lock<std::mutex> lock{mtx_};
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    // Stopping drains the queue first: a queued job may hold a promise someone waits on.
+    if (jobs_.empty())
+      return;
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    ++busy_;
+    lock.unlock();
+    job();
+    job = nullptr; // its captures go on this thread, before the next job
+    lock.lock();
+    --busy_;
+    ++done_;
+  }
+}
+
+} // namespace ebuse

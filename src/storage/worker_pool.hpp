@@ -1,0 +1,56 @@
+// A fixed set of threads over one shared FIFO of jobs, for blocking storage work.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ebuse {
+
+/// N threads serving one queue: a long job holds up only the thread that runs it (a
+/// round-robin pool would queue jobs behind it). Jobs must not throw.
+class worker_pool {
+public:
+  /// Starts `threads` threads (at least one).
+  explicit worker_pool(std::size_t threads);
+
+  /// Stops (runs what is queued, then joins).
+  ~worker_pool();
+
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+
+  /// Queues `job`; false (and the job is dropped unrun) once stop() has begun.
+  bool submit(std::function<void()> job);
+
+  /// Runs every job queued so far, then joins the threads. Idempotent; not from a job.
+  void stop();
+
+  /// Jobs waiting for a thread.
+  std::size_t queued() const;
+
+  /// Jobs running now.
+  std::size_t busy() const;
+
+  /// Jobs finished since the start.
+  uint64_t done() const;
+
+private:
+  void run();
+
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_; ///< guarded by mtx_
+  std::size_t busy_ = 0;                   ///< guarded by mtx_
+  uint64_t done_ = 0;                      ///< guarded by mtx_
+  bool stopping_ = false;                  ///< guarded by mtx_
+  std::vector<std::thread> threads_;
+  std::once_flag joined_;
+};
+
+} // namespace ebuse
