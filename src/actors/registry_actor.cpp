@@ -235,6 +235,13 @@ void stop_all(registry_self self, stop_all_cmd& cmd) {
   // Starts in flight finish first (a tenant they open is stopped by the job itself).
   st.view->stopping->store(true);
   st.view->starts->stop();
+  // Requests that waited for one of those starts: the answer of a failed start may
+  // still be in the mailbox, and nothing is handed out any more.
+  for (auto& [slot, entry] : st.starts)
+    for (auto& w : std::exchange(entry.waiters, {}))
+      deliver<std::shared_ptr<tenant>>(w, make_error(errc::tenant_stopping,
+                                                     "the server is stopping"));
+  st.starts.clear();
   for (auto& [name, list] : st.parked)
     for (auto& p : list)
       deliver<std::shared_ptr<tenant>>(p.cmd.reply,

@@ -185,3 +185,29 @@ TEST_CASE_METHOD(registry_fixture, "a failed start is backed off, not retried on
   CHECK(log.count("tenant started:broken") == 1);
   reg->stop_all();
 }
+
+TEST_CASE_METHOD(registry_fixture, "a request waiting for a start when shutdown begins is told at once") {
+  // The start waits for another process's write lock and fails after busy_timeout; the
+  // shutdown begins meanwhile. Its answer must not wait for the request's own timeout.
+  ropts.defaults.store.busy_timeout_ms = 1500;
+  add("slow");
+  auto slow_db = dir.file("slow.db");
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(slow_db.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  outside_lock lock{slow_db};
+  REQUIRE(lock.held());
+  auto reg = start();
+  auto seen = handled(*reg);
+  auto slow = std::async(std::launch::async, [&] { return reg->find("key-slow"); });
+  REQUIRE(eventually([&] { return handled(*reg) > seen; }));
+  reg->stop_all();
+  // Well inside the 30 s a request waits for a start.
+  REQUIRE(slow.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto r = slow.get();
+  REQUIRE(!r);
+  CHECK(code_of(r.error()) == errc::tenant_stopping);
+}
