@@ -100,6 +100,8 @@ TEST_CASE("pg: a restart under load loses no acknowledged event and leaves no ga
           ++failures[w];
           if (code_of(out.error()) != errc::storage_unavailable)
             unexpected[w] = message_of(out.error());
+          // A client's retry pause while PostgreSQL is down (nothing waits on it: the
+          // test's assertions hold for any pause), so that the loop does not spin.
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
           continue;
         }

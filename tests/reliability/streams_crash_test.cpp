@@ -14,6 +14,7 @@
 
 #include "reliability/child_server.hpp"
 #include "reliability/crash_support.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse::test;
@@ -43,6 +44,9 @@ httplib::Result send(httplib::Client& cli, int w, int64_t seq) {
   return cli.Post(path, h, body_of(w, seq), "text/plain");
 }
 
+// Appends answered 200 so far, all producers and rounds together: the kill point.
+std::atomic<int64_t> acknowledged{0};
+
 void produce(int port, int w, std::atomic<bool>& stop, producer_ledger& led) {
   auto cli = crash_client(port, key);
   while (!stop.load()) {
@@ -57,6 +61,7 @@ void produce(int port, int w, std::atomic<bool>& stop, producer_ledger& led) {
       return;
     }
     led.acked = seq;
+    acknowledged.fetch_add(1);
   }
 }
 
@@ -150,8 +155,10 @@ TEST_CASE("stream appends survive SIGKILL; producer retries are exactly once",
     std::vector<std::thread> threads;
     for (int w = 0; w < producers; ++w)
       threads.emplace_back([&, w] { produce(srv.port(), w, stop, led[static_cast<size_t>(w)]); });
-    // Kill at a random moment: sometimes right away, mostly in full flow.
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 250));
+    // Kill at a random point of the flow: after 0 to 399 more acknowledged appends
+    // (sometimes right away, mostly in full flow).
+    auto target = acknowledged.load() + static_cast<int64_t>(rng() % 400);
+    CHECK(eventually([&] { return acknowledged.load() >= target; }, std::chrono::seconds(30)));
     srv.signal(SIGKILL);
     CHECK(srv.wait() == 128 + SIGKILL);
     stop = true;

@@ -56,6 +56,15 @@ struct registry_fixture : fixture {
     REQUIRE(reg);
     return *reg;
   }
+  // A new WAL file at `path`: a lock another process holds on it makes creating the
+  // schema wait.
+  static std::string wal_file(const std::string& path) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    return path;
+  }
   // Messages the registry actor has handled.
   static uint64_t handled(const tenant_registry& reg) {
     return reg.stats().actor.handled.load();
@@ -126,16 +135,7 @@ TEST_CASE_METHOD(registry_fixture, "a slow tenant start does not hold up another
   ropts.defaults.store.busy_timeout_ms = 20000;
   add("slow");
   add("fast");
-  auto slow_db = dir.file("slow.db");
-  // A new WAL file whose write lock another process holds: creating the schema waits
-  // for the lock.
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(slow_db.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-  }
-  outside_lock lock{slow_db};
+  outside_lock lock{wal_file(dir.file("slow.db"))};
   REQUIRE(lock.held());
   auto reg = start();
   std::atomic<bool> slow_done{false};
@@ -191,14 +191,7 @@ TEST_CASE_METHOD(registry_fixture, "a request waiting for a start when shutdown 
   // shutdown begins meanwhile. Its answer must not wait for the request's own timeout.
   ropts.defaults.store.busy_timeout_ms = 1500;
   add("slow");
-  auto slow_db = dir.file("slow.db");
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(slow_db.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-  }
-  outside_lock lock{slow_db};
+  outside_lock lock{wal_file(dir.file("slow.db"))};
   REQUIRE(lock.held());
   auto reg = start();
   auto seen = handled(*reg);
