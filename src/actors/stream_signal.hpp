@@ -10,6 +10,12 @@
 
 namespace ebuse {
 
+/// The signal id of the tenant's event log (not a stream: stream ids are positive).
+/// The writer notifies it after every commit that appended events, and so does whatever
+/// learns of a commit made elsewhere (another node on shared storage); readers waiting
+/// for new events (long-poll, follow) watch it.
+constexpr int64_t event_log_signal = -1;
+
 /// Per-tenant wake-ups of waiting stream readers (long-poll, SSE). The writer calls
 /// notify() with the streams a commit changed (appended to, closed, deleted); a reader
 /// that found nothing past its offset waits through a stream_watch. Only streams with a

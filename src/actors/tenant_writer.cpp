@@ -129,6 +129,8 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
       stream_writes += op.stream->k == stream_op::kind::write;
     }
   }
+  if (events > 0)
+    changed.push_back(event_log_signal);
   if (!changed.empty() && st.opts.signal)
     st.opts.signal->notify(changed);
   st.stats->stream_writes.fetch_add(stream_writes, std::memory_order_relaxed);
