@@ -10,6 +10,7 @@
 #include "actors/registry.hpp"
 #include "app/config.hpp"
 #include "app/config_log.hpp"
+#include "app/fd_limit.hpp"
 #include "app/migrate_command.hpp"
 #include "app/shutdown.hpp"
 #include "app/signals.hpp"
@@ -62,6 +63,21 @@ void log_started(const server_config& cfg, int port, const tenancy& plan) {
   log::write(log::level::info, "ebuse started", fields);
 }
 
+// Raises the descriptor limit and says what it is: the number of tenants and clients a
+// node can hold follows from it.
+void log_fd_limit() {
+  auto lim = raise_fd_limit();
+  if (!lim.error.empty()) {
+    log::write(log::level::warn, "cannot raise the descriptor limit",
+               {{"soft", log::num(lim.now)}, {"hard", log::num(lim.hard)},
+                {"detail", log::str(lim.error)}});
+    return;
+  }
+  log::write(log::level::info, "descriptor limit",
+             {{"soft_before", log::num(lim.before)}, {"soft", log::num(lim.now)},
+              {"hard", log::num(lim.hard)}});
+}
+
 // Serves until SIGINT/SIGTERM (or until serving fails); in-flight requests get
 // SHUTDOWN_TIMEOUT, then their connections are cut (acknowledged writes are already
 // committed). Then every writer commits what is pending, checkpoints and closes its
@@ -107,6 +123,7 @@ int main(int argc, char** argv) {
     log::write(log::level::warn, "setting lowered to its maximum",
                {{"setting", log::str(c.name)}, {"given", log::str(c.given)},
                 {"used", log::str(format_duration(max_timeout))}});
+  log_fd_limit();
   tenancy plan;
   if (!plan_tenants(cfg, plan, err))
     return usage_error(err);

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "support/child_process.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
@@ -309,4 +311,39 @@ TEST_CASE("durations past their bound are lowered with a warning or refused",
   p.signal(SIGTERM);
   CHECK(p.wait_exit(15000ms) == 0);
   logs.finish();
+}
+
+TEST_CASE("the soft descriptor limit is raised to the hard one at start and logged",
+          "[http][process][config]") {
+  rlimit own{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &own) == 0);
+  if (own.rlim_max != RLIM_INFINITY && own.rlim_max <= 256) {
+    WARN("hard descriptor limit too low to test raising it");
+    return;
+  }
+  // The child inherits the lowered soft limit; ours is restored at once.
+  rlimit low = own;
+  low.rlim_cur = 256;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  temp_dir dir;
+  child_process p({}, {{"PORT", "0"}, {"HOST", "127.0.0.1"}, {"API_KEY", "k"},
+                       {"DB_PATH", dir.file("e.db")}});
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &own) == 0);
+  json logged;
+  std::string line;
+  while (p.next_line(line, 10000ms)) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("msg", "") == "descriptor limit")
+      logged = j;
+    if (!j.is_discarded() && j.value("msg", "") == "ebuse started")
+      break;
+  }
+  REQUIRE(logged.is_object());
+  CHECK(logged.value("soft_before", int64_t{0}) == 256);
+  rlimit child{};
+  REQUIRE(::prlimit(p.pid(), RLIMIT_NOFILE, nullptr, &child) == 0);
+  CHECK(child.rlim_cur == child.rlim_max);
+  CHECK(child.rlim_cur == own.rlim_max);
+  if (own.rlim_max != RLIM_INFINITY)
+    CHECK(logged.value("soft", int64_t{0}) == static_cast<int64_t>(own.rlim_max));
 }

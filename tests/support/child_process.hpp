@@ -83,6 +83,11 @@ public:
     return pid_ > 0;
   }
 
+  /// The child's process id (-1 if it did not start).
+  pid_t pid() const {
+    return pid_;
+  }
+
   /// The next stdout line, waiting at most `timeout`; false at EOF or timeout.
   bool next_line(std::string& line, std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;
