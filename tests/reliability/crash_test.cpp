@@ -1,4 +1,4 @@
-// Crash safety: concurrent writers against the real binary, SIGKILL at random moments,
+// Crash safety: concurrent writers against the real binary, SIGKILL at random points,
 // and after every restart each acknowledged write is there, exactly, with dense positions.
 #include <atomic>
 #include <chrono>
@@ -14,6 +14,7 @@
 
 #include "reliability/child_server.hpp"
 #include "reliability/crash_support.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse::test;
@@ -194,8 +195,14 @@ TEST_CASE("acknowledged writes survive SIGKILL at random moments", "[crash]") {
         write_events(srv.port(), w, w == 3 ? 1 : w % 2, stop, led, counters[w]);
       });
     writers.emplace_back([&] { save_subscriptions(srv.port(), stop, led); });
-    // Kill at a random moment: sometimes right away, mostly in full flow.
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 250));
+    // Kill at a random point of the flow: after 0 to 399 more acknowledged events
+    // (sometimes right away, mostly in full flow).
+    auto acked = [&] {
+      std::lock_guard<std::mutex> g{led.mtx};
+      return led.events.size();
+    };
+    const auto target = acked() + rng() % 400;
+    CHECK(eventually([&] { return acked() >= target; }, std::chrono::seconds(30)));
     srv.signal(SIGKILL);
     CHECK(srv.wait() == 128 + SIGKILL);
     stop = true;
