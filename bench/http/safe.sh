@@ -31,11 +31,12 @@ for _ in $(seq 1 500); do curl -s -o /dev/null "$url/health" && break; sleep 0.0
 
 run() { # name, connections, mode, batch (0/1)
   local name=$1 conns=$2 mode=$3 batch=$4
-  local head c0 out c1
+  local head c0 out c1 threads=2
+  [ "$conns" -lt 2 ] && threads=1
   head=$(curl -s "$url/position" -H "X-API-Key: $key" | tr -dc 0-9)
   c0=$(cpu_ticks "$pid")
   out=$(SAFE_MODE=$mode SAFE_BATCH=$batch SAFE_HEAD=$head \
-    wrk -t2 -c"$conns" -d"$duration" -s "$here/safe_append.lua" "$url" | grep '^RESULT')
+    wrk -t"$threads" -c"$conns" -d"$duration" -s "$here/safe_append.lua" "$url" | grep '^RESULT')
   c1=$(cpu_ticks "$pid")
   eval "$(sed 's/^RESULT //; s/ /;/g' <<<"$out")"
   local written now
@@ -58,6 +59,9 @@ echo "ebuse safe appends: $(nproc) cores, wrk $duration per workload"
 echo
 echo "| workload                                 |    req/s |   events/s |  p50 ms |  p99 ms | non-2xx | cpu µs/req |"
 echo "|---|---|---|---|---|---|---|"
+run "POST /events, 1 conn, plain" 1 plain 0
+run "POST /events, 1 conn, expected_position" 1 expected 0
+run "POST /events, 1 conn, Idempotency-Key" 1 key 0
 run "POST /events, 64 conns, plain" 64 plain 0
 run "POST /events, 64 conns, expected_position" 64 expected 0
 run "POST /events, 64 conns, Idempotency-Key" 64 key 0
