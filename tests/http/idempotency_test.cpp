@@ -204,6 +204,8 @@ TEST_CASE("keys past IDEMPOTENCY_TTL are swept, and a key after expiry is applie
   auto first = post(*cli, "/events", body, with_key("short"));
   REQUIRE(first.status == 200);
   REQUIRE(post(*cli, "/events", body, with_key("swept")).status == 200);
+  // Stored with the events, in the same transaction: there once the append is answered.
+  REQUIRE(raw_int(path, "SELECT COUNT(*) FROM idempotency_keys WHERE key = 'swept'") == 1);
   // Until the key expires a repeat is a replay; after, it is a new append.
   reply anew;
   REQUIRE(eventually(
