@@ -1,4 +1,4 @@
-// /subscriptions/{id}/position: consumer checkpoints through the subscription actor (get, save, delete).
+// /subscriptions/{id}/position: get, save and delete through the subscription actor.
 #include "http/codec.hpp"
 #include "http/handlers.hpp"
 
