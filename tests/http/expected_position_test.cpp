@@ -134,9 +134,10 @@ TEST_CASE("a conflict inside a group fails only its own append") {
   gate_opener opener{gate};
   auto cli = srv->client();
   // The first append holds the writer, so the next three form one group, in order.
+  int held_status = 0; // checked on this thread: Catch2's assertions are not thread-safe
   std::thread held{[&] {
     auto own = srv->client();
-    CHECK(post(*own, "/events", event_body("held", "0")).status == 200);
+    held_status = post(*own, "/events", event_body("held", "0")).status;
   }};
   REQUIRE(gate->wait_arrived(1));
   reply results[3];
@@ -153,6 +154,7 @@ TEST_CASE("a conflict inside a group fails only its own append") {
   }
   gate->open();
   held.join();
+  CHECK(held_status == 200);
   for (auto& t : senders)
     t.join();
   REQUIRE(gate->sizes().size() >= 2);
