@@ -50,7 +50,17 @@ TEST_CASE("idempotency keys survive kill -9: replays after restart, lost answers
     child_server server{crash_server_env(api_key, db)};
     REQUIRE(server.port() > 0);
     std::atomic<bool> dead{false};
-    std::thread writer{[&] {
+    // Joined on every path, before the server's destructor kills it: a failed REQUIRE
+    // must not leave a joinable thread (terminate) and a live server behind.
+    struct joiner {
+      std::atomic<bool>& dead;
+      std::thread t;
+      ~joiner() {
+        dead.store(true);
+        if (t.joinable())
+          t.join();
+      }
+    } writer{dead, std::thread{[&] {
       auto cli = crash_client(server.port(), api_key);
       for (int i = 0; i < 100000 && !dead.load(); ++i) {
         sent.store(i + 1);
@@ -62,7 +72,7 @@ TEST_CASE("idempotency keys survive kill -9: replays after restart, lost answers
         std::lock_guard<std::mutex> g{mtx};
         acked[i] = r->body;
       }
-    }};
+    }}};
     REQUIRE(eventually(
       [&] {
         std::lock_guard<std::mutex> g{mtx};
@@ -71,8 +81,6 @@ TEST_CASE("idempotency keys survive kill -9: replays after restart, lost answers
       std::chrono::seconds(30)));
     server.signal(SIGKILL);
     server.wait();
-    dead.store(true);
-    writer.join();
   }
   child_server server{crash_server_env(api_key, db)};
   REQUIRE(server.port() > 0);
