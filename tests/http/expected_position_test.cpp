@@ -31,14 +31,6 @@ std::unique_ptr<test_server> gated_server(const temp_dir& dir, std::shared_ptr<c
   return std::make_unique<test_server>(ropts, test_server::with_db(cfg, path));
 }
 
-// Opens the gate however the test ends, before the server stops.
-struct gate_opener {
-  std::shared_ptr<commit_gate> gate;
-  ~gate_opener() {
-    gate->open();
-  }
-};
-
 bool queued(const test_server& srv, uint64_t events) {
   return eventually([&] { return srv.get_tenant()->stats().queued_events.load() == events; });
 }
@@ -131,32 +123,28 @@ TEST_CASE("a conflict inside a group fails only its own append") {
   temp_dir dir;
   auto gate = commit_gate::make();
   auto srv = gated_server(dir, gate);
-  gate_opener opener{gate};
   auto cli = srv->client();
-  // The first append holds the writer, so the next three form one group, in order.
   int held_status = 0; // checked on this thread: Catch2's assertions are not thread-safe
-  std::thread held{[&] {
-    auto own = srv->client();
-    held_status = post(*own, "/events", event_body("held", "0")).status;
-  }};
-  REQUIRE(gate->wait_arrived(1));
   reply results[3];
-  std::thread senders[3];
   const std::string bodies[3] = {make_batch(0, 2), event_body("b", "1"), event_body("c", "2")};
   const std::string paths[3] = {at("/events/batch", 1), at("/events", 1), at("/events", 3)};
   const uint64_t queued_after[3] = {3, 4, 5};
+  gated_threads threads{gate};
+  // The first append holds the writer, so the next three form one group, in order.
+  threads.spawn([&] {
+    auto own = srv->client();
+    held_status = post(*own, "/events", event_body("held", "0")).status;
+  });
+  REQUIRE(gate->wait_arrived(1));
   for (int i = 0; i < 3; ++i) {
-    senders[i] = std::thread{[&, i] {
+    threads.spawn([&, i] {
       auto own = srv->client();
       results[i] = post(*own, paths[i], bodies[i]);
-    }};
+    });
     REQUIRE(queued(*srv, queued_after[i])); // in the writer's mailbox before the next
   }
-  gate->open();
-  held.join();
+  threads.join();
   CHECK(held_status == 200);
-  for (auto& t : senders)
-    t.join();
   REQUIRE(gate->sizes().size() >= 2);
   CHECK(gate->sizes()[1] == 3);
   CHECK(results[0].status == 200);

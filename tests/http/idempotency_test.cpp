@@ -31,13 +31,6 @@ std::unique_ptr<test_server> gated_server(const std::string& path,
   return std::make_unique<test_server>(ropts, test_server::with_db(cfg, path));
 }
 
-struct gate_opener {
-  std::shared_ptr<commit_gate> gate;
-  ~gate_opener() {
-    gate->open();
-  }
-};
-
 bool queued(const test_server& srv, uint64_t events) {
   return eventually([&] { return srv.get_tenant()->stats().queued_events.load() == events; });
 }
@@ -131,30 +124,26 @@ TEST_CASE("a repeat in flight with the first, in the same group or the next, is 
   temp_dir dir;
   auto gate = commit_gate::make();
   auto srv = gated_server(dir.file("t.db"), gate);
-  gate_opener opener{gate};
   auto body = event_body("x", "{\"v\":1}");
+  int held_status = 0; // checked on this thread: Catch2's assertions are not thread-safe
+  reply results[2];
+  gated_threads threads{gate};
   // Group 1 holds a plain append; the keyed request and its repeat wait behind it and
   // form group 2 together.
-  int held_status = 0; // checked on this thread: Catch2's assertions are not thread-safe
-  std::thread held{[&] {
+  threads.spawn([&] {
     auto own = srv->client();
     held_status = post(*own, "/events", event_body("held", "0")).status;
-  }};
+  });
   REQUIRE(gate->wait_arrived(1));
-  reply results[2];
-  std::thread senders[2];
   for (int i = 0; i < 2; ++i) {
-    senders[i] = std::thread{[&, i] {
+    threads.spawn([&, i] {
       auto own = srv->client();
       results[i] = post(*own, "/events", body, with_key("inflight"));
-    }};
+    });
     REQUIRE(queued(*srv, 2 + static_cast<uint64_t>(i)));
   }
-  gate->open();
-  held.join();
+  threads.join();
   CHECK(held_status == 200);
-  for (auto& t : senders)
-    t.join();
   REQUIRE(gate->sizes().size() >= 2);
   CHECK(gate->sizes()[1] == 2);
   REQUIRE(results[0].status == 200);
@@ -170,22 +159,20 @@ TEST_CASE("a repeat arriving while the first is being committed is a replay from
   temp_dir dir;
   auto gate = commit_gate::make();
   auto srv = gated_server(dir.file("t.db"), gate);
-  gate_opener opener{gate};
   auto body = make_batch(0, 3);
   reply first, second;
-  std::thread t1{[&] {
+  gated_threads threads{gate};
+  threads.spawn([&] {
     auto own = srv->client();
     first = post(*own, "/events/batch", body, with_key("retry"));
-  }};
+  });
   REQUIRE(gate->wait_arrived(1)); // the first is in a group that has not committed
-  std::thread t2{[&] {
+  threads.spawn([&] {
     auto own = srv->client();
     second = post(*own, "/events/batch", body, with_key("retry"));
-  }};
+  });
   REQUIRE(queued(*srv, 6));
-  gate->open();
-  t1.join();
-  t2.join();
+  threads.join();
   CHECK(gate->sizes() == std::vector<std::size_t>{1, 1});
   REQUIRE(first.status == 200);
   CHECK(second.status == 200);

@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace ebuse::test {
@@ -56,6 +58,38 @@ private:
   std::condition_variable cv_;
   std::vector<std::size_t> sizes_;
   bool open_ = false;
+};
+
+/// Threads that send requests held at a commit_gate. join() (also run on destruction)
+/// opens the gate and joins them, so a test that fails half-way neither hangs nor leaves
+/// a joinable thread. Declare it after what the threads use.
+class gated_threads {
+public:
+  explicit gated_threads(std::shared_ptr<commit_gate> gate) : gate_(std::move(gate)) {
+  }
+  gated_threads(const gated_threads&) = delete;
+  gated_threads& operator=(const gated_threads&) = delete;
+  ~gated_threads() {
+    join();
+  }
+
+  /// Starts `f` on a thread of its own.
+  template <class F>
+  void spawn(F f) {
+    threads_.emplace_back(std::move(f));
+  }
+
+  /// Opens the gate and waits for every thread.
+  void join() {
+    gate_->open();
+    for (auto& t : threads_)
+      if (t.joinable())
+        t.join();
+  }
+
+private:
+  std::shared_ptr<commit_gate> gate_;
+  std::vector<std::thread> threads_;
 };
 
 } // namespace ebuse::test
