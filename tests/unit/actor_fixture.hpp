@@ -40,6 +40,9 @@ class outside_lock {
 public:
   explicit outside_lock(const std::string& path) {
     sqlite3_open(path.c_str(), &db_);
+    // The writer may hold the lock for a moment right after its start (the first
+    // idempotency key sweep): wait for it rather than fail.
+    sqlite3_busy_timeout(db_, 5000);
     rc_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
   }
   ~outside_lock() {
