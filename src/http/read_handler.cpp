@@ -5,6 +5,7 @@
 #include "http/connection.hpp"
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
+#include "http/live.hpp"
 #include "http/request_state.hpp"
 #include "obs/logger.hpp"
 
@@ -117,17 +118,37 @@ caf::expected<event_page> load_once(tenant& t, int64_t from, int64_t to, int64_t
 }
 
 // Reads [from, to] as one page rendered as a whole array, and sends it as the body.
+// With a `wait`, an empty page is read again after each commit until the deadline.
 void send_one_page(const httplib::Request& req, httplib::Response& res, request_context& ctx,
-                   int64_t from, int64_t to) {
-  load_cmd cmd;
-  cmd.from = from;
-  cmd.to = to;
-  cmd.limit = default_load_limit;
-  cmd.as_array = true;
-  auto page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
+                   int64_t from, int64_t to, std::chrono::nanoseconds wait) {
+  caf::expected<event_page> page{event_page{}};
+  auto read = [&] {
+    load_cmd cmd;
+    cmd.from = from;
+    cmd.to = to;
+    cmd.limit = default_load_limit;
+    cmd.as_array = true;
+    page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
+    return !page || page->count > 0;
+  };
+  if (wait.count() > 0)
+    wait_for_events(*ctx.t, std::chrono::steady_clock::now() + wait, read);
+  else
+    read();
   if (!page)
     return send_error(req, res, page.error());
+  set_head_header(res, *ctx.t, page->last_position);
   send_event_json(res, std::move(page->json));
+}
+
+// Waits until some event of [from, to] exists, the deadline passes or the server stops;
+// false when none came (or reading failed: the response then reads again and says so).
+bool wait_for_range(request_context& ctx, int64_t from, int64_t to,
+                    std::chrono::nanoseconds wait) {
+  return wait_for_events(*ctx.t, std::chrono::steady_clock::now() + wait, [&] {
+    auto probe = load_once(*ctx.t, from, to, 1, false, ctx.timeout());
+    return !probe || probe->count > 0;
+  });
 }
 
 // Streams [from, end] page by page; the first page is read before the status line is
@@ -146,6 +167,8 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
   auto first = load_once(*ctx.t, from, end, page_size, ndjson, ctx.timeout());
   if (!first)
     return send_error(req, res, first.error());
+  if (!ndjson)
+    set_head_header(res, *ctx.t, first->last_position);
   p->first_page = std::move(*first);
   p->have_first = true;
   // Whether to compress is decided before the status line: by the first page, or by
@@ -178,16 +201,26 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
   auto to_param = optional_position(req, "to", -1, true);
   if (!to_param)
     return send_error(req, res, to_param.error());
+  auto wait = parse_wait_param(req, ctx.server.opts.live);
+  if (!wait)
+    return send_error(req, res, wait.error());
   int64_t to = *to_param;
   if (to < 0) {
-    return send_one_page(req, res, ctx, *from, -1);
+    return send_one_page(req, res, ctx, *from, -1, *wait);
   }
-  if (to < *from)
+  if (to < *from) {
+    // No event can ever fall in the range: nothing to wait for.
+    set_head_header(res, *ctx.t);
     return send_event_json(res, "[]\n");
+  }
   // A range is not capped (as in the original); a large one is streamed so memory
   // stays flat however many events it spans.
   if (to - *from < default_load_limit) {
-    return send_one_page(req, res, ctx, *from, to);
+    return send_one_page(req, res, ctx, *from, to, *wait);
+  }
+  if (wait->count() > 0 && !wait_for_range(ctx, *from, to, *wait)) {
+    set_head_header(res, *ctx.t);
+    return send_event_json(res, "[]\n");
   }
   stream_pages(req, res, ctx, *from, to, range_page_size, "]\n");
 }

@@ -1,0 +1,37 @@
+// Live reads of the event log: the `wait` parameter, the committed head header, and the
+// one function that waits for new events.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include <caf/expected.hpp>
+#include <httplib.h>
+
+#include "actors/tenant.hpp"
+#include "http/options.hpp"
+
+namespace ebuse {
+
+/// The `wait` query parameter (a Go duration or integer seconds); 0 when absent. Not a
+/// duration, negative or above LONGPOLL_MAX: errc::invalid_parameter.
+caf::expected<std::chrono::nanoseconds> parse_wait_param(const httplib::Request& req,
+                                                         const live_options& opts);
+
+/// Sets `Ebuse-Head`: the committed head, at least `seen` (the last position a response
+/// holds, which the writer may have committed a moment before publishing its head).
+void set_head_header(httplib::Response& res, const tenant& t, int64_t seen = 0);
+
+/// Calls `read` until it answers true (it found events, or failed), then returns true;
+/// between calls, waits for a commit of the tenant's writer that appended events. Returns
+/// false when `deadline` passes or the server shuts down first.
+///
+/// This is where a live read waits, on its worker thread: the version of the event log's
+/// signal is taken before each read, so a commit between the read and the wait is not
+/// missed, and SQLite is read only after a commit. An event loop that parks responses
+/// replaces the blocking wait with a callback on the same signal; callers do not change.
+bool wait_for_events(tenant& t, std::chrono::steady_clock::time_point deadline,
+                     const std::function<bool()>& read);
+
+} // namespace ebuse
