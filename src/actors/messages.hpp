@@ -93,6 +93,8 @@ struct load_cmd {
   bool as_array = false;
   /// Render one event per line (NDJSON), each followed by a newline.
   bool ndjson = false;
+  /// Only events of these types (empty: all).
+  type_filter types;
 };
 
 /// Check that a reader can use the database; answers the highest stored position.

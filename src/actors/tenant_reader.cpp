@@ -112,7 +112,7 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
                         + 4);
       if (cmd.as_array)
         page.json.push_back('[');
-      if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page, cmd.ndjson)) {
+      if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page, cmd.ndjson, &cmd.types)) {
         st.drop_on_fault(err);
         deliver<event_page>(cmd.reply, err);
         return;

@@ -37,6 +37,16 @@ caf::expected<std::chrono::nanoseconds> parse_wait_param(const httplib::Request&
   return d;
 }
 
+caf::expected<type_filter> parse_type_param(const httplib::Request& req) {
+  type_filter out;
+  if (!req.has_param("type"))
+    return out;
+  std::string why;
+  if (!parse_type_filter(req.get_param_value("type"), out, why))
+    return make_error(errc::invalid_parameter, "invalid 'type' parameter: " + why);
+  return out;
+}
+
 void set_head_header(httplib::Response& res, const tenant& t, int64_t seen) {
   auto head = t.stats().head.load(std::memory_order_acquire);
   res.set_header("Ebuse-Head", std::to_string(head > seen ? head : seen));

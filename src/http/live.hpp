@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include "actors/tenant.hpp"
+#include "core/type_filter.hpp"
 #include "http/options.hpp"
 
 namespace ebuse {
@@ -18,6 +19,10 @@ namespace ebuse {
 /// duration, negative or above LONGPOLL_MAX: errc::invalid_parameter.
 caf::expected<std::chrono::nanoseconds> parse_wait_param(const httplib::Request& req,
                                                          const live_options& opts);
+
+/// The `type` query parameter (`a,b.*`); empty when absent. A bad pattern:
+/// errc::invalid_parameter saying what is wrong.
+caf::expected<type_filter> parse_type_param(const httplib::Request& req);
 
 /// Sets `Ebuse-Head`: the committed head, at least `seen` (the last position a response
 /// holds, which the writer may have committed a moment before publishing its head).

@@ -26,6 +26,7 @@ struct pager {
   int64_t page_size;
   const char* closing; ///< "]\n" for GET /events (Go's json.Encoder), "]" for the stream
   bool ndjson = false;  ///< one event per line, no brackets (export)
+  type_filter types;    ///< only these types (empty: all)
   bool started = false;
   bool have_prefetch = false;
   reply_future<event_page> prefetch;
@@ -39,6 +40,7 @@ struct pager {
     cmd.to = end;
     cmd.limit = page_size;
     cmd.ndjson = ndjson;
+    cmd.types = types;
     prefetch = dispatch(t->reader(), std::move(cmd));
     have_prefetch = true;
   }
@@ -108,19 +110,22 @@ struct pager {
 };
 
 caf::expected<event_page> load_once(tenant& t, int64_t from, int64_t to, int64_t limit,
-                                    bool ndjson, std::chrono::nanoseconds timeout) {
+                                    bool ndjson, std::chrono::nanoseconds timeout,
+                                    const type_filter& types) {
   load_cmd cmd;
   cmd.from = from;
   cmd.to = to;
   cmd.limit = limit;
   cmd.ndjson = ndjson;
+  cmd.types = types;
   return ask(t.reader(), std::move(cmd), timeout);
 }
 
 // Reads [from, to] as one page rendered as a whole array, and sends it as the body.
 // With a `wait`, an empty page is read again after each commit until the deadline.
 void send_one_page(const httplib::Request& req, httplib::Response& res, request_context& ctx,
-                   int64_t from, int64_t to, std::chrono::nanoseconds wait) {
+                   int64_t from, int64_t to, std::chrono::nanoseconds wait,
+                   const type_filter& types) {
   caf::expected<event_page> page{event_page{}};
   auto read = [&] {
     load_cmd cmd;
@@ -128,6 +133,7 @@ void send_one_page(const httplib::Request& req, httplib::Response& res, request_
     cmd.to = to;
     cmd.limit = default_load_limit;
     cmd.as_array = true;
+    cmd.types = types;
     page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
     return !page || page->count > 0;
   };
@@ -144,9 +150,9 @@ void send_one_page(const httplib::Request& req, httplib::Response& res, request_
 // Waits until some event of [from, to] exists, the deadline passes or the server stops;
 // false when none came (or reading failed: the response then reads again and says so).
 bool wait_for_range(request_context& ctx, int64_t from, int64_t to,
-                    std::chrono::nanoseconds wait) {
+                    std::chrono::nanoseconds wait, const type_filter& types) {
   return wait_for_events(*ctx.t, std::chrono::steady_clock::now() + wait, [&] {
-    auto probe = load_once(*ctx.t, from, to, 1, false, ctx.timeout());
+    auto probe = load_once(*ctx.t, from, to, 1, false, ctx.timeout(), types);
     return !probe || probe->count > 0;
   });
 }
@@ -155,8 +161,9 @@ bool wait_for_range(request_context& ctx, int64_t from, int64_t to,
 // sent, so that a failing store still yields a proper error response.
 void stream_pages(const httplib::Request& req, httplib::Response& res,
                   request_context& ctx, int64_t from, int64_t end, int64_t page_size,
-                  const char* closing, bool ndjson = false) {
+                  const char* closing, bool ndjson = false, const type_filter& types = {}) {
   auto p = std::make_shared<pager>();
+  p->types = types;
   p->closing = closing;
   p->ndjson = ndjson;
   p->t = ctx.t;
@@ -164,7 +171,7 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
   p->next = from;
   p->end = end;
   p->page_size = page_size;
-  auto first = load_once(*ctx.t, from, end, page_size, ndjson, ctx.timeout());
+  auto first = load_once(*ctx.t, from, end, page_size, ndjson, ctx.timeout(), types);
   if (!first)
     return send_error(req, res, first.error());
   if (!ndjson)
@@ -204,9 +211,12 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
   auto wait = parse_wait_param(req, ctx.server.opts.live);
   if (!wait)
     return send_error(req, res, wait.error());
+  auto types = parse_type_param(req);
+  if (!types)
+    return send_error(req, res, types.error());
   int64_t to = *to_param;
   if (to < 0) {
-    return send_one_page(req, res, ctx, *from, -1, *wait);
+    return send_one_page(req, res, ctx, *from, -1, *wait, *types);
   }
   if (to < *from) {
     // No event can ever fall in the range: nothing to wait for.
@@ -216,13 +226,13 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
   // A range is not capped (as in the original); a large one is streamed so memory
   // stays flat however many events it spans.
   if (to - *from < default_load_limit) {
-    return send_one_page(req, res, ctx, *from, to, *wait);
+    return send_one_page(req, res, ctx, *from, to, *wait, *types);
   }
-  if (wait->count() > 0 && !wait_for_range(ctx, *from, to, *wait)) {
+  if (wait->count() > 0 && !wait_for_range(ctx, *from, to, *wait, *types)) {
     set_head_header(res, *ctx.t);
     return send_event_json(res, "[]\n");
   }
-  stream_pages(req, res, ctx, *from, to, range_page_size, "]\n");
+  stream_pages(req, res, ctx, *from, to, range_page_size, "]\n", false, *types);
 }
 
 void handle_export(const httplib::Request& req, httplib::Response& res,
@@ -250,10 +260,13 @@ void handle_stream(const httplib::Request& req, httplib::Response& res,
   if (!from)
     return send_error(req, res, from.error());
   auto page_size = stream_batch_size(req.get_param_value("batch_size"));
+  auto types = parse_type_param(req);
+  if (!types)
+    return send_error(req, res, types.error());
   // The stream ends at the head committed when it began, so it terminates even while
   // appends continue; a consumer picks up the rest with its next request.
   auto end = ctx.t->stats().head.load(std::memory_order_acquire);
-  stream_pages(req, res, ctx, *from, end, page_size, "]");
+  stream_pages(req, res, ctx, *from, end, page_size, "]", false, *types);
 }
 
 } // namespace ebuse

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "core/type_filter.hpp"
 #include "storage/db.hpp"
 
 namespace ebuse {
@@ -165,9 +167,10 @@ public:
 
   /// Renders up to `limit` events with position in [from, to] (to < 0: no upper bound)
   /// into `page`, ordered by position: separated by commas, or with `ndjson` each
-  /// followed by a newline (one event per line, whatever its stored data holds).
+  /// followed by a newline (one event per line, whatever its stored data holds). With a
+  /// non-empty `types`, only events whose type passes it (positions keep their gaps).
   caf::error load(int64_t from, int64_t to, int64_t limit, event_page& page,
-                  bool ndjson = false);
+                  bool ndjson = false, const type_filter* types = nullptr);
 
   /// Highest position in the file (0 when empty).
   caf::expected<int64_t> max_position();
@@ -183,9 +186,14 @@ public:
 private:
   store_reader() = default;
 
+  /// The statement of a filter with `exact` exact types and `prefixes` prefixes,
+  /// prepared on first use and kept: a consumer repeats its filter.
+  caf::expected<sql::statement*> filtered_statement(std::size_t exact, std::size_t prefixes);
+
   sql::connection db_;
   sql::statement load_bounded_;
   sql::statement max_pos_;
+  std::map<std::pair<std::size_t, std::size_t>, sql::statement> filtered_;
 };
 
 } // namespace ebuse
