@@ -28,6 +28,15 @@ caf::expected<type_filter> parse_type_param(const httplib::Request& req);
 /// holds, which the writer may have committed a moment before publishing its head).
 void set_head_header(httplib::Response& res, const tenant& t, int64_t seen = 0);
 
+struct request_context;
+
+/// Reads up to `limit` events of `types` in [from, to] (to < 0: unbounded) as one array
+/// and sends it with `Ebuse-Head`; with a `wait`, an empty page is read again after each
+/// commit until the deadline (read_handler.cpp).
+void send_event_page(const httplib::Request& req, httplib::Response& res,
+                     request_context& ctx, int64_t from, int64_t to, int64_t limit,
+                     std::chrono::nanoseconds wait, const type_filter& types);
+
 /// Calls `read` until it answers true (it found events, or failed), then returns true;
 /// between calls, waits for a commit of the tenant's writer that appended events. Returns
 /// false when `deadline` passes or the server shuts down first.

@@ -121,17 +121,17 @@ caf::expected<event_page> load_once(tenant& t, int64_t from, int64_t to, int64_t
   return ask(t.reader(), std::move(cmd), timeout);
 }
 
-// Reads [from, to] as one page rendered as a whole array, and sends it as the body.
-// With a `wait`, an empty page is read again after each commit until the deadline.
-void send_one_page(const httplib::Request& req, httplib::Response& res, request_context& ctx,
-                   int64_t from, int64_t to, std::chrono::nanoseconds wait,
-                   const type_filter& types) {
+} // namespace
+
+void send_event_page(const httplib::Request& req, httplib::Response& res,
+                     request_context& ctx, int64_t from, int64_t to, int64_t limit,
+                     std::chrono::nanoseconds wait, const type_filter& types) {
   caf::expected<event_page> page{event_page{}};
   auto read = [&] {
     load_cmd cmd;
     cmd.from = from;
     cmd.to = to;
-    cmd.limit = default_load_limit;
+    cmd.limit = limit;
     cmd.as_array = true;
     cmd.types = types;
     page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
@@ -145,6 +145,14 @@ void send_one_page(const httplib::Request& req, httplib::Response& res, request_
     return send_error(req, res, page.error());
   set_head_header(res, *ctx.t, page->last_position);
   send_event_json(res, std::move(page->json));
+}
+
+namespace {
+
+void send_one_page(const httplib::Request& req, httplib::Response& res, request_context& ctx,
+                   int64_t from, int64_t to, std::chrono::nanoseconds wait,
+                   const type_filter& types) {
+  send_event_page(req, res, ctx, from, to, default_load_limit, wait, types);
 }
 
 // Waits until some event of [from, to] exists, the deadline passes or the server stops;

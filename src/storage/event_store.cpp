@@ -332,4 +332,23 @@ store_reader::subscriptions() {
   return result;
 }
 
+caf::expected<std::vector<subscription_entry>>
+store_reader::subscription_page(std::string_view after, int64_t limit) {
+  // The primary key orders ids bytewise (BINARY), which is the order of the listing.
+  auto st = db_.prepare("SELECT subscription_id, position, updated_at FROM subscriptions "
+                        "WHERE subscription_id > ?1 ORDER BY subscription_id LIMIT ?2");
+  if (!st)
+    return std::move(st.error());
+  st->bind_text(1, after);
+  st->bind_int64(2, limit);
+  std::vector<subscription_entry> result;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW)
+    result.push_back({std::string{st->column_text(0)}, st->column_int64(1),
+                      st->column_int64(2)});
+  if (rc != SQLITE_DONE)
+    return db_.error_from(rc, "list subscriptions");
+  return result;
+}
+
 } // namespace ebuse

@@ -43,6 +43,13 @@ struct event_page {
   int64_t last_position = 0; ///< position of the last event (0 when empty)
 };
 
+/// A stored subscription position with the time it was last saved.
+struct subscription_entry {
+  std::string id;
+  int64_t position = 0;
+  int64_t updated_ms = 0; ///< unix ms; 0: saved before the file recorded it
+};
+
 /// Tunables of a store connection.
 struct store_options {
   /// WAL size (pages) at which the writer has the WAL checkpointed, off its commit
@@ -177,6 +184,10 @@ public:
 
   /// Every stored subscription position.
   caf::expected<std::vector<std::pair<std::string, int64_t>>> subscriptions();
+
+  /// Up to `limit` subscriptions with an id after `after` (bytewise), ordered by id.
+  caf::expected<std::vector<subscription_entry>> subscription_page(std::string_view after,
+                                                                 int64_t limit);
 
   /// The connection, for stream reads.
   sql::connection& connection() noexcept {
