@@ -37,6 +37,16 @@ void send_event_page(const httplib::Request& req, httplib::Response& res,
                      request_context& ctx, int64_t from, int64_t to, int64_t limit,
                      std::chrono::nanoseconds wait, const type_filter& types);
 
+/// Whether a GET /events/stream asks for SSE or NDJSON (Accept) or for a follow.
+bool wants_event_lines(const httplib::Request& req);
+
+/// GET /events/stream as SSE or NDJSON from `from`: finite, or with follow=true the
+/// backlog and then each commit, with heartbeats, until the client leaves or the server
+/// stops (follow.cpp).
+void handle_stream_lines(const httplib::Request& req, httplib::Response& res,
+                         request_context& ctx, int64_t from, int64_t page_size,
+                         const type_filter& types);
+
 /// Calls `read` until it answers true (it found events, or failed), then returns true;
 /// between calls, waits for a commit of the tenant's writer that appended events. Returns
 /// false when `deadline` passes or the server shuts down first.

@@ -271,6 +271,8 @@ void handle_stream(const httplib::Request& req, httplib::Response& res,
   auto types = parse_type_param(req);
   if (!types)
     return send_error(req, res, types.error());
+  if (wants_event_lines(req))
+    return handle_stream_lines(req, res, ctx, *from, page_size, *types);
   // The stream ends at the head committed when it began, so it terminates even while
   // appends continue; a consumer picks up the rest with its next request.
   auto end = ctx.t->stats().head.load(std::memory_order_acquire);
