@@ -8,6 +8,7 @@
 
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
+#include "support/raw_socket.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
 
@@ -207,4 +208,36 @@ TEST_CASE("shutdown ends followers cleanly", "[http][live]") {
   CHECK(b.content_type() == ndjson);
   CHECK(a.body() == sse_events(1, 2));
   CHECK(b.body() == ndjson_events(1, 2));
+}
+
+TEST_CASE("a follower that accepts no bytes is closed after WRITE_TIMEOUT", "[http][live]") {
+  temp_dir dir;
+  auto cfg = quiet_config();
+  cfg.write_timeout = std::chrono::milliseconds(300);
+  test_server srv{dir.file("events.db"), cfg};
+  auto cli = srv.client();
+  // 20 MB of backlog: more than the socket buffers of both ends hold.
+  std::string big = "\"" + std::string(2000, 'x') + "\"";
+  std::string batch = "[";
+  for (int i = 0; i < 1000; ++i)
+    batch += (i ? "," : "") + event_body("big", big);
+  batch += "]";
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(post(*cli, "/events/batch", batch).status == 200);
+  auto open_connections = [&] {
+    auto m = json::parse(get(*cli, "/metrics").body);
+    return m["http"]["connections"]["open"].get<int>();
+  };
+  raw_socket slow{srv.port()};
+  REQUIRE(slow.send(std::string{"GET /events/stream?from=1&follow=true HTTP/1.1\r\n"}
+                    + "Host: x\r\nX-API-Key: " + test_server::key
+                    + "\r\nAccept: application/x-ndjson\r\n\r\n"));
+  REQUIRE(eventually([&] { return open_connections() == 2; }));
+  // Stalled: the server gives up on it and closes it (the metrics client stays).
+  REQUIRE(eventually([&] { return open_connections() == 1; }, std::chrono::seconds(20)));
+  std::string got;
+  bool closed = false;
+  got = slow.read_all(std::chrono::seconds(10), closed, std::size_t{64} << 20);
+  CHECK(closed);
+  CHECK(got.size() < 10000 * 2000);
 }
