@@ -94,6 +94,7 @@ TEST_CASE("a long-poll is answered by the commit of another client", "[http][liv
   seed(*cli, 5);
   background_get poll{srv, "/events?from=6&wait=50s"};
   REQUIRE(eventually([&] { return parked(srv) == 1; }));
+  CHECK(json::parse(get(*cli, "/metrics").body)["readers"]["waiting"] == 1);
   auto start = std::chrono::steady_clock::now();
   REQUIRE(post(*cli, "/events/batch", make_batch(6, 2)).status == 200);
   auto& r = poll.join();
