@@ -102,6 +102,16 @@ struct load_cmd {
   bool as_array = false;
   /// Render one event per line (NDJSON), each followed by a newline.
   bool ndjson = false;
+  /// Only events of these types (empty: all).
+  type_filter types;
+};
+
+/// A page of stored subscriptions ordered by id, read by a tenant reader (the listing
+/// shows when each was saved, which the subscription actor does not keep).
+struct sub_page_cmd {
+  std::string after; ///< ids after this one (bytewise); empty: from the first
+  int64_t limit = 100;
+  reply_to<std::vector<subscription_entry>> reply;
 };
 
 /// Check that a reader can use the database; answers the highest stored position.
@@ -117,7 +127,7 @@ struct stream_read_cmd {
 
 /// A tenant reader.
 using reader_actor = caf::typed_actor<caf::reacts_to<load_cmd>, caf::reacts_to<stream_read_cmd>,
-                                      caf::reacts_to<health_cmd>>;
+                                      caf::reacts_to<health_cmd>, caf::reacts_to<sub_page_cmd>>;
 
 // -- subscription actor -----------------------------------------------------------------
 
@@ -255,6 +265,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::import_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_write_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_touch_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::load_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_page_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::stream_read_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::health_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ebuse::sub_get_cmd)

@@ -112,7 +112,7 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
                         + 4);
       if (cmd.as_array)
         page.json.push_back('[');
-      if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page, cmd.ndjson)) {
+      if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page, cmd.ndjson, &cmd.types)) {
         st.drop_on_fault(err);
         deliver<event_page>(cmd.reply, err);
         return;
@@ -141,6 +141,20 @@ reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
       }
       deliver<streams::read_result>(cmd.reply, std::move(res));
       spin_for_mail(self, st.spin);
+    },
+    [self](sub_page_cmd& cmd) {
+      auto& st = self->state;
+      handling_scope scope{st.stats->readers, self->mailbox().size()};
+      if (auto err = st.open_checked()) {
+        deliver<std::vector<subscription_entry>>(cmd.reply, err);
+        return;
+      }
+      auto res = st.store->subscription_page(cmd.after, cmd.limit);
+      if (!res)
+        st.drop_on_fault(res.error());
+      else
+        st.succeeded();
+      deliver<std::vector<subscription_entry>>(cmd.reply, std::move(res));
     },
     [self](health_cmd& cmd) {
       auto& st = self->state;

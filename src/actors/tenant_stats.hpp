@@ -40,6 +40,8 @@ struct tenant_stats {
   /// Long-polls and SSE readers waiting now; counted by the HTTP threads that wait, which
   /// hold the figures read-only.
   mutable std::atomic<int64_t> stream_waiting{0};
+  /// Long-polls and followers of the event log parked until its next commit.
+  mutable std::atomic<int64_t> events_waiting{0};
   actor_metrics writer;
   actor_metrics readers;                    ///< the reader pool, summed
   actor_metrics subscriptions;

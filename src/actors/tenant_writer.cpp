@@ -137,11 +137,12 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
   }
   if (events > 0)
     changed.push_back(event_log_signal);
-  if (!changed.empty() && st.opts.signal)
-    st.opts.signal->notify(changed);
   st.stats->stream_writes.fetch_add(stream_writes, std::memory_order_relaxed);
   st.stats->stream_bytes_written.fetch_add(stream_bytes, std::memory_order_relaxed);
   record_commit(st, head, events);
+  // After the head is published: a woken reader's Ebuse-Head is never behind what it read.
+  if (!changed.empty() && st.opts.signal)
+    st.opts.signal->notify(changed);
 }
 
 // Commits `ops` and answers each requester. If a group fails for a reason that may be

@@ -18,62 +18,6 @@ bool parse_go_bool(std::string_view in, bool& out) {
   return false;
 }
 
-bool parse_go_duration(std::string_view in, std::chrono::nanoseconds& out) {
-  if (in == "0") {
-    out = std::chrono::nanoseconds{0};
-    return true;
-  }
-  if (!in.empty() && in[0] == '+')
-    in.remove_prefix(1);
-  if (in.empty())
-    return false;
-  long double total = 0;
-  size_t i = 0;
-  while (i < in.size()) {
-    long double value = 0;
-    size_t digits = 0;
-    while (i < in.size() && in[i] >= '0' && in[i] <= '9') {
-      value = value * 10 + (in[i++] - '0');
-      ++digits;
-    }
-    if (i < in.size() && in[i] == '.') {
-      ++i;
-      long double scale = 0.1L;
-      while (i < in.size() && in[i] >= '0' && in[i] <= '9') {
-        value += (in[i++] - '0') * scale;
-        scale /= 10;
-        ++digits;
-      }
-    }
-    if (digits == 0)
-      return false;
-    size_t unit_start = i;
-    while (i < in.size() && !(in[i] >= '0' && in[i] <= '9') && in[i] != '.')
-      ++i;
-    auto unit = in.substr(unit_start, i - unit_start);
-    long double mult;
-    if (unit == "ns")
-      mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
-      mult = 1e3L;
-    else if (unit == "ms")
-      mult = 1e6L;
-    else if (unit == "s")
-      mult = 1e9L;
-    else if (unit == "m")
-      mult = 60e9L;
-    else if (unit == "h")
-      mult = 3600e9L;
-    else
-      return false;
-    total += value * mult;
-    if (total > static_cast<long double>(std::numeric_limits<int64_t>::max()))
-      return false;
-  }
-  out = std::chrono::nanoseconds{static_cast<int64_t>(total)};
-  return true;
-}
-
 namespace {
 
 struct env_reader {
@@ -213,13 +157,20 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
                                 cfg.ds_sse_lifetime)
             && r.number("DS_MAX_STREAMS", 1, 1000000000, cfg.ds_max_streams)
             && r.number("DS_MAX_STREAM_BYTES", 1, int64_t{1} << 50, cfg.ds_max_stream_bytes)
-            && r.text("DS_ANONYMOUS_TENANT", cfg.ds_anonymous_tenant);
+            && r.text("DS_ANONYMOUS_TENANT", cfg.ds_anonymous_tenant)
+            && r.short_duration("LONGPOLL_MAX", std::chrono::hours(1),
+                                "a Go duration up to 1h such as 60s", cfg.longpoll_max)
+            && r.short_duration("HEARTBEAT", std::chrono::minutes(10),
+                                "a positive Go duration up to 10m such as 15s",
+                                cfg.heartbeat);
   if (!ok)
     return false;
   if (cfg.ds_longpoll_timeout.count() == 0)
     return r.fail("DS_LONGPOLL_TIMEOUT", "0", "a positive Go duration up to 10m such as 20s");
   if (cfg.ds_sse_lifetime.count() == 0)
     return r.fail("DS_SSE_LIFETIME", "0", "a positive Go duration up to 1h such as 60s");
+  if (cfg.heartbeat.count() == 0)
+    return r.fail("HEARTBEAT", "0", "a positive Go duration up to 10m such as 15s");
   if (!cfg.ds_anonymous_tenant.empty() && !valid_tenant_name(cfg.ds_anonymous_tenant))
     return r.fail("DS_ANONYMOUS_TENANT", cfg.ds_anonymous_tenant.c_str(),
                   "a tenant name ([A-Za-z0-9_-], 1 to 100 characters)");
@@ -291,6 +242,10 @@ Environment (default in brackets):
   DS_MAX_STREAM_BYTES largest Durable Stream in bytes [1073741824]
   DS_ANONYMOUS_TENANT tenant that serves /v1/stream requests sent without a key
                       (for tests and public demos) [none: they get 401]
+  LONGPOLL_MAX        the longest `wait` a GET /events may ask for, 0 = no waiting
+                      [60s]
+  HEARTBEAT           silence after which a follower of /events/stream gets a
+                      keep-alive line [15s]
 
 Durations use Go syntax: 500ms, 30s, 1m30s, 2h. Timeouts are at most 24h:
 READ_TIMEOUT, WRITE_TIMEOUT, IDLE_TIMEOUT and SHUTDOWN_TIMEOUT are lowered to it (with

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/duration.hpp"
+
 namespace ebuse {
 
 /// The longest timeout any duration setting may hold. Every deadline is computed as
@@ -64,6 +66,8 @@ struct server_config {
   /// DS_ANONYMOUS_TENANT: the tenant that serves /v1/stream requests without a key
   /// (empty: such requests get 401).
   std::string ds_anonymous_tenant;
+  std::chrono::nanoseconds longpoll_max = std::chrono::seconds(60); ///< LONGPOLL_MAX
+  std::chrono::nanoseconds heartbeat = std::chrono::seconds(15);    ///< HEARTBEAT
   std::vector<clamped_setting> clamped;      ///< settings lowered to their maximum
 };
 
@@ -77,9 +81,6 @@ using env_lookup = std::function<const char*(const char*)>;
 /// REQUEST_TIMEOUT above max_timeout and TENANT_IDLE_TIMEOUT above max_tenant_idle are
 /// rejected.
 bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err);
-
-/// Parses a Go duration (`300ms`, `1.5h`, `1m30s`, `0`); negative values are rejected.
-bool parse_go_duration(std::string_view in, std::chrono::nanoseconds& out);
 
 /// Parses a Go bool (`1 t T true TRUE True 0 f F false FALSE False`).
 bool parse_go_bool(std::string_view in, bool& out);

@@ -63,6 +63,8 @@ std::vector<log::field> config_fields(const server_config& cfg) {
     {"metrics_public", flag(cfg.metrics_public)},
     {"ds_longpoll_timeout", dur(cfg.ds_longpoll_timeout)},
     {"ds_sse_lifetime", dur(cfg.ds_sse_lifetime)},
+    {"longpoll_max", dur(cfg.longpoll_max)},
+    {"heartbeat", dur(cfg.heartbeat)},
     {"ds_max_streams", num(cfg.ds_max_streams)},
     {"ds_max_stream_bytes", num(cfg.ds_max_stream_bytes)},
     {"ds_anonymous_tenant", log::str(cfg.ds_anonymous_tenant)},

@@ -83,6 +83,8 @@ http_options http_options_of(const server_config& cfg) {
   o.streams.sse_lifetime = cfg.ds_sse_lifetime;
   o.streams.anonymous_tenant = cfg.ds_anonymous_tenant;
   o.trusted_proxies = cfg.trusted_proxies;
+  o.live.longpoll_max = cfg.longpoll_max;
+  o.live.heartbeat = cfg.heartbeat;
   o.rate_limits.per_ip = {cfg.rate_limit, cfg.rate_burst};
   // RATE_BURST_PER_KEY=0: twice the per-key rate.
   o.rate_limits.per_key = {cfg.rate_limit_per_key,

@@ -80,6 +80,13 @@ void handle_subscription_save(const httplib::Request& req, httplib::Response& re
 /// was stored).
 void handle_subscription_delete(const httplib::Request& req, httplib::Response& res,
                                 request_context& ctx);
+/// GET /subscriptions: the stored positions by id, with lag and time of the last save
+/// (subscription_reads.cpp).
+void handle_subscription_list(const httplib::Request& req, httplib::Response& res,
+                              request_context& ctx);
+/// GET /subscriptions/{id}/events: the events after the stored position (long-poll, type).
+void handle_subscription_events(const httplib::Request& req, httplib::Response& res,
+                                request_context& ctx);
 /// GET /events/export: NDJSON, one event per line, page by page.
 void handle_export(const httplib::Request& req, httplib::Response& res, request_context& ctx);
 /// POST /events/import: the NDJSON of an export into an empty tenant, read as it arrives

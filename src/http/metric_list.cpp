@@ -81,6 +81,9 @@ const figure_list<tenant_stats>& tenant_figures() {
     counter("pages", "ebuse_reader_pages_total", "Pages of events read.", field<&ts::pages>)
       .in("readers"),
     counter("rows", "ebuse_reader_rows_total", "Events read.", field<&ts::rows>).in("readers"),
+    gauge("waiting", "ebuse_events_waiting",
+          "Long-polls and followers of the event log waiting for a commit now.",
+          field<&ts::events_waiting>).in("readers"),
     counter("writes", "ebuse_stream_writes_total",
             "Durable Streams creates, appends, closes and deletes committed.",
             field<&ts::stream_writes>).in("streams"),

@@ -39,6 +39,14 @@ struct stream_http_options {
   std::string anonymous_tenant;
 };
 
+/// Settings of live reads of the event log (long-poll and follow).
+struct live_options {
+  /// LONGPOLL_MAX: the longest `wait` a request may ask for.
+  std::chrono::nanoseconds longpoll_max = std::chrono::seconds(60);
+  /// HEARTBEAT: the silence after which a follower gets a keep-alive line.
+  std::chrono::nanoseconds heartbeat = std::chrono::seconds(15);
+};
+
 /// Every setting of the HTTP server, with the documented defaults.
 struct http_options {
   std::string host = "0.0.0.0";         ///< HOST
@@ -53,6 +61,7 @@ struct http_options {
   /// RATE_LIMIT/RATE_BURST and RATE_LIMIT_PER_KEY/RATE_BURST_PER_KEY; a rate of 0 is off.
   rate_limiter_options rate_limits;
   stream_http_options streams;          ///< DS_LONGPOLL_TIMEOUT, DS_SSE_LIFETIME, DS_ANONYMOUS_TENANT
+  live_options live;                    ///< LONGPOLL_MAX, HEARTBEAT
 
   /// Whether any rate limit is on.
   bool rate_limited() const noexcept {

@@ -5,6 +5,7 @@
 #include "http/connection.hpp"
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
+#include "http/live.hpp"
 #include "http/request_state.hpp"
 #include "obs/logger.hpp"
 
@@ -25,6 +26,7 @@ struct pager {
   int64_t page_size;
   const char* closing; ///< "]\n" for GET /events (Go's json.Encoder), "]" for the stream
   bool ndjson = false;  ///< one event per line, no brackets (export)
+  type_filter types;    ///< only these types (empty: all)
   bool started = false;
   bool have_prefetch = false;
   reply_future<event_page> prefetch;
@@ -38,6 +40,7 @@ struct pager {
     cmd.to = end;
     cmd.limit = page_size;
     cmd.ndjson = ndjson;
+    cmd.types = types;
     prefetch = dispatch(t->reader(), std::move(cmd));
     have_prefetch = true;
   }
@@ -107,35 +110,68 @@ struct pager {
 };
 
 caf::expected<event_page> load_once(tenant& t, int64_t from, int64_t to, int64_t limit,
-                                    bool ndjson, std::chrono::nanoseconds timeout) {
+                                    bool ndjson, std::chrono::nanoseconds timeout,
+                                    const type_filter& types) {
   load_cmd cmd;
   cmd.from = from;
   cmd.to = to;
   cmd.limit = limit;
   cmd.ndjson = ndjson;
+  cmd.types = types;
   return ask(t.reader(), std::move(cmd), timeout);
 }
 
-// Reads [from, to] as one page rendered as a whole array, and sends it as the body.
-void send_one_page(const httplib::Request& req, httplib::Response& res, request_context& ctx,
-                   int64_t from, int64_t to) {
-  load_cmd cmd;
-  cmd.from = from;
-  cmd.to = to;
-  cmd.limit = default_load_limit;
-  cmd.as_array = true;
-  auto page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
+} // namespace
+
+void send_event_page(const httplib::Request& req, httplib::Response& res,
+                     request_context& ctx, int64_t from, int64_t to, int64_t limit,
+                     std::chrono::nanoseconds wait, const type_filter& types) {
+  caf::expected<event_page> page{event_page{}};
+  auto read = [&] {
+    load_cmd cmd;
+    cmd.from = from;
+    cmd.to = to;
+    cmd.limit = limit;
+    cmd.as_array = true;
+    cmd.types = types;
+    page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
+    return !page || page->count > 0;
+  };
+  if (wait.count() > 0)
+    wait_for_events(*ctx.t, std::chrono::steady_clock::now() + wait, read);
+  else
+    read();
   if (!page)
     return send_error(req, res, page.error());
+  set_head_header(res, *ctx.t, page->last_position);
   send_event_json(res, std::move(page->json));
+}
+
+namespace {
+
+void send_one_page(const httplib::Request& req, httplib::Response& res, request_context& ctx,
+                   int64_t from, int64_t to, std::chrono::nanoseconds wait,
+                   const type_filter& types) {
+  send_event_page(req, res, ctx, from, to, default_load_limit, wait, types);
+}
+
+// Waits until some event of [from, to] exists, the deadline passes or the server stops;
+// false when none came (or reading failed: the response then reads again and says so).
+bool wait_for_range(request_context& ctx, int64_t from, int64_t to,
+                    std::chrono::nanoseconds wait, const type_filter& types) {
+  return wait_for_events(*ctx.t, std::chrono::steady_clock::now() + wait, [&] {
+    auto probe = load_once(*ctx.t, from, to, 1, false, ctx.timeout(), types);
+    return !probe || probe->count > 0;
+  });
 }
 
 // Streams [from, end] page by page; the first page is read before the status line is
 // sent, so that a failing store still yields a proper error response.
 void stream_pages(const httplib::Request& req, httplib::Response& res,
                   request_context& ctx, int64_t from, int64_t end, int64_t page_size,
-                  const char* closing, bool ndjson = false) {
+                  const char* closing, bool ndjson = false, const type_filter& types = {}) {
   auto p = std::make_shared<pager>();
+  p->types = types;
   p->closing = closing;
   p->ndjson = ndjson;
   p->t = ctx.t;
@@ -143,9 +179,11 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
   p->next = from;
   p->end = end;
   p->page_size = page_size;
-  auto first = load_once(*ctx.t, from, end, page_size, ndjson, ctx.timeout());
+  auto first = load_once(*ctx.t, from, end, page_size, ndjson, ctx.timeout(), types);
   if (!first)
     return send_error(req, res, first.error());
+  if (!ndjson)
+    set_head_header(res, *ctx.t, first->last_position);
   p->first_page = std::move(*first);
   p->have_first = true;
   // Whether to compress is decided before the status line: by the first page, or by
@@ -178,18 +216,31 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
   auto to_param = optional_position(req, "to", -1, true);
   if (!to_param)
     return send_error(req, res, to_param.error());
+  auto wait = parse_wait_param(req, ctx.server.opts.live);
+  if (!wait)
+    return send_error(req, res, wait.error());
+  auto types = parse_type_param(req);
+  if (!types)
+    return send_error(req, res, types.error());
   int64_t to = *to_param;
   if (to < 0) {
-    return send_one_page(req, res, ctx, *from, -1);
+    return send_one_page(req, res, ctx, *from, -1, *wait, *types);
   }
-  if (to < *from)
+  if (to < *from) {
+    // No event can ever fall in the range: nothing to wait for.
+    set_head_header(res, *ctx.t);
     return send_event_json(res, "[]\n");
+  }
   // A range is not capped (as in the original); a large one is streamed so memory
   // stays flat however many events it spans.
   if (to - *from < default_load_limit) {
-    return send_one_page(req, res, ctx, *from, to);
+    return send_one_page(req, res, ctx, *from, to, *wait, *types);
   }
-  stream_pages(req, res, ctx, *from, to, range_page_size, "]\n");
+  if (wait->count() > 0 && !wait_for_range(ctx, *from, to, *wait, *types)) {
+    set_head_header(res, *ctx.t);
+    return send_event_json(res, "[]\n");
+  }
+  stream_pages(req, res, ctx, *from, to, range_page_size, "]\n", false, *types);
 }
 
 void handle_export(const httplib::Request& req, httplib::Response& res,
@@ -217,10 +268,15 @@ void handle_stream(const httplib::Request& req, httplib::Response& res,
   if (!from)
     return send_error(req, res, from.error());
   auto page_size = stream_batch_size(req.get_param_value("batch_size"));
+  auto types = parse_type_param(req);
+  if (!types)
+    return send_error(req, res, types.error());
+  if (wants_event_lines(req))
+    return handle_stream_lines(req, res, ctx, *from, page_size, *types);
   // The stream ends at the head committed when it began, so it terminates even while
   // appends continue; a consumer picks up the rest with its next request.
   auto end = ctx.t->stats().head.load(std::memory_order_acquire);
-  stream_pages(req, res, ctx, *from, end, page_size, "]");
+  stream_pages(req, res, ctx, *from, end, page_size, "]", false, *types);
 }
 
 } // namespace ebuse

@@ -63,6 +63,10 @@ std::vector<route> make_routes() {
     ds(get | head, handle_stream_read, "stream_read"),
     ds(del, handle_stream_delete, "stream_delete"),
     ds(options, handle_stream_preflight, nullptr),
+    {"/subscriptions", {}, "/subscriptions", get, handle_subscription_list, "subscription_list",
+     tenant, true, false},
+    {sub, "/events", "/subscriptions/{id}/events", get, handle_subscription_events,
+     "subscription_events", tenant, true, false},
   };
 }
 

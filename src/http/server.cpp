@@ -192,9 +192,11 @@ struct http_server::impl {
   }
 
   // The library routes a prefix route by its prefix alone; the table decides (a path
-  // without the route's suffix is a 404).
-  httplib::Server::Handler without_body(route_handler f) {
-    return [this, f](const httplib::Request& req, httplib::Response& res) {
+  // without the route's suffix is a 404), and so does its handler: routes that share a
+  // prefix and a method (/subscriptions/{id}/position and /events) share one pattern,
+  // which the library gives to the first registered.
+  httplib::Server::Handler without_body() {
+    return [this](const httplib::Request& req, httplib::Response& res) {
       // The library reads the body of these methods before a handler without a body
       // reader runs; the body of a GET, HEAD or OPTIONS is never read.
       current_request().body_read = req.method == "POST" || req.method == "PUT"
@@ -202,12 +204,12 @@ struct http_server::impl {
       if (current_request().match.status != 200)
         return send_unmatched(req, res, current_request().match);
       auto ctx = context_of();
-      f(req, res, ctx);
+      current_request().match.entry->handler(req, res, ctx);
     };
   }
 
-  httplib::Server::HandlerWithContentReader with_body(route_handler f) {
-    return [this, f](const httplib::Request& req, httplib::Response& res,
+  httplib::Server::HandlerWithContentReader with_body() {
+    return [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) {
       std::string body;
       // One allocation of the announced size, not a doubling series that peaks at three
@@ -223,13 +225,13 @@ struct http_server::impl {
       if (current_request().match.status != 200)
         return send_unmatched(req, res, current_request().match);
       auto ctx = context_of(std::move(body));
-      f(req, res, ctx);
+      current_request().match.entry->handler(req, res, ctx);
     };
   }
 
   // Hands the body reader itself to the handler, which reads the body as it arrives.
-  httplib::Server::HandlerWithContentReader with_reader(route_handler f) {
-    return [this, f](const httplib::Request& req, httplib::Response& res,
+  httplib::Server::HandlerWithContentReader with_reader() {
+    return [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) {
       if (current_request().match.status != 200)
         return send_unmatched(req, res, current_request().match);
@@ -243,7 +245,7 @@ struct http_server::impl {
         },
         reader.multipart_reader_};
       auto ctx = context_of({}, &counted);
-      f(req, res, ctx);
+      current_request().match.entry->handler(req, res, ctx);
     };
   }
 
@@ -254,16 +256,16 @@ struct http_server::impl {
       if (!r.suffix.empty() || r.prefix())
         pattern += R"([\s\S]*)";
       if (r.methods & get)
-        svr.Get(pattern, without_body(r.handler));
-      auto body = [&] { return r.streams_body() ? with_reader(r.handler) : with_body(r.handler); };
+        svr.Get(pattern, without_body());
+      auto body = [&] { return r.streams_body() ? with_reader() : with_body(); };
       if (r.methods & post)
         svr.Post(pattern, body());
       if (r.methods & put)
         svr.Put(pattern, body());
       if (r.methods & del)
-        svr.Delete(pattern, without_body(r.handler));
+        svr.Delete(pattern, without_body());
       if (r.methods & options)
-        svr.Options(pattern, without_body(r.handler));
+        svr.Options(pattern, without_body());
     }
   }
 };

@@ -227,9 +227,59 @@ store_reader::open(const std::string& path, const store_options& opts) {
   return self;
 }
 
+// Exact types as one IN list, prefixes as ranges [prefix, prefix with its last byte
+// raised): both are ranges of a (type, position) index when the file has one (the
+// original's files do), and plain comparisons over the position range when it has not.
+caf::expected<sql::statement*> store_reader::filtered_statement(std::size_t exact,
+                                                                std::size_t prefixes) {
+  auto key = std::make_pair(exact, prefixes);
+  auto found = filtered_.find(key);
+  if (found != filtered_.end())
+    return &found->second;
+  std::string where;
+  int param = 4;
+  if (exact > 0) {
+    where += "type IN (";
+    for (std::size_t i = 0; i < exact; ++i)
+      where += (i ? ",?" : "?") + std::to_string(param++);
+    where += ")";
+  }
+  for (std::size_t i = 0; i < prefixes; ++i, param += 2) {
+    if (!where.empty())
+      where += " OR ";
+    where += "(type >= ?" + std::to_string(param) + " AND type < ?"
+             + std::to_string(param + 1) + ")";
+  }
+  auto st = db_.prepare("SELECT position, type, data, timestamp FROM events "
+                        "WHERE position >= ?1 AND position <= ?2 AND (" + where
+                        + ") ORDER BY position LIMIT ?3");
+  if (!st)
+    return std::move(st.error());
+  return &filtered_.emplace(key, std::move(*st)).first->second;
+}
+
 caf::error store_reader::load(int64_t from, int64_t to, int64_t limit,
-                              event_page& page, bool ndjson) {
-  auto& st = load_bounded_;
+                              event_page& page, bool ndjson, const type_filter* types) {
+  sql::statement* chosen = &load_bounded_;
+  std::vector<std::string> uppers; // bound without copying: lives through the steps
+  if (types && !types->empty()) {
+    auto f = filtered_statement(types->exact.size(), types->prefixes.size());
+    if (!f)
+      return std::move(f.error());
+    chosen = *f;
+    int param = 4;
+    for (const auto& e : types->exact)
+      chosen->bind_text(param++, e);
+    uppers.reserve(types->prefixes.size());
+    for (const auto& p : types->prefixes) {
+      // Every prefix ends in '.': the first string past all that start with it ends in '/'.
+      uppers.push_back(p);
+      uppers.back().back() = '/';
+      chosen->bind_text(param++, p);
+      chosen->bind_text(param++, uppers.back());
+    }
+  }
+  auto& st = *chosen;
   st.bind_int64(1, from);
   st.bind_int64(2, to < 0 ? std::numeric_limits<int64_t>::max() : to);
   st.bind_int64(3, limit);
@@ -280,6 +330,25 @@ store_reader::subscriptions() {
     result.emplace_back(std::string{st->column_text(0)}, st->column_int64(1));
   if (rc != SQLITE_DONE)
     return db_.error_from(rc, "load subscriptions");
+  return result;
+}
+
+caf::expected<std::vector<subscription_entry>>
+store_reader::subscription_page(std::string_view after, int64_t limit) {
+  // The primary key orders ids bytewise (BINARY), which is the order of the listing.
+  auto st = db_.prepare("SELECT subscription_id, position, updated_at FROM subscriptions "
+                        "WHERE subscription_id > ?1 ORDER BY subscription_id LIMIT ?2");
+  if (!st)
+    return std::move(st.error());
+  st->bind_text(1, after);
+  st->bind_int64(2, limit);
+  std::vector<subscription_entry> result;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW)
+    result.push_back({std::string{st->column_text(0)}, st->column_int64(1),
+                      st->column_int64(2)});
+  if (rc != SQLITE_DONE)
+    return db_.error_from(rc, "list subscriptions");
   return result;
 }
 

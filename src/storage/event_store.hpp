@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "core/type_filter.hpp"
 #include "storage/db.hpp"
 #include "storage/event_types.hpp"
 #include "storage/log_writer.hpp"
@@ -22,6 +24,13 @@ struct event_page {
   std::string json;
   int64_t count = 0;         ///< events in the page
   int64_t last_position = 0; ///< position of the last event (0 when empty)
+};
+
+/// A stored subscription position with the time it was last saved.
+struct subscription_entry {
+  std::string id;
+  int64_t position = 0;
+  int64_t updated_ms = 0; ///< unix ms; 0: saved before the file recorded it
 };
 
 /// Tunables of a store connection.
@@ -186,15 +195,20 @@ public:
 
   /// Renders up to `limit` events with position in [from, to] (to < 0: no upper bound)
   /// into `page`, ordered by position: separated by commas, or with `ndjson` each
-  /// followed by a newline (one event per line, whatever its stored data holds).
+  /// followed by a newline (one event per line, whatever its stored data holds). With a
+  /// non-empty `types`, only events whose type passes it (positions keep their gaps).
   caf::error load(int64_t from, int64_t to, int64_t limit, event_page& page,
-                  bool ndjson = false);
+                  bool ndjson = false, const type_filter* types = nullptr);
 
   /// Highest position in the file (0 when empty).
   caf::expected<int64_t> max_position();
 
   /// Every stored subscription position.
   caf::expected<std::vector<std::pair<std::string, int64_t>>> subscriptions();
+
+  /// Up to `limit` subscriptions with an id after `after` (bytewise), ordered by id.
+  caf::expected<std::vector<subscription_entry>> subscription_page(std::string_view after,
+                                                                 int64_t limit);
 
   /// The connection, for stream reads.
   sql::connection& connection() noexcept {
@@ -204,9 +218,14 @@ public:
 private:
   store_reader() = default;
 
+  /// The statement of a filter with `exact` exact types and `prefixes` prefixes,
+  /// prepared on first use and kept: a consumer repeats its filter.
+  caf::expected<sql::statement*> filtered_statement(std::size_t exact, std::size_t prefixes);
+
   sql::connection db_;
   sql::statement load_bounded_;
   sql::statement max_pos_;
+  std::map<std::pair<std::size_t, std::size_t>, sql::statement> filtered_;
 };
 
 } // namespace ebuse

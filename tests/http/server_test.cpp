@@ -79,7 +79,7 @@ TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow", "[http][serv
   auto cli = srv.client();
 
   for (const char* path : {"/", "/nope", "/event", "/events/", "/events/batch/x",
-                           "/subscriptions", "/positions", "/health/x"}) {
+                           "/subscriptionsx", "/positions", "/health/x"}) {
     INFO(path);
     check_error(get(*cli, path), 404, "not_found");
     check_error(post(*cli, path, "{}"), 404, "not_found");

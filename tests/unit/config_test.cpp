@@ -75,6 +75,10 @@ TEST_CASE("every configuration variable rejects invalid values by name and form"
     {"DS_MAX_STREAMS", "lots", "integer from 1"},
     {"DS_MAX_STREAM_BYTES", "1G", "integer from 1"},
     {"DS_ANONYMOUS_TENANT", "no such/tenant", "tenant name"},
+    {"LONGPOLL_MAX", "2h", "Go duration up to 1h"},
+    {"LONGPOLL_MAX", "-1s", "Go duration up to 1h"},
+    {"HEARTBEAT", "0", "positive Go duration up to 10m"},
+    {"HEARTBEAT", "11m", "positive Go duration up to 10m"},
   };
   for (const auto& c : cases) {
     INFO(c.name << "=" << c.value);
@@ -111,6 +115,9 @@ TEST_CASE("every configuration variable rejects invalid values by name and form"
   CHECK(cfg.ds_max_streams == 5);
   CHECK(cfg.ds_max_stream_bytes == 1048576);
   CHECK(cfg.ds_anonymous_tenant == "public-demo");
+  REQUIRE(load_env_config(env_of({{"LONGPOLL_MAX", "5m"}, {"HEARTBEAT", "250ms"}}), cfg, err));
+  CHECK(cfg.longpoll_max == std::chrono::minutes(5));
+  CHECK(cfg.heartbeat == std::chrono::milliseconds(250));
 }
 
 TEST_CASE("--help lists every variable with its default") {
@@ -125,6 +132,7 @@ TEST_CASE("--help lists every variable with its default") {
     {"WAL_AUTOCHECKPOINT", "[1000]"}, {"STORE_LINGER", "[80us]"}, {"LOG_LEVEL", "[info]"},
     {"DS_LONGPOLL_TIMEOUT", "[20s]"}, {"DS_SSE_LIFETIME", "[60s]"}, {"DS_MAX_STREAMS", "[10000]"},
     {"DS_MAX_STREAM_BYTES", "[1073741824]"}, {"DS_ANONYMOUS_TENANT", "[none"},
+    {"LONGPOLL_MAX", "[60s]"}, {"HEARTBEAT", "[15s]"},
   };
   for (auto [name, def] : vars) {
     INFO(name);

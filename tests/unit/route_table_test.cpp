@@ -126,7 +126,7 @@ TEST_CASE("operator routes: admin keys, an open page, a backup per tenant, a str
 
 TEST_CASE("unknown paths are 404s that need a tenant key and are limited") {
   for (const char* path : {"/nope", "/", "/events/", "/Events", "/position/x", "/health/x",
-                           "/metrics/", "/subscriptions"}) {
+                           "/metrics/", "/subscriptionsx"}) {
     INFO(path);
     auto m = match("GET", path, true);
     CHECK(m.status == 404);
@@ -136,6 +136,25 @@ TEST_CASE("unknown paths are 404s that need a tenant key and are limited") {
     CHECK(label_of(m) == "other");
     CHECK(unmatched_message(m, "GET", path) == std::string{"no such path: "} + path);
   }
+}
+
+TEST_CASE("the consumer routes of subscriptions leave the position routes as they were") {
+  auto list = match("GET", "/subscriptions", false);
+  REQUIRE(list.status == 200);
+  CHECK(std::string{list.entry->label} == "subscription_list");
+  auto events = match("GET", "/subscriptions/a/events", false);
+  REQUIRE(events.status == 200);
+  CHECK(std::string{events.entry->label} == "subscription_events");
+  CHECK(events.entry->id_of("/subscriptions/a/events") == "a");
+  // An id may be `events` or `position`: the suffix decides the route.
+  auto pos = match("GET", "/subscriptions/events/position", false);
+  REQUIRE(pos.status == 200);
+  CHECK(std::string{pos.entry->label} == "subscription_get");
+  CHECK(pos.entry->id_of("/subscriptions/events/position") == "events");
+  CHECK(std::string{match("GET", "/subscriptions/position/events", false).entry->label}
+        == "subscription_events");
+  CHECK(match("POST", "/subscriptions/a/events", false).allow == "GET");
+  CHECK(match("POST", "/subscriptions", false).allow == "GET");
 }
 
 TEST_CASE("a subscription path needs its suffix; the id is what lies between") {
@@ -198,7 +217,9 @@ TEST_CASE("the metrics labels are the table's, in the order /metrics shows them"
                                            "health", "metrics",
                                            "metrics_stream", "tenants", "admin_backup",
                                            "dashboard", "stream_create", "stream_append",
-                                           "stream_read", "stream_delete", "other"});
+                                           "stream_read", "stream_delete",
+                                           "subscription_list", "subscription_events",
+                                           "other"});
   CHECK(route_labels()[other_label_index()] == std::string{"other"});
   auto ops = read_doc("OPERATIONS.md");
   std::string listed;

@@ -1,0 +1,71 @@
+// Long-poll parameters, the head header, and waiting on the event log's signal.
+#include "http/live.hpp"
+
+#include <string>
+
+#include "actors/stream_signal.hpp"
+#include "actors/tenant_stats.hpp"
+#include "core/decimal.hpp"
+#include "core/duration.hpp"
+#include "core/errc.hpp"
+
+namespace ebuse {
+
+caf::expected<std::chrono::nanoseconds> parse_wait_param(const httplib::Request& req,
+                                                         const live_options& opts) {
+  if (!req.has_param("wait"))
+    return std::chrono::nanoseconds{0};
+  auto text = req.get_param_value("wait");
+  auto bad = [&](const char* why) {
+    return make_error(errc::invalid_parameter,
+                      std::string{"invalid 'wait' parameter: "} + why);
+  };
+  std::chrono::nanoseconds d{0};
+  int64_t seconds = 0;
+  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits) {
+    // Integer seconds; anything above the maximum is refused below, so a huge count
+    // only has to not overflow.
+    if (!parse_int64(text, seconds) || seconds > 366 * 24 * 3600)
+      return bad("above the maximum (LONGPOLL_MAX)");
+    d = std::chrono::seconds(seconds);
+  } else if (!parse_go_duration(text, d)) {
+    return bad("expected a non-negative duration such as 30s or an integer of seconds");
+  }
+  if (d > opts.longpoll_max)
+    return bad("above the maximum (LONGPOLL_MAX)");
+  return d;
+}
+
+caf::expected<type_filter> parse_type_param(const httplib::Request& req) {
+  type_filter out;
+  if (!req.has_param("type"))
+    return out;
+  std::string why;
+  if (!parse_type_filter(req.get_param_value("type"), out, why))
+    return make_error(errc::invalid_parameter, "invalid 'type' parameter: " + why);
+  return out;
+}
+
+void set_head_header(httplib::Response& res, const tenant& t, int64_t seen) {
+  auto head = t.stats().head.load(std::memory_order_acquire);
+  res.set_header("Ebuse-Head", std::to_string(head > seen ? head : seen));
+}
+
+bool wait_for_events(tenant& t, std::chrono::steady_clock::time_point deadline,
+                     const std::function<bool()>& read) {
+  auto& signal = t.streams_signal();
+  stream_watch watch{signal, event_log_signal};
+  for (;;) {
+    auto seen = watch.version();
+    if (read())
+      return true;
+    t.stats().events_waiting.fetch_add(1, std::memory_order_relaxed);
+    bool changed = !signal.stopped() && watch.wait(seen, deadline);
+    t.stats().events_waiting.fetch_sub(1, std::memory_order_relaxed);
+    if (!changed)
+      return false;
+  }
+}
+
+} // namespace ebuse
