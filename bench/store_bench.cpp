@@ -57,7 +57,9 @@ struct bench_env {
   }
 
   append_result append(std::vector<new_event> events) {
-    auto res = ask(t->writer(), append_cmd{std::move(events), {}}, 30s);
+    append_cmd cmd;
+    cmd.events = std::move(events);
+    auto res = ask(t->writer(), std::move(cmd), 30s);
     if (!res)
       std::abort();
     return *res;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -18,6 +19,7 @@
 #include "core/gcra.hpp"
 #include "core/key_digest.hpp"
 #include "storage/event_store.hpp"
+#include "storage/write_group.hpp"
 #include "streams/types.hpp"
 
 namespace ebuse {
@@ -38,6 +40,12 @@ struct append_cmd {
   /// out again once the append is answered or dropped.
   uint64_t queued_events = 0;
   uint64_t queued_bytes = 0;
+  /// Applied only if the head is this when the writer reaches it (-1: any).
+  int64_t expected_head = -1;
+  /// The append's idempotency key, stored with its response.
+  std::optional<idempotency_claim> idempotency;
+  /// When set, answered with the whole outcome (conflict, replay, ...) instead of `reply`.
+  reply_to<append_outcome> outcome;
 };
 
 /// Import events with their positions through the tenant writer, in one transaction,
@@ -69,7 +77,8 @@ struct stream_touch_cmd {
 };
 
 /// The tenant writer: appends, imports and stream writes; `(save_atom, id, position)`
-/// saves a subscription position (from the subscription actor, answered after COMMIT);
+/// saves a subscription position, or deletes it when `position` is negative (from the
+/// subscription actor, answered after COMMIT);
 /// `flush_atom` is its own signal to commit the group it holds, `sweep_atom` its timer
 /// for expired streams, `key_sweep_atom` its timer for expired idempotency keys.
 using writer_actor =
@@ -123,6 +132,7 @@ struct sub_save_cmd {
   std::string id;
   int64_t position = 0;
   reply_to<int64_t> reply;
+  bool remove = false; ///< delete the stored position instead (answered with 0)
 };
 
 /// Subscription positions held by a tenant's subscription actor, the furthest behind

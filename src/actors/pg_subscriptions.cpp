@@ -77,8 +77,9 @@ pg_subscription_impl(pg_subscription_self self, writer_actor writer,
     [self](sub_save_cmd& cmd) {
       handling_scope scope{self->state.stats->subscriptions, self->mailbox().size()};
       auto reply = std::move(cmd.reply);
+      // A negative position asks the writer to delete the stored one.
       self->request(self->state.writer, writer_timeout, save_atom::value, std::move(cmd.id),
-                    cmd.position)
+                    cmd.remove ? int64_t{-1} : cmd.position)
         .then([reply](int64_t position) { deliver<int64_t>(reply, position); },
               [reply](caf::error& err) { deliver<int64_t>(reply, std::move(err)); });
     },

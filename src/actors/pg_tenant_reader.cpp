@@ -7,7 +7,6 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/pg_tenant_writer.hpp"
 #include "actors/spin.hpp"
 #include "actors/tenant_stats.hpp"
 #include "core/errc.hpp"
@@ -70,7 +69,7 @@ reader_actor::behavior_type pg_reader_impl(pg_reader_self self,
         st.stats->rows.fetch_add(static_cast<uint64_t>(page->count),
                                  std::memory_order_relaxed);
         // A page may show events of another node's commit not yet announced.
-        raise_head(*st.stats, page->last_position);
+        st.stats->raise_head(page->last_position);
       }
       deliver<event_page>(cmd.reply, std::move(page));
       spin_for_mail(self, st.spin);
@@ -88,7 +87,7 @@ reader_actor::behavior_type pg_reader_impl(pg_reader_self self,
                                           : caf::expected<int64_t>{std::move(lease.error())};
       st.noted(head ? caf::error{} : head.error());
       if (head)
-        raise_head(*st.stats, *head);
+        st.stats->raise_head(*head);
       deliver<int64_t>(cmd.reply, std::move(head));
     },
   };

@@ -63,11 +63,16 @@ subscription_impl(subscription_self self, writer_actor writer,
       handling_scope scope{self->state.stats->subscriptions, self->mailbox().size()};
       auto reply = std::move(cmd.reply);
       auto id = cmd.id;
+      const bool remove = cmd.remove;
+      // A negative position asks the writer to delete the stored one.
       self->request(self->state.writer, writer_timeout, save_atom::value,
-                    std::move(cmd.id), cmd.position)
+                    std::move(cmd.id), remove ? int64_t{-1} : cmd.position)
         .then(
-          [self, reply, id](int64_t position) {
-            self->state.positions[id] = position;
+          [self, reply, id, remove](int64_t position) {
+            if (remove)
+              self->state.positions.erase(id);
+            else
+              self->state.positions[id] = position;
             deliver<int64_t>(reply, position);
           },
           [reply](caf::error& err) { deliver<int64_t>(reply, std::move(err)); });

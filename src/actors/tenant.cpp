@@ -17,7 +17,9 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
   if (!opts.database_url.empty())
     return start_pg(sys, opts);
   // The writer creates and migrates the file before any read-only connection opens it.
-  auto store = store_writer::open(opts.db_path, opts.store);
+  auto sopts = opts.store;
+  sopts.idempotency_ttl_ms = opts.writer.idempotency_ttl.count();
+  auto store = store_writer::open(opts.db_path, sopts);
   if (!store)
     return std::move(store.error());
   std::unordered_map<std::string, int64_t> positions;
@@ -42,7 +44,7 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
   result->signal_ = std::make_shared<stream_signal>();
   auto wopts = opts.writer;
   wopts.signal = result->signal_;
-  result->writer_ = spawn_tenant_writer(sys, std::shared_ptr<store_writer>{std::move(*store)},
+  result->writer_ = spawn_tenant_writer(sys, std::shared_ptr<log_writer>{std::move(*store)},
                                         result->stats_, wopts);
   result->subscriptions_ = spawn_subscription_actor(sys, result->writer_,
                                                     std::move(positions), result->stats_);
@@ -74,11 +76,9 @@ bool reserve(std::atomic<uint64_t>& counter, uint64_t n, uint64_t limit) {
 
 } // namespace
 
-caf::expected<append_result> tenant::append(std::vector<new_event> events,
-                                            std::chrono::nanoseconds timeout) {
-  append_cmd cmd;
-  cmd.queued_events = events.size();
-  for (const auto& ev : events)
+caf::error tenant::admit(append_cmd& cmd) {
+  cmd.queued_events = cmd.events.size();
+  for (const auto& ev : cmd.events)
     cmd.queued_bytes += ev.type.size() + ev.data.size() + ev.timestamp.size()
                         + event_overhead_bytes;
   auto& st = *stats_;
@@ -91,8 +91,30 @@ caf::expected<append_result> tenant::append(std::vector<new_event> events,
     st.overload_refusals.fetch_add(1, std::memory_order_relaxed);
     return make_error(errc::overloaded, "the writer's queue is full (bytes)", 1);
   }
+  return caf::none;
+}
+
+caf::expected<append_result> tenant::append(std::vector<new_event> events,
+                                            std::chrono::nanoseconds timeout) {
+  append_cmd cmd;
   cmd.events = std::move(events);
+  if (auto err = admit(cmd))
+    return err;
   return ask(writer_, std::move(cmd), timeout);
+}
+
+caf::expected<append_outcome> tenant::append(append_request req,
+                                             std::chrono::nanoseconds timeout) {
+  append_cmd cmd;
+  cmd.events = std::move(req.events);
+  cmd.expected_head = req.expected_head;
+  cmd.idempotency = std::move(req.idempotency);
+  if (auto err = admit(cmd))
+    return err;
+  auto [tx, rx] = make_reply<append_outcome>();
+  cmd.outcome = std::move(tx);
+  caf::anon_send(writer_, std::move(cmd));
+  return await(rx, timeout);
 }
 
 const reader_actor& tenant::reader() noexcept {

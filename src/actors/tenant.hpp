@@ -64,6 +64,11 @@ public:
   caf::expected<append_result> append(std::vector<new_event> events,
                                       std::chrono::nanoseconds timeout);
 
+  /// As append(), with the checks of `req` (expected head, idempotency key) applied by
+  /// the writer in mailbox order: answers what became of it (applied, conflict,
+  /// replayed, key_reused).
+  caf::expected<append_outcome> append(append_request req, std::chrono::nanoseconds timeout);
+
   /// The next reader, round robin.
   const reader_actor& reader() noexcept;
 
@@ -124,6 +129,9 @@ private:
   // start() for a tenant in PostgreSQL (tenant_pg.cpp).
   static caf::expected<std::shared_ptr<tenant>> start_pg(caf::actor_system& sys,
                                                          const tenant_options& opts);
+
+  // Counts `cmd` into the writer's queue, or refuses it (errc::overloaded).
+  caf::error admit(append_cmd& cmd);
 
   std::string name_;
   std::string db_path_;

@@ -2,10 +2,11 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/pg_tenant_reader.hpp"
-#include "actors/pg_tenant_writer.hpp"
+#include "actors/tenant_writer.hpp"
 #include "actors/subscription_actor.hpp"
 #include "actors/tenant.hpp"
 #include "core/errc.hpp"
+#include "storage/pg_log_writer.hpp"
 #include "storage/pg_reader.hpp"
 #include "storage/pg_store.hpp"
 
@@ -16,7 +17,10 @@ caf::expected<std::shared_ptr<tenant>> tenant::start_pg(caf::actor_system& sys,
   if (!opts.pg_readers)
     return make_error(errc::internal, "tenant " + opts.name + ": no PostgreSQL reader pool");
   // The writer's connection is the tenant's own; the schema was migrated at start.
-  auto store = pg_writer::open(opts.database_url, opts.name);
+  pg_options popts;
+  popts.idempotency_ttl =
+    std::chrono::duration_cast<std::chrono::seconds>(opts.writer.idempotency_ttl);
+  auto store = pg_writer::open(opts.database_url, opts.name, popts);
   if (!store)
     return std::move(store.error());
   std::shared_ptr<tenant> result{new tenant};
@@ -33,7 +37,8 @@ caf::expected<std::shared_ptr<tenant>> tenant::start_pg(caf::actor_system& sys,
   result->signal_ = std::make_shared<stream_signal>();
   auto wopts = opts.writer;
   wopts.signal = result->signal_;
-  result->writer_ = spawn_pg_tenant_writer(sys, std::move(*store), result->stats_, wopts);
+  auto log = std::make_shared<pg_log_writer>(std::move(*store), opts.database_url);
+  result->writer_ = spawn_tenant_writer(sys, std::move(log), result->stats_, wopts);
   result->subscriptions_ = spawn_pg_subscription_actor(sys, result->writer_, opts.pg_readers,
                                                        opts.name, result->stats_);
   auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;
@@ -44,7 +49,7 @@ caf::expected<std::shared_ptr<tenant>> tenant::start_pg(caf::actor_system& sys,
 }
 
 void tenant::observe_head(int64_t head) {
-  if (raise_head(*stats_, head))
+  if (stats_->raise_head(head))
     signal_->notify({event_log_signal});
 }
 

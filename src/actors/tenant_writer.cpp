@@ -29,57 +29,55 @@ namespace ebuse {
 namespace writer {
 
 
-// Applies `ops` in one transaction; positions land in each op's result. The events of
-// every append in the group are inserted together, many rows per statement; each
-// append's positions are its consecutive share of them. Stream operations run in
-// mailbox order, each deciding on the state the ones before it left.
-caf::error write_group(writer_state& st, std::vector<pending_op>& ops) {
-  auto& store = *st.store;
-  auto& rows = st.rows;
+bool is_append(const pending_op& op) {
+  return !op.stream && !op.is_subscription;
+}
+
+// Applies `ops` in one transaction (log_writer::apply); each append's outcome lands in
+// its op. The stream operations run inside the same transaction, in mailbox order,
+// each deciding on the state the ones before it left.
+caf::error apply_group(writer_state& st, std::vector<pending_op>& ops) {
   if (st.opts.before_commit)
     st.opts.before_commit(ops.size());
-  if (auto err = store.begin())
-    return err;
-  rows.clear();
-  const int64_t now = ts::unix_now_ms();
+  auto& g = st.group;
+  g.appends.clear();
+  g.subscriptions.clear();
+  bool streams = false;
   for (auto& op : ops) {
-    if (op.stream) {
-      auto err = st.streams ? apply_stream_op(*st.streams, *op.stream, now)
-                            : make_error(errc::storage_unavailable, "streams unavailable");
-      if (err) {
-        store.rollback();
-        return err;
-      }
-      continue;
-    }
-    if (op.is_subscription) {
-      if (auto err = store.save_subscription(op.sub_id, op.sub_position)) {
-        store.rollback();
-        return err;
-      }
-      continue;
-    }
-    for (const auto& ev : op.events)
-      rows.push_back(&ev);
+    if (op.stream)
+      streams = true;
+    else if (op.is_subscription)
+      g.subscriptions.push_back(op.sub);
+    else
+      g.appends.push_back(std::move(op.append));
   }
-  if (!rows.empty()) {
-    auto res = store.insert_rows(rows);
-    if (!res) {
-      store.rollback();
-      return std::move(res.error());
-    }
-    // Offsets from the group's first position: the last one may be INT64_MAX, so
-    // nothing past it is ever computed.
-    int64_t done = 0;
-    for (auto& op : ops) {
-      if (op.is_subscription || op.stream || op.events.empty())
-        continue;
-      op.result.first = res->first + done;
-      done += static_cast<int64_t>(op.events.size());
-      op.result.last = res->first + (done - 1);
-    }
-  }
-  return store.commit();
+  const int64_t now = ts::unix_now_ms();
+  in_transaction inside;
+  if (streams)
+    inside = [&st, &ops, now]() -> caf::error {
+      for (auto& op : ops) {
+        if (!op.stream)
+          continue;
+        if (!st.streams)
+          return make_error(errc::storage_unavailable, "streams unavailable");
+        if (auto err = apply_stream_op(*st.streams, *op.stream, now))
+          return err;
+      }
+      return caf::none;
+    };
+  auto res = st.store->apply(g, inside);
+  // The events go back to their ops: a group that failed may be retried op by op.
+  std::size_t i = 0;
+  for (auto& op : ops)
+    if (is_append(op))
+      op.append = std::move(g.appends[i++]);
+  if (!res)
+    return std::move(res.error());
+  i = 0;
+  for (auto& op : ops)
+    if (is_append(op))
+      op.result = std::move(res->appends[i++]);
+  return caf::none;
 }
 
 // Takes an answered or dropped append out of the queue bounds.
@@ -97,17 +95,25 @@ void answer(pending_op& op, const caf::error& err) {
     if (err)
       op.sub_promise.deliver(err);
     else
-      op.sub_promise.deliver(op.sub_position);
+      op.sub_promise.deliver(op.sub.remove ? int64_t{0} : op.sub.position);
+  } else if (op.outcome) {
+    if (err)
+      deliver<append_outcome>(op.outcome, err);
+    else
+      deliver<append_outcome>(op.outcome, std::move(op.result));
   } else if (err) {
     deliver<append_result>(op.reply, err);
+  } else if (op.result.status != append_status::applied) {
+    // Only appends that carry checks are answered with anything but positions.
+    deliver<append_result>(op.reply, make_error(errc::internal, "append not applied"));
   } else {
-    deliver<append_result>(op.reply, op.result);
+    deliver<append_result>(op.reply, op.result.positions);
   }
 }
 
 // Publishes a committed transaction of `events` events that left the head at `head`.
 void record_commit(writer_state& st, int64_t head, uint64_t events) {
-  st.stats->head.store(head, std::memory_order_release);
+  st.stats->raise_head(head);
   st.stats->commits.fetch_add(1, std::memory_order_relaxed);
   st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
   st.stats->group_events.observe(static_cast<double>(events));
@@ -116,14 +122,14 @@ void record_commit(writer_state& st, int64_t head, uint64_t events) {
 }
 
 void publish(writer_state& st, const std::vector<pending_op>& ops) {
-  int64_t head = st.store->head();
+  const int64_t head = st.store->head();
   uint64_t events = 0;
   std::vector<int64_t> changed;
   uint64_t stream_bytes = 0;
   uint64_t stream_writes = 0;
   for (const auto& op : ops) {
-    head = std::max(head, op.result.last);
-    events += op.events.size();
+    if (is_append(op) && op.result.status == append_status::applied)
+      events += op.append.events.size();
     if (op.stream) {
       changed_streams(*op.stream, changed, stream_bytes);
       stream_writes += op.stream->k == stream_op::kind::write;
@@ -135,7 +141,6 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
     st.opts.signal->notify(changed);
   st.stats->stream_writes.fetch_add(stream_writes, std::memory_order_relaxed);
   st.stats->stream_bytes_written.fetch_add(stream_bytes, std::memory_order_relaxed);
-  st.store->set_head(head);
   record_commit(st, head, events);
 }
 
@@ -144,7 +149,7 @@ void publish(writer_state& st, const std::vector<pending_op>& ops) {
 // does not fail the others; faults of the storage itself fail the whole group at once.
 void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
   auto start = std::chrono::steady_clock::now();
-  auto err = write_group(st, ops);
+  auto err = apply_group(st, ops);
   st.stats->commit_latency.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (!err) {
@@ -179,7 +184,9 @@ void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
 // written twice.
 void drop_abandoned(writer_state& st, std::vector<pending_op>& ops) {
   auto gone = [&st](pending_op& op) {
-    if (op.stream || op.is_subscription || !op.reply || !op.reply->abandoned())
+    if (!is_append(op))
+      return false;
+    if (op.reply ? !op.reply->abandoned() : !op.outcome || !op.outcome->abandoned())
       return false;
     release(*st.stats, op);
     st.stats->dropped_abandoned.fetch_add(1, std::memory_order_relaxed);
@@ -204,7 +211,7 @@ void flush(writer_state& st) {
 
 void enqueue(writer_self self, pending_op op) {
   auto& st = self->state;
-  st.pending_events += op.is_subscription || op.stream ? 1 : op.events.size();
+  st.pending_events += is_append(op) ? op.append.events.size() : 1;
   st.pending.push_back(std::move(op));
   if (st.pending_events >= st.opts.max_group_events) {
     flush(st);
@@ -217,6 +224,13 @@ void enqueue(writer_self self, pending_op op) {
 }
 
 void enqueue_stream(writer_self self, std::unique_ptr<stream_op> sop) {
+  if (!self->state.streams) {
+    // A storage without Durable Streams (PostgreSQL): refused alone, never failing the
+    // appends of the group it would have joined.
+    answer_stream_op(*sop, make_error(errc::not_supported,
+                                      "Durable Streams are not supported on this storage"));
+    return;
+  }
   pending_op op;
   op.stream = std::move(sop);
   enqueue(self, std::move(op));
@@ -252,17 +266,17 @@ void import_chunk(writer_state& st, import_cmd& cmd) {
   after_commit(st);
 }
 
-writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_writer> store,
+writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<log_writer> store,
                                         std::shared_ptr<tenant_stats> stats,
                                         writer_options opts) {
   self->state.store = std::move(store);
   self->state.stats = std::move(stats);
   self->state.opts = opts;
-  if (auto sw = stream_writer::open(self->state.store->connection(), opts.streams))
+  if (auto sw = self->state.store->open_streams(opts.streams))
     self->state.streams = std::move(*sw);
   schedule_sweep(self);
   self->send(self, key_sweep_atom::value);
-  self->state.stats->head.store(self->state.store->head());
+  self->state.stats->raise_head(self->state.store->head());
   self->state.next_own_checkpoint = own_checkpoint_base(self->state);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     auto& st = self->state;
@@ -270,7 +284,7 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
     if (auto err = st.store->checkpoint()) {
       st.stats->checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
       log::write(log::level::warn, "final checkpoint incomplete",
-                 {{"db_path", log::str(st.store->path())},
+                 {{"db_path", log::str(st.store->describe())},
                   {"code", log::str(to_code(code_of(err)))},
                   {"detail", log::str(message_of(err))}});
     }
@@ -280,8 +294,11 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
     [self](append_cmd& cmd) {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
       pending_op op;
-      op.events = std::move(cmd.events);
+      op.append.events = std::move(cmd.events);
+      op.append.expected_head = cmd.expected_head;
+      op.append.idempotency = std::move(cmd.idempotency);
       op.reply = std::move(cmd.reply);
+      op.outcome = std::move(cmd.outcome);
       op.queued_events = cmd.queued_events;
       op.queued_bytes = cmd.queued_bytes;
       enqueue(self, std::move(op));
@@ -295,8 +312,9 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
       pending_op op;
       op.is_subscription = true;
-      op.sub_id = std::move(id);
-      op.sub_position = position;
+      op.sub.id = std::move(id);
+      op.sub.position = position < 0 ? 0 : position;
+      op.sub.remove = position < 0;
       op.sub_promise = self->make_response_promise<int64_t>();
       auto rp = op.sub_promise;
       enqueue(self, std::move(op));
@@ -340,7 +358,7 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<store_
 
 } // namespace writer
 
-writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
+writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<log_writer> store,
                                  std::shared_ptr<tenant_stats> stats, writer_options opts) {
   return sys.spawn<caf::detached>(writer::writer_impl, std::move(store), std::move(stats), opts);
 }

@@ -13,7 +13,7 @@
 
 namespace ebuse {
 
-class store_writer;
+class log_writer;
 class stream_signal;
 struct tenant_stats;
 
@@ -47,8 +47,10 @@ struct writer_options {
   std::function<void(std::size_t)> before_commit;
 };
 
-/// Spawns a detached writer that serializes every write of one tenant. Appends and
-/// subscription saves waiting in its mailbox are written in one transaction; every
+/// Spawns a detached writer that serializes every write of one tenant, on any storage
+/// (log_writer). Appends and subscription saves waiting in its mailbox are written in
+/// one transaction (log_writer::apply), each append checked in mailbox order against
+/// its expected head and idempotency key; every
 /// requester is answered only after COMMIT succeeded. After each commit it publishes
 /// the committed head in `stats`.
 ///
@@ -58,7 +60,7 @@ struct writer_options {
 /// database in the background, then finishes the (by then small) rest itself so that
 /// the next transaction restarts the WAL.
 /// On an exit message it commits what is pending, checkpoints, then stops.
-writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<store_writer> store,
+writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<log_writer> store,
                                  std::shared_ptr<tenant_stats> stats, writer_options opts);
 
 } // namespace ebuse

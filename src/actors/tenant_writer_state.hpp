@@ -15,7 +15,8 @@
 #include "actors/stream_ops.hpp"
 #include "actors/tenant_stats.hpp"
 #include "actors/tenant_writer.hpp"
-#include "storage/event_store.hpp"
+#include "storage/log_writer.hpp"
+#include "storage/write_group.hpp"
 
 namespace ebuse::writer {
 
@@ -24,26 +25,26 @@ namespace ebuse::writer {
 /// operation.
 struct pending_op {
   std::unique_ptr<stream_op> stream; ///< set for a stream operation
-  std::vector<new_event> events;
-  reply_to<append_result> reply;
-  append_result result;
+  append_request append;             ///< an append: its events and checks
+  reply_to<append_result> reply;     ///< an append answered with its positions
+  reply_to<append_outcome> outcome;  ///< an append answered with its whole outcome
+  append_outcome result;             ///< an append, once its group committed
   bool is_subscription = false;
-  std::string sub_id;
-  int64_t sub_position = 0;
+  subscription_write sub;
   caf::typed_response_promise<int64_t> sub_promise;
   uint64_t queued_events = 0; ///< counted into the queue by tenant::append
   uint64_t queued_bytes = 0;
 };
 
 struct writer_state {
-  std::shared_ptr<store_writer> store;
+  std::shared_ptr<log_writer> store;
   std::unique_ptr<stream_writer> streams; ///< null if its statements could not be prepared
   std::shared_ptr<tenant_stats> stats;
   writer_options opts;
   std::vector<pending_op> pending;
   std::size_t pending_events = 0;
   bool flush_scheduled = false;
-  std::vector<const new_event*> rows; ///< the group's events, reused across groups
+  write_group group; ///< the group being applied, reused across groups
   bool checkpoint_requested = false; ///< a background pass was asked for this WAL
   int64_t next_own_checkpoint = 0;   ///< WAL size at which the writer checkpoints itself
   bool sweep_scheduled = false;      ///< a sweep_atom is on its way

@@ -57,7 +57,7 @@ void after_commit(writer_state& st) {
   if (st.opts.checkpointer) {
     st.checkpoint_requested = true;
     caf::anon_send(st.opts.checkpointer,
-                   checkpoint_cmd{st.store->path(),
+                   checkpoint_cmd{st.store->describe(),
                                   std::make_shared<checkpoint_ticket>(st.stats)});
   } else if (frames >= st.next_own_checkpoint) {
     own_checkpoint(st);
@@ -78,7 +78,7 @@ void sweep_keys(writer_self self) {
     st.stats->keys_swept.fetch_add(static_cast<uint64_t>(*swept), std::memory_order_relaxed);
   else
     log::write(log::level::warn, "idempotency key sweep failed",
-               {{"db_path", log::str(st.store->path())},
+               {{"db_path", log::str(st.store->describe())},
                 {"detail", log::str(message_of(swept.error()))}});
   auto next = std::clamp<std::chrono::milliseconds>(ttl / 4, std::chrono::seconds(1),
                                                     std::chrono::minutes(10));

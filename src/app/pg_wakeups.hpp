@@ -13,8 +13,8 @@ namespace ebuse {
 /// (its own included, which change nothing) and hands each to the tenant if it runs
 /// here (tenant::observe_head): readers waiting for new events wake on commits made by
 /// other nodes. A tenant that is not running here is left alone: it reads its head
-/// when it starts. While the listener reconnects, announcements are lost; each
-/// tenant's head then catches up with its next page read or health probe.
+/// when it starts. Announcements sent while the listener (re)connects are lost: once
+/// LISTEN is in place, the heads of the running tenants are read again.
 class pg_wakeups {
 public:
   /// Starts listening on `url` for the tenants of `registry`.

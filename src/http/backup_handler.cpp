@@ -80,8 +80,9 @@ void handle_backup(const httplib::Request& req, httplib::Response& res, request_
   if ((*found)->on_postgres())
     return send_error(req, res,
                       make_error(errc::not_supported,
-                                 "tenant " + name + " is stored in PostgreSQL: back it up "
-                                 "with PostgreSQL's own tools (pg_dump, base backups)"));
+                                 "backups are not supported here: tenant " + name
+                                   + " is stored in PostgreSQL; back it up with "
+                                     "PostgreSQL's own tools (pg_dump, base backups)"));
   if (!(*found)->try_begin_backup())
     return send_error(req, res,
                       make_error(errc::backup_in_progress,

@@ -64,6 +64,7 @@ store_writer::open(const std::string& path, const store_options& opts) {
     return err;
   // Replaces SQLite's automatic checkpoint (itself a WAL hook) with a note of the size.
   self->wal_threshold_ = opts.wal_autocheckpoint;
+  self->key_ttl_ms_ = opts.idempotency_ttl_ms;
   sqlite3_wal_hook(
     self->db_.get(),
     [](void* arg, sqlite3*, const char*, int frames) {

@@ -12,27 +12,10 @@
 #include <caf/expected.hpp>
 
 #include "storage/db.hpp"
+#include "storage/event_types.hpp"
+#include "storage/log_writer.hpp"
 
 namespace ebuse {
-
-/// An event accepted for appending: validated and already in its stored form.
-struct new_event {
-  std::string type;      ///< non-empty UTF-8
-  std::string data;      ///< one compact JSON value
-  std::string timestamp; ///< mattn text form, see ts::format_stored
-};
-
-/// An event with the position it keeps, as exported and imported.
-struct positioned_event {
-  int64_t position = 0;
-  new_event event;
-};
-
-/// Positions assigned by one append.
-struct append_result {
-  int64_t first = 0;
-  int64_t last = 0;
-};
 
 /// A page of events rendered as wire JSON objects joined by commas (no brackets).
 struct event_page {
@@ -52,6 +35,8 @@ struct store_options {
   /// and the kernel caches the file anyway. A large cache here only fills up, by its
   /// whole size per reader connection over one long stream.
   int reader_cache_size = -4000;
+  /// How long an idempotency key is honoured (IDEMPOTENCY_TTL), in ms.
+  int64_t idempotency_ttl_ms = int64_t{24} * 3600 * 1000;
   /// How long a statement waits for a lock held by another connection (ms).
   int busy_timeout_ms = 5000;
   /// Largest database size in pages (PRAGMA max_page_count on the writer; 0: SQLite's
@@ -65,7 +50,7 @@ struct store_options {
 constexpr int64_t schema_version = 3;
 
 /// The read-write side. Exactly one per database file, owned by the tenant writer.
-class store_writer {
+class store_writer final : public log_writer {
 public:
   /// Opens (creating if needed, mode 0600) and migrates the database at `path`.
   static caf::expected<std::unique_ptr<store_writer>>
@@ -78,6 +63,11 @@ public:
   /// Rolls back the open transaction, if any.
   void rollback() noexcept;
 
+  /// log_writer::apply on SQLite (event_group.cpp): the group's events go in with
+  /// insert_rows, the idempotency keys and subscription writes in the same transaction.
+  caf::expected<group_outcome> apply(const write_group& group,
+                                     const in_transaction& inside = {}) override;
+
   /// Inserts `rows` in order inside the open transaction, several rows per INSERT
   /// statement: per row that saves a statement execution and an update of
   /// sqlite_sequence (AUTOINCREMENT), a large share of a row's cost. Positions are
@@ -89,17 +79,23 @@ public:
   /// other write came first) and the positions increase from above it (else
   /// errc::invalid_event). Gaps are kept as they are. The head becomes the last one.
   caf::expected<append_result> import_events(const std::vector<positioned_event>& events,
-                                             int64_t expected_head);
+                                             int64_t expected_head) override;
 
   /// Upserts a subscription position inside the open transaction.
   caf::error save_subscription(std::string_view id, int64_t position);
 
   /// Deletes up to `max_rows` idempotency keys created before `before_ms` (unix ms),
   /// in a transaction of its own; answers how many went.
-  caf::expected<int64_t> sweep_idempotency_keys(int64_t before_ms, int64_t max_rows);
+  caf::expected<int64_t> sweep_idempotency_keys(int64_t before_ms, int64_t max_rows) override;
+
+  /// Deletes a subscription position inside the open transaction (none: no change).
+  caf::error delete_subscription(std::string_view id);
+
+  /// The stream operations on this connection, run inside apply()'s transaction.
+  caf::expected<std::unique_ptr<stream_writer>> open_streams(const stream_limits& limits) override;
 
   /// Highest committed position (0 when empty), tracked without SQL after open.
-  int64_t head() const noexcept {
+  int64_t head() const noexcept override {
     return head_;
   }
 
@@ -111,25 +107,30 @@ public:
   /// Checkpoints and truncates the WAL, waiting up to the busy timeout for other
   /// connections to leave it. errc::storage_busy when they did not: what was not copied
   /// stays in the WAL, safe, and the next open or checkpoint takes it.
-  caf::error checkpoint();
+  caf::error checkpoint() override;
 
   /// Checkpoints what it can without waiting for readers (PASSIVE).
-  caf::error checkpoint_passive();
+  caf::error checkpoint_passive() override;
 
   /// Frames in the WAL after the last commit. SQLite's own automatic checkpoint (which
   /// would run inside COMMIT, delaying every write of the group) is off: the owner
   /// decides when and where to checkpoint from this.
-  int wal_frames() const noexcept {
+  int wal_frames() const noexcept override {
     return wal_frames_;
   }
 
   /// The WAL size (pages) from which a checkpoint is due; 0: never (options).
-  int wal_threshold() const noexcept {
+  int wal_threshold() const noexcept override {
     return wal_threshold_;
   }
 
   /// The database path.
   const std::string& path() const noexcept {
+    return db_.path();
+  }
+
+  /// The database path.
+  const std::string& describe() const noexcept override {
     return db_.path();
   }
 
@@ -141,6 +142,17 @@ public:
 private:
   store_writer() = default;
 
+  // Prepares `st` from `text` unless it is already.
+  caf::error prepare_once(sql::statement& st, const char* text);
+  // Decides each append of `g` from the head and the stored keys; fills rows_.
+  caf::error decide(const write_group& g, group_outcome& out);
+  // Looks `claim` up: replayed or key_reused into `o`, or false when not stored (or expired).
+  caf::expected<bool> stored_key(const idempotency_claim& claim, append_outcome& o);
+  // Inserts rows_ and fixes the positions of `out` to those SQLite assigned.
+  caf::error insert_decided(group_outcome& out);
+  // Stores the keys of the applied appends and applies the subscription writes.
+  caf::error write_keys_and_subscriptions(const write_group& g, const group_outcome& out);
+
   sql::connection db_; // declared first: destroyed after the statements
   sql::statement begin_;
   sql::statement commit_;
@@ -151,6 +163,15 @@ private:
   sql::statement save_sub_;
   sql::statement sweep_keys_;
   sql::statement import_[3]; // 1, 8 and 64 rows with their positions; prepared on first use
+  sql::statement key_get_;    // the group statements below: prepared on first use
+  sql::statement key_put_;
+  sql::statement sub_delete_;
+  std::vector<const new_event*> rows_; // a group's events, reused across groups
+  std::vector<std::string> rendered_;  // a group's responses stored with their keys
+  // Per append of a group: the earlier append of the group with the same key and body.
+  std::vector<std::size_t> repeat_of_;
+  static constexpr std::size_t no_repeat = static_cast<std::size_t>(-1);
+  int64_t key_ttl_ms_ = 0;
   int64_t head_ = 0;
   int wal_frames_ = 0;
   int wal_threshold_ = 0;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/event_store.hpp"
+#include "storage/event_types.hpp"
 
 namespace ebuse {
 

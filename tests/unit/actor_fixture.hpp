@@ -29,7 +29,9 @@ inline new_event ev(std::string type) {
 
 inline reply_future<append_result> send_append(const writer_actor& writer,
                                                std::vector<new_event> events) {
-  return dispatch(writer, append_cmd{std::move(events), {}});
+  append_cmd cmd;
+  cmd.events = std::move(events);
+  return dispatch(writer, std::move(cmd));
 }
 
 /// A write lock held by another connection, as another process would hold it.
