@@ -111,5 +111,8 @@ start n1 "$port" -- -config "$work/tenants.yaml"
 start n2 $((port + 1)) -- -config "$work/tenants.yaml"
 two_rps=$(both "$port" $((port + 1)))
 stop_all
-echo "| two tenants, POST /events, 32 conns each: one node | $one_rps | | |"
-echo "| the same on two nodes (one tenant each), one PostgreSQL | $two_rps | | $(ratio "$two_rps" "$one_rps") x one node |"
+echo
+echo "| two tenants, POST /events, 32 conns each | req/s (both) | / one node |"
+echo "|---|---|---|"
+echo "| one PostgreSQL node serving both | $one_rps | 1.00 |"
+echo "| two PostgreSQL nodes, one tenant each | $two_rps | $(ratio "$two_rps" "$one_rps") |"
