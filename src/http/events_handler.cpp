@@ -1,4 +1,5 @@
 // POST /events and POST /events/batch: validate, hand to the tenant writer, echo.
+#include "http/append_checks.hpp"
 #include "http/codec.hpp"
 #include "http/handlers.hpp"
 
@@ -6,6 +7,9 @@ namespace ebuse {
 
 void handle_append(const httplib::Request& req, httplib::Response& res,
                    request_context& ctx) {
+  append_checks checks;
+  if (!parse_append_checks(req, ctx.body, res, checks))
+    return;
   auto ev = parse_event(ctx.body);
   // Parsed: the body's memory goes before the reply takes its own (a large event would
   // otherwise be held three times).
@@ -16,6 +20,16 @@ void handle_append(const httplib::Request& req, httplib::Response& res,
   saved_event_echo echo{*ev};
   std::vector<new_event> events;
   events.push_back(std::move(*ev));
+  if (checks.any()) {
+    // The writer may render the stored response again (a group retried op by op).
+    append_render render = [echo](const append_result& r) mutable {
+      auto copy = echo;
+      return copy.take(r.first);
+    };
+    auto out = ctx.t->append(checked_request(std::move(events), std::move(checks), render),
+                             ctx.timeout());
+    return send_outcome(req, res, out, render);
+  }
   auto res_pos = ctx.t->append(std::move(events), ctx.timeout());
   if (!res_pos)
     return send_error(req, res, res_pos.error());
@@ -24,11 +38,22 @@ void handle_append(const httplib::Request& req, httplib::Response& res,
 
 void handle_batch(const httplib::Request& req, httplib::Response& res,
                   request_context& ctx) {
+  append_checks checks;
+  if (!parse_append_checks(req, ctx.body, res, checks))
+    return;
   auto events = parse_batch(ctx.body);
   std::string{}.swap(ctx.body);
   if (!events)
     return send_error(req, res, events.error());
   auto n = events->size();
+  if (checks.any()) {
+    append_render render = [n](const append_result& r) {
+      return render_batch_reply(n, r.first, r.last);
+    };
+    auto out = ctx.t->append(checked_request(std::move(*events), std::move(checks), render),
+                             ctx.timeout());
+    return send_outcome(req, res, out, render);
+  }
   auto result = ctx.t->append(std::move(*events), ctx.timeout());
   if (!result)
     return send_error(req, res, result.error());

@@ -75,6 +75,11 @@ void handle_subscription_get(const httplib::Request& req, httplib::Response& res
 /// POST, PUT /subscriptions/{id}/position
 void handle_subscription_save(const httplib::Request& req, httplib::Response& res,
                               request_context& ctx);
+
+/// DELETE /subscriptions/{id}/position: forgets the stored position (204, also when none
+/// was stored).
+void handle_subscription_delete(const httplib::Request& req, httplib::Response& res,
+                                request_context& ctx);
 /// GET /events/export: NDJSON, one event per line, page by page.
 void handle_export(const httplib::Request& req, httplib::Response& res, request_context& ctx);
 /// POST /events/import: the NDJSON of an export into an empty tenant, read as it arrives

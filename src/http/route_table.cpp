@@ -43,6 +43,8 @@ std::vector<route> make_routes() {
      false},
     {sub, pos, sub_doc, post | put, handle_subscription_save, "subscription_save", tenant,
      true, false},
+    {sub, pos, sub_doc, del, handle_subscription_delete, "subscription_delete", tenant, true,
+     false},
     {"/health", {}, "/health", get, handle_health, "health", auth_kind::none, false, false},
     {"/metrics", {}, "/metrics", get, handle_metrics, "metrics", metrics, true, false},
     {"/metrics/prometheus", {}, "/metrics/prometheus", get, handle_prometheus, "metrics",

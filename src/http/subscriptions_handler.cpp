@@ -1,4 +1,4 @@
-// /subscriptions/{id}/position: consumer checkpoints through the subscription actor.
+// /subscriptions/{id}/position: get, save and delete through the subscription actor.
 #include "http/codec.hpp"
 #include "http/handlers.hpp"
 
@@ -42,6 +42,20 @@ void handle_subscription_save(const httplib::Request& req, httplib::Response& re
                             ctx.timeout());
   if (!saved)
     return send_error(req, res, saved.error());
+  res.status = 204;
+}
+
+void handle_subscription_delete(const httplib::Request& req, httplib::Response& res,
+                                request_context& ctx) {
+  auto id = subscription_id(req, ctx);
+  if (!id)
+    return send_error(req, res, id.error());
+  sub_save_cmd cmd;
+  cmd.id = std::move(*id);
+  cmd.remove = true;
+  auto removed = ask(ctx.t->subscriptions(), std::move(cmd), ctx.timeout());
+  if (!removed)
+    return send_error(req, res, removed.error());
   res.status = 204;
 }
 

@@ -1,5 +1,6 @@
 // One group commit on SQLite: appends decided in order against the head and their
 // idempotency keys, all events inserted together, keys and subscriptions, one COMMIT.
+#include <limits>
 #include <string_view>
 #include <unordered_map>
 
@@ -92,6 +93,10 @@ caf::error store_writer::decide(const write_group& g, group_outcome& out) {
       continue;
     }
     auto n = static_cast<int64_t>(a.events.size());
+    // Positions end at INT64_MAX: past it the store is full, as SQLite would answer
+    // the insert (computed without overflowing).
+    if (n > std::numeric_limits<int64_t>::max() - cur)
+      return make_error(errc::storage_full, "no positions left in " + db_.path());
     o.positions = {cur + 1, cur + n};
     cur += n;
     for (const auto& ev : a.events)

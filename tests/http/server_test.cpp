@@ -100,7 +100,7 @@ TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow", "[http][serv
     {"POST", "/position", "GET"},
     {"DELETE", "/health", "GET"},
     {"POST", "/metrics", "GET"},
-    {"DELETE", "/subscriptions/a/position", "GET, POST, PUT"},
+    {"PATCH", "/subscriptions/a/position", "GET, POST, PUT, DELETE"},
   };
   for (const auto& x : rows) {
     INFO(x.method << " " << x.path);

@@ -182,3 +182,33 @@ TEST_CASE("subscription positions survive a restart", "[http][subscriptions][res
   REQUIRE(post(*cli, sub_path("a"), R"({"position":12})").status == 204);
   CHECK(get(*cli, sub_path("a")).body == "{\"position\":12}\n");
 }
+
+TEST_CASE("DELETE forgets a subscription position, idempotently and durably",
+          "[http][subscriptions]") {
+  temp_dir dir;
+  const auto db = dir.file("events.db");
+  {
+    test_server srv{db, quiet_config()};
+    auto cli = raw_client(srv);
+    REQUIRE(put(*cli, sub_path("gone"), R"({"position":7})").status == 204);
+    REQUIRE(put(*cli, sub_path("kept"), R"({"position":9})").status == 204);
+    auto del = to_reply(cli->Delete(sub_path("gone").c_str()));
+    CHECK(del.status == 204);
+    CHECK(del.body.empty());
+    CHECK(get(*cli, sub_path("gone")).body == "{\"position\":0}\n");
+    // An id that holds no position, or a second DELETE: 204 as well.
+    CHECK(to_reply(cli->Delete(sub_path("gone").c_str())).status == 204);
+    CHECK(to_reply(cli->Delete(sub_path("never-saved").c_str())).status == 204);
+    auto bad = to_reply(cli->Delete(sub_path("a%01b").c_str()));
+    CHECK(bad.status == 400);
+    CHECK(json::parse(bad.body)["code"] == "invalid_subscription");
+    srv.stop();
+  }
+  test_server srv{db, quiet_config()};
+  auto cli = raw_client(srv);
+  CHECK(get(*cli, sub_path("gone")).body == "{\"position\":0}\n");
+  CHECK(get(*cli, sub_path("kept")).body == "{\"position\":9}\n");
+  // Saved again after the delete, it starts over.
+  REQUIRE(put(*cli, sub_path("gone"), R"({"position":2})").status == 204);
+  CHECK(get(*cli, sub_path("gone")).body == "{\"position\":2}\n");
+}

@@ -17,6 +17,7 @@
 
 #include "actors/tenant.hpp"
 #include "support/eventually.hpp"
+#include "support/commit_gate.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ebuse::test {
@@ -57,53 +58,6 @@ public:
 private:
   sqlite3* db_ = nullptr;
   int rc_ = -1;
-};
-
-/// Holds a writer at the start of its group transactions (writer_options::before_commit)
-/// until opened: what a test sends meanwhile waits in the writer's mailbox, and forms
-/// the next group. Shared with the hook, so it outlives the writer.
-class commit_gate {
-public:
-  static std::shared_ptr<commit_gate> make() {
-    return std::make_shared<commit_gate>();
-  }
-
-  /// The hook for writer_options::before_commit.
-  static std::function<void(std::size_t)> hook(std::shared_ptr<commit_gate> gate) {
-    return [gate](std::size_t ops) { gate->arrive(ops); };
-  }
-
-  /// Waits (bounded) until `n` group transactions have reached the gate.
-  bool wait_arrived(std::size_t n, std::chrono::milliseconds limit = 10s) {
-    std::unique_lock<std::mutex> lock{mtx_};
-    return cv_.wait_for(lock, limit, [&] { return sizes_.size() >= n; });
-  }
-
-  /// Lets every held and later transaction pass.
-  void open() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    open_ = true;
-    cv_.notify_all();
-  }
-
-  /// Operations in each group that reached the gate, in order.
-  std::vector<std::size_t> sizes() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return sizes_;
-  }
-
-private:
-  void arrive(std::size_t ops) {
-    std::unique_lock<std::mutex> lock{mtx_};
-    sizes_.push_back(ops);
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
-  }
-
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::vector<std::size_t> sizes_;
-  bool open_ = false;
 };
 
 struct fixture {

@@ -33,6 +33,7 @@ TEST_CASE("every served method of every path matches its route") {
     {"GET /subscriptions/a/position", "subscription_get"},
     {"POST /subscriptions/a/position", "subscription_save"},
     {"PUT /subscriptions/a/position", "subscription_save"},
+    {"DELETE /subscriptions/a/position", "subscription_delete"},
     {"GET /health", "health"},                {"GET /metrics", "metrics"},
     {"GET /metrics/prometheus", "metrics"},   {"GET /tenants", "tenants"},
     {"GET /events/export", "events_export"},  {"POST /events/import", "events_import"},
@@ -64,7 +65,7 @@ TEST_CASE("a known path with another method is a 405 listing the methods") {
         == "method DELETE not allowed; allowed: GET, POST");
   CHECK(match("POST", "/position", true).allow == "GET");
   CHECK(match("GET", "/events/batch", true).allow == "POST");
-  CHECK(match("DELETE", "/subscriptions/x/position", true).allow == "GET, POST, PUT");
+  CHECK(match("PATCH", "/subscriptions/x/position", true).allow == "GET, POST, PUT, DELETE");
   CHECK(match("PATCH", "/subscriptions/x/position", true).status == 405);
   // A 405 keeps the path's rules: /health needs no key and is not limited.
   auto health = match("POST", "/health", true);
@@ -148,9 +149,13 @@ TEST_CASE("a subscription path needs its suffix; the id is what lies between") {
     CHECK(m.auth() == auth_kind::tenant);
     CHECK(unmatched_message(m, "GET", path)
           == "no such path; expected /subscriptions/{id}/position");
-    auto del = match("DELETE", path, true);
+    auto del = match("DELETE", path, true); // served at the full path too
     CHECK(del.status == 404);
-    CHECK(unmatched_message(del, "DELETE", path) == std::string{"no such path: "} + path);
+    CHECK(unmatched_message(del, "DELETE", path)
+          == "no such path; expected /subscriptions/{id}/position");
+    auto patch = match("PATCH", path, true);
+    CHECK(patch.status == 404);
+    CHECK(unmatched_message(patch, "PATCH", path) == std::string{"no such path: "} + path);
   }
   auto m = match("GET", "/subscriptions/a/b/position", true);
   REQUIRE(m.status == 200);
@@ -189,7 +194,8 @@ TEST_CASE("the metrics labels are the table's, in the order /metrics shows them"
   CHECK(labels == std::vector<std::string>{"events_post", "events_get", "events_batch",
                                            "events_stream", "events_export", "events_import",
                                            "position", "subscription_get",
-                                           "subscription_save", "health", "metrics",
+                                           "subscription_save", "subscription_delete",
+                                           "health", "metrics",
                                            "metrics_stream", "tenants", "admin_backup",
                                            "dashboard", "stream_create", "stream_append",
                                            "stream_read", "stream_delete", "other"});
