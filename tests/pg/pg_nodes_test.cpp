@@ -236,3 +236,14 @@ TEST_CASE("pg nodes: subscription positions are shared; SQLite-only routes answe
   REQUIRE(head);
   CHECK(head->body == "{\"position\":0}\n");
 }
+
+TEST_CASE("pg nodes: PostgreSQL unreachable at start: a clear error and exit status 3") {
+  // Nothing listens on port 1: the connection is refused at once.
+  child_server node{node_env("postgresql://ebuse:hunter2@127.0.0.1:1/postgres")};
+  CHECK(node.port() == 0);
+  CHECK(node.wait() == 3);
+  auto log = node.output();
+  CHECK(log.find("cannot use PostgreSQL") != std::string::npos);
+  CHECK(log.find("127.0.0.1:1") != std::string::npos);
+  CHECK(log.find("hunter2") == std::string::npos);
+}
