@@ -1,6 +1,8 @@
 // Real ebuse nodes (server processes) on one PostgreSQL: several nodes, kill -9, restarts.
 #include <atomic>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -15,6 +17,7 @@
 #include "pg/pg_fixture.hpp"
 #include "reliability/child_server.hpp"
 #include "support/eventually.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace ebuse;
 using namespace ebuse::test;
@@ -246,4 +249,36 @@ TEST_CASE("pg nodes: PostgreSQL unreachable at start: a clear error and exit sta
   CHECK(log.find("cannot use PostgreSQL") != std::string::npos);
   CHECK(log.find("127.0.0.1:1") != std::string::npos);
   CHECK(log.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("pg nodes: a tenants file with storage: postgres serves each tenant apart") {
+  auto url = fresh_pg_database();
+  temp_dir dir;
+  auto file = dir.file("tenants.yaml");
+  {
+    std::ofstream out{file};
+    out << "storage: postgres\ndatabase_url: \"" << url << "\"\n"
+        << "data_dir: \"" << dir.file("data") << "\"\n"
+        << "tenants:\n  - name: ta\n    api_key: key-a\n  - name: tb\n    api_key: key-b\n";
+  }
+  child_server node{{"HOST=127.0.0.1", "PORT=0", "RATE_LIMIT=0", "LOG_LEVEL=info"},
+                    {"-config", file}};
+  REQUIRE(node.port() > 0);
+  auto as = [&](const char* key) {
+    httplib::Client c{"127.0.0.1", node.port()};
+    c.set_default_headers({{"X-API-Key", key}});
+    return c;
+  };
+  auto a = as("key-a");
+  auto b = as("key-b");
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(a.Post("/events", R"({"type":"a","data":1})", "application/json")->status == 200);
+  REQUIRE(b.Post("/events", R"({"type":"b","data":2})", "application/json")->status == 200);
+  CHECK(a.Get("/position")->body == "{\"position\":3}\n");
+  CHECK(b.Get("/position")->body == "{\"position\":1}\n");
+  auto events = json::parse(b.Get("/events?from=1")->body);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["type"] == "b");
+  // No SQLite file was made: data_dir is not even created on PostgreSQL.
+  CHECK_FALSE(std::filesystem::exists(dir.file("data")));
 }
