@@ -12,7 +12,8 @@ namespace ebuse {
 /// A tenant on PostgreSQL behind the writer's storage interface: groups go to
 /// pg_writer::apply, whose contract is log_writer::apply's. There is no local WAL (the
 /// checkpoint calls keep their defaults), no Durable Streams and no import: those
-/// answer errc::not_supported (HTTP 501).
+/// answer errc::not_supported (HTTP 501). Expired idempotency keys of the tenant are
+/// swept by the writer as on SQLite.
 class pg_log_writer final : public log_writer {
 public:
   /// Adopts `store`; `url` (redacted) only names it in logs.
@@ -29,6 +30,9 @@ public:
   caf::expected<append_result> import_events(const std::vector<positioned_event>&,
                                              int64_t) override;
   caf::expected<std::unique_ptr<stream_writer>> open_streams(const stream_limits&) override;
+  caf::expected<int64_t> sweep_idempotency_keys(int64_t before_ms, int64_t max_rows) override {
+    return store_->sweep_idempotency_keys(before_ms, max_rows);
+  }
 
 private:
   std::unique_ptr<pg_writer> store_;

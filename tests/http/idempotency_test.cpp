@@ -182,8 +182,8 @@ TEST_CASE("a repeat arriving while the first is being committed is a replay from
   CHECK(head_of(*cli) == 3);
 }
 
-// [sqlite]: reads the key table of the SQLite file; on PostgreSQL expired keys are
-// ignored by the append (tested in tests/pg) and not swept.
+// [sqlite]: reads the key table of the SQLite file; the PostgreSQL sweep is tested in
+// tests/pg/pg_store_test.cpp.
 TEST_CASE("keys past IDEMPOTENCY_TTL are swept, and a key after expiry is applied anew",
           "[sqlite]") {
   temp_dir dir;
