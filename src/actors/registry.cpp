@@ -41,6 +41,8 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
       tenant_options topts = opts.defaults;
       topts.name = slot->name;
       topts.db_path = slot->db_path;
+  topts.database_url = slot->database_url;
+      topts.database_url = slot->database_url;
       auto t = tenant::start(sys, topts);
       if (!t)
         return std::move(t.error());

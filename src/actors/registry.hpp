@@ -24,6 +24,7 @@ struct tenant_spec {
   std::string name;    ///< validated, [A-Za-z0-9_-]{1,100}
   std::string db_path; ///< its SQLite file
   key_digest key{};    ///< SHA-256 of its API key
+  std::string database_url; ///< PostgreSQL URL; empty: the SQLite file db_path
 };
 
 /// How the registry runs tenants.

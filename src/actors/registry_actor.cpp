@@ -32,13 +32,15 @@ build_directory(const std::vector<tenant_spec>& specs, const std::vector<key_dig
   for (const auto& spec : specs) {
     std::shared_ptr<tenant_slot> slot;
     auto i = previous.find(spec.name);
-    if (i != previous.end() && i->second->db_path == spec.db_path) {
+    if (i != previous.end() && i->second->db_path == spec.db_path
+        && i->second->database_url == spec.database_url) {
       slot = i->second;
       previous.erase(i);
     } else {
       slot = std::make_shared<tenant_slot>();
       slot->name = spec.name;
       slot->db_path = spec.db_path;
+      slot->database_url = spec.database_url;
     }
     directory->by_key.emplace(digest_key(spec.key), slot);
     directory->slots.push_back(std::move(slot));

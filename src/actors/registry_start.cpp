@@ -29,6 +29,7 @@ bool launch_start(registry_self self, const std::shared_ptr<tenant_slot>& slot) 
   tenant_options topts = view.opts.defaults;
   topts.name = slot->name;
   topts.db_path = slot->db_path;
+  topts.database_url = slot->database_url;
   auto* sys = &self->system();
   auto me = caf::actor_cast<registry_actor>(self);
   auto stopping = view.stopping;

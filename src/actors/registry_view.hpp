@@ -23,6 +23,7 @@ namespace ebuse {
 struct tenant_slot {
   std::string name;
   std::string db_path;
+  std::string database_url; ///< PostgreSQL; empty: SQLite at db_path
 
   std::mutex mtx;
   std::shared_ptr<tenant> running;                  ///< guarded by mtx

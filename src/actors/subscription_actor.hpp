@@ -12,6 +12,7 @@
 
 namespace ebuse {
 
+class pg_reader_pool;
 struct tenant_stats;
 
 /// Spawns the (cooperative, never blocking) actor that keeps a tenant's subscription
@@ -21,5 +22,13 @@ struct tenant_stats;
 subscription_actor spawn_subscription_actor(caf::actor_system& sys, writer_actor writer,
                                             std::unordered_map<std::string, int64_t> initial,
                                             std::shared_ptr<tenant_stats> stats);
+
+/// Spawns the subscription actor of tenant `tenant` on PostgreSQL, where other nodes
+/// may save positions too: a detached actor that answers every read from the database
+/// (through a connection borrowed from `pool`) and saves through `writer`.
+subscription_actor spawn_pg_subscription_actor(caf::actor_system& sys, writer_actor writer,
+                                               std::shared_ptr<pg_reader_pool> pool,
+                                               std::string tenant,
+                                               std::shared_ptr<tenant_stats> stats);
 
 } // namespace ebuse

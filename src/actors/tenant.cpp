@@ -14,6 +14,8 @@ namespace ebuse {
 
 caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
                                                      const tenant_options& opts) {
+  if (!opts.database_url.empty())
+    return start_pg(sys, opts);
   // The writer creates and migrates the file before any read-only connection opens it.
   auto sopts = opts.store;
   sopts.idempotency_ttl_ms = opts.writer.idempotency_ttl.count();

@@ -19,10 +19,16 @@
 
 namespace ebuse {
 
+class pg_reader_pool;
+
 /// How to run one tenant.
 struct tenant_options {
   std::string name;      ///< validated tenant name
   std::string db_path;   ///< its SQLite file
+  /// Its PostgreSQL database (STORAGE=postgres); empty: the SQLite file db_path.
+  std::string database_url;
+  /// The node's PostgreSQL readers, shared by every tenant (set with database_url).
+  std::shared_ptr<pg_reader_pool> pg_readers;
   store_options store;   ///< pragmas
   std::size_t readers = 3; ///< size of the reader pool
   writer_options writer; ///< group-commit tunables
@@ -71,6 +77,10 @@ public:
     return *signal_;
   }
 
+  /// Another node committed up to `head` (PostgreSQL): raises the published head and,
+  /// when it rose, wakes the readers waiting on the event log.
+  void observe_head(int64_t head);
+
   /// Lock-free figures (committed head, commits).
   const tenant_stats& stats() const noexcept {
     return *stats_;
@@ -84,6 +94,11 @@ public:
   /// Its database file.
   const std::string& db_path() const noexcept {
     return db_path_;
+  }
+
+  /// Whether it is stored in PostgreSQL (else in its SQLite file).
+  bool on_postgres() const noexcept {
+    return on_postgres_;
   }
 
   /// The actors holding a connection to the tenant's file: the writer and the readers.
@@ -111,11 +126,16 @@ public:
 private:
   tenant() = default;
 
+  // start() for a tenant in PostgreSQL (tenant_pg.cpp).
+  static caf::expected<std::shared_ptr<tenant>> start_pg(caf::actor_system& sys,
+                                                         const tenant_options& opts);
+
   // Counts `cmd` into the writer's queue, or refuses it (errc::overloaded).
   caf::error admit(append_cmd& cmd);
 
   std::string name_;
   std::string db_path_;
+  bool on_postgres_ = false;
   std::shared_ptr<tenant_stats> stats_;
   std::shared_ptr<stream_signal> signal_;
   writer_actor writer_;

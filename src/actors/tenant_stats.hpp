@@ -55,6 +55,17 @@ struct tenant_stats {
   /// /health); may be null.
   std::shared_ptr<std::atomic<int64_t>> unhealthy;
 
+  /// Raises `head` to `pos` unless it is there already (several nodes on PostgreSQL
+  /// publish into it: the writer, readers that saw further, the listener); true when
+  /// it rose. The published head never goes back.
+  bool raise_head(int64_t pos) noexcept {
+    auto cur = head.load(std::memory_order_acquire);
+    while (cur < pos)
+      if (head.compare_exchange_weak(cur, pos, std::memory_order_acq_rel))
+        return true;
+    return false;
+  }
+
   /// Notes a fault of `source`; the first one makes the tenant count as unhealthy.
   void mark_fault(fault_source source) noexcept {
     if (faults.fetch_or(source, std::memory_order_acq_rel) == 0 && unhealthy)

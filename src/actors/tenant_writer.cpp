@@ -113,7 +113,7 @@ void answer(pending_op& op, const caf::error& err) {
 
 // Publishes a committed transaction of `events` events that left the head at `head`.
 void record_commit(writer_state& st, int64_t head, uint64_t events) {
-  st.stats->head.store(head, std::memory_order_release);
+  st.stats->raise_head(head);
   st.stats->commits.fetch_add(1, std::memory_order_relaxed);
   st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
   st.stats->group_events.observe(static_cast<double>(events));
@@ -225,6 +225,13 @@ void enqueue(writer_self self, pending_op op) {
 }
 
 void enqueue_stream(writer_self self, std::unique_ptr<stream_op> sop) {
+  if (!self->state.streams) {
+    // A storage without Durable Streams (PostgreSQL): refused alone, never failing the
+    // appends of the group it would have joined.
+    answer_stream_op(*sop, make_error(errc::not_supported,
+                                      "Durable Streams are not supported on this storage"));
+    return;
+  }
   pending_op op;
   op.stream = std::move(sop);
   enqueue(self, std::move(op));
@@ -270,7 +277,7 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<log_wr
     self->state.streams = std::move(*sw);
   schedule_sweep(self);
   self->send(self, key_sweep_atom::value);
-  self->state.stats->head.store(self->state.store->head());
+  self->state.stats->raise_head(self->state.store->head());
   self->state.next_own_checkpoint = own_checkpoint_base(self->state);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     auto& st = self->state;

@@ -4,7 +4,9 @@
 #include "app/tenants_file.hpp"
 #include "app/config_log.hpp"
 #include "core/decimal.hpp"
+#include "core/errc.hpp"
 #include "http/client_ip.hpp"
+#include "storage/pg_url.hpp"
 
 namespace ebuse {
 
@@ -116,6 +118,34 @@ struct env_reader {
 
 } // namespace
 
+bool check_storage(const std::string& storage, const std::string& url, std::string& err,
+                   const char* storage_name, const char* url_name) {
+  auto name = [](const char* n) { return std::string{n}; };
+  if (storage != "sqlite" && storage != "postgres") {
+    err = "invalid " + name(storage_name) + "=\"" + storage + "\": expected sqlite or postgres";
+    return false;
+  }
+  if (storage == "sqlite") {
+    if (url.empty())
+      return true;
+    err = name(url_name) + " is set but " + storage_name + " is sqlite: set " + storage_name
+          + "=postgres to use PostgreSQL, or unset " + url_name;
+    return false;
+  }
+  if (url.empty()) {
+    err = name(storage_name) + "=postgres needs " + url_name
+          + ": expected a URL such as postgresql://user:password@db.example:5432/ebuse";
+    return false;
+  }
+  auto valid = pg::validate_database_url(url);
+  if (!valid) {
+    err = "invalid " + name(url_name) + "=\"" + pg::redact_url(url)
+          + "\": " + message_of(valid.error());
+    return false;
+  }
+  return true;
+}
+
 bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err) {
   cfg.clamped.clear();
   env_reader r{env, err, &cfg.clamped};
@@ -162,8 +192,12 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
                                 "a Go duration up to 1h such as 60s", cfg.longpoll_max)
             && r.short_duration("HEARTBEAT", std::chrono::minutes(10),
                                 "a positive Go duration up to 10m such as 15s",
-                                cfg.heartbeat);
+                                cfg.heartbeat)
+            && r.text("STORAGE", cfg.storage) && r.text("DATABASE_URL", cfg.database_url)
+            && r.number("PG_READERS", 1, 256, cfg.pg_readers);
   if (!ok)
+    return false;
+  if (!check_storage(cfg.storage, cfg.database_url, err))
     return false;
   if (cfg.ds_longpoll_timeout.count() == 0)
     return r.fail("DS_LONGPOLL_TIMEOUT", "0", "a positive Go duration up to 10m such as 20s");
@@ -205,6 +239,11 @@ Environment (default in brackets):
   API_KEY             single-tenant API key [none: a development key is generated
                       and printed at start]
   DB_PATH             single-tenant database file [events.db]
+  STORAGE             sqlite (a file per tenant) or postgres (DATABASE_URL) [sqlite]
+  DATABASE_URL        PostgreSQL URL (postgresql://user:password@host:5432/db) shared
+                      by every tenant when STORAGE=postgres [none]
+  PG_READERS          PostgreSQL reader connections of this node, shared by its
+                      tenants [8]
   RATE_LIMIT          requests/s per client IP, 0 disables [100]
   RATE_BURST          token-bucket burst [200]
   RATE_LIMIT_PER_KEY  requests/s per API key, 0 disables [0]

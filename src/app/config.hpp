@@ -33,6 +33,9 @@ struct server_config {
   std::string api_key;                       ///< API_KEY (single-tenant)
   bool dev_key = false;                      ///< api_key was generated for development
   std::string db_path = "events.db";         ///< DB_PATH (single-tenant)
+  std::string storage = "sqlite";            ///< STORAGE: sqlite or postgres
+  std::string database_url;                  ///< DATABASE_URL (STORAGE=postgres)
+  std::size_t pg_readers = 8;                ///< PG_READERS, reader connections per node
   std::string config_file;                   ///< -config FILE (multi-tenant)
   int rate_limit = 100;                      ///< RATE_LIMIT, requests/s per client
   int rate_burst = 200;                      ///< RATE_BURST
@@ -81,6 +84,12 @@ using env_lookup = std::function<const char*(const char*)>;
 /// REQUEST_TIMEOUT above max_timeout and TENANT_IDLE_TIMEOUT above max_tenant_idle are
 /// rejected.
 bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err);
+
+/// Checks a storage choice: `storage` is sqlite or postgres; postgres needs a valid
+/// `url`, sqlite takes none. On a bad choice returns false with `err` naming the setting
+/// (`storage_name`, `url_name`: the variables or tenants-file keys) and never the password.
+bool check_storage(const std::string& storage, const std::string& url, std::string& err,
+                   const char* storage_name = "STORAGE", const char* url_name = "DATABASE_URL");
 
 /// Parses a Go bool (`1 t T true TRUE True 0 f F false FALSE False`).
 bool parse_go_bool(std::string_view in, bool& out);

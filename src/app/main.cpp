@@ -12,17 +12,22 @@
 #include "app/config_log.hpp"
 #include "app/fd_limit.hpp"
 #include "app/migrate_command.hpp"
+#include "app/pg_wakeups.hpp"
 #include "app/shutdown.hpp"
 #include "app/signals.hpp"
 #include "app/startup.hpp"
 #include "http/server.hpp"
 #include "obs/logger.hpp"
+#include "storage/pg_schema.hpp"
+#include "storage/pg_url.hpp"
 
 namespace {
 
 using namespace ebuse;
 
 constexpr int exit_usage = 2;
+// PostgreSQL (STORAGE=postgres) cannot be reached or migrated at start.
+constexpr int exit_storage = 3;
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "ebuse: %s\n(see ebuse --help)\n", msg.c_str());
@@ -88,7 +93,7 @@ bool serve(const server_config& cfg, http_server& server, tenant_registry& reg,
            shutdown_control& shutdown) {
   auto on_hangup = [&] {
     if (plan.multi_tenant)
-      reload_tenants_file(cfg.config_file, reg, plan.env_admins);
+      reload_tenants_file(cfg.config_file, reg, plan);
     else
       log::write(log::level::info, "SIGHUP ignored in single-tenant mode");
   };
@@ -127,6 +132,16 @@ int main(int argc, char** argv) {
   tenancy plan;
   if (!plan_tenants(cfg, plan, err))
     return usage_error(err);
+  if (plan.storage.storage == "postgres") {
+    // PostgreSQL down at start is fatal, with its own status: a supervisor restarts the
+    // node, and nothing is served that could not be stored.
+    if (auto pg_err = pg::migrate_schema(plan.storage.database_url)) {
+      log::write(log::level::error, "cannot use PostgreSQL",
+                 {{"database_url", log::str(pg::redact_url(plan.storage.database_url))},
+                  {"detail", log::str(message_of(pg_err))}});
+      return exit_storage;
+    }
+  }
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   auto registry = tenant_registry::start(sys, plan.registry);
@@ -136,6 +151,9 @@ int main(int argc, char** argv) {
                 {"detail", log::str(message_of(registry.error()))}});
     return 1;
   }
+  std::unique_ptr<pg_wakeups> wakeups;
+  if (plan.storage.storage == "postgres")
+    wakeups = std::make_unique<pg_wakeups>(plan.storage.database_url, *registry);
   http_server server{http_options_of(cfg), *registry, sys};
   int port = server.bind();
   if (port < 0) {

@@ -7,6 +7,7 @@
 
 #include "app/tenants_file.hpp"
 #include "obs/logger.hpp"
+#include "storage/pg_reader.hpp"
 
 namespace ebuse {
 
@@ -45,7 +46,8 @@ void plan_single_tenant(server_config& cfg, registry_options& ropts) {
                  "  Set API_KEY for anything but local development.\n\n",
                  cfg.api_key.c_str());
   }
-  ropts.tenants.push_back(tenant_spec{"default", cfg.db_path, digest_of(cfg.api_key)});
+  ropts.tenants.push_back(tenant_spec{"default", cfg.db_path, digest_of(cfg.api_key),
+                                      cfg.storage == "postgres" ? cfg.database_url : ""});
   ropts.eager = true;
   ropts.multi_tenant = false;
 }
@@ -111,15 +113,25 @@ bool plan_tenants(server_config& cfg, tenancy& out, std::string& err) {
   ropts.idle_timeout = cfg.tenant_idle_timeout;
   ropts.on_event = log_tenant_event;
   out.multi_tenant = !cfg.config_file.empty();
+  out.env_storage = storage_choice{cfg.storage, cfg.database_url};
+  out.storage = out.env_storage;
   if (out.multi_tenant) {
     tenants_file file;
-    if (!load_tenants_file(cfg.config_file, file, err) || !ensure_data_dir(file.data_dir, err))
+    if (!load_tenants_file(cfg.config_file, file, err)
+        || !settle_storage(file, out.env_storage, out.storage, err))
+      return false;
+    if (out.storage.storage == "sqlite" && !ensure_data_dir(file.data_dir, err))
       return false;
     log_warnings(file);
     ropts.tenants = std::move(file.tenants);
     ropts.admin_keys = std::move(file.admin_keys);
   } else {
     plan_single_tenant(cfg, ropts);
+  }
+  if (out.storage.storage == "postgres") {
+    pg_options popts;
+    popts.readers = cfg.pg_readers;
+    ropts.defaults.pg_readers = std::make_shared<pg_reader_pool>(out.storage.database_url, popts);
   }
   if (!cfg.admin_api_key.empty())
     out.env_admins.push_back(digest_of(cfg.admin_api_key));
@@ -129,10 +141,11 @@ bool plan_tenants(server_config& cfg, tenancy& out, std::string& err) {
 }
 
 void reload_tenants_file(const std::string& path, tenant_registry& registry,
-                         const std::vector<key_digest>& env_admins) {
+                         const tenancy& plan) {
   tenants_file file;
   std::string err;
-  if (!reload_tenants(path, registry, file, err, env_admins)) {
+  if (!reload_tenants(path, registry, file, err, plan.env_admins, plan.env_storage,
+                      plan.storage)) {
     log::write(log::level::error, "reload rejected; keeping the running configuration",
                {{"error", log::str(err)}});
     return;

@@ -7,6 +7,7 @@
 #include "actors/registry.hpp"
 #include "actors/tenant.hpp"
 #include "app/config.hpp"
+#include "app/tenants_file.hpp"
 #include "http/options.hpp"
 
 namespace ebuse {
@@ -24,6 +25,8 @@ struct tenancy {
   registry_options registry;          ///< tenants, admin keys, defaults, lifecycle log
   std::vector<key_digest> env_admins; ///< from ADMIN_API_KEY (kept across reloads)
   bool multi_tenant = false;          ///< a tenants file (-config) is in use
+  storage_choice env_storage;         ///< STORAGE and DATABASE_URL
+  storage_choice storage;             ///< what every tenant runs on
 };
 
 /// Reads the tenants: the tenants file in multi-tenant mode (creating its data
@@ -36,6 +39,6 @@ bool plan_tenants(server_config& cfg, tenancy& out, std::string& err);
 /// SIGHUP: re-reads the tenants file and applies it; an invalid file is logged and the
 /// running configuration kept.
 void reload_tenants_file(const std::string& path, tenant_registry& registry,
-                         const std::vector<key_digest>& env_admins);
+                         const tenancy& plan);
 
 } // namespace ebuse

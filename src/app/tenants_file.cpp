@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include "app/config.hpp"
+
 namespace ebuse {
 
 namespace {
@@ -60,6 +62,11 @@ bool parse_tenant(const YAML::Node& node, size_t i, tenant_spec& spec, tenants_f
   }
   for (const auto& kv : node) {
     auto k = kv.first.as<std::string>();
+    if (k == "storage" || k == "database_url") {
+      err = where(i, spec.name) + ": " + k
+            + " is set for the whole file (top level), not per tenant";
+      return false;
+    }
     if (k != "name" && k != "api_key" && k != "api_key_sha256")
       out.warnings.push_back(where(i, spec.name) + ": unknown key \"" + k + "\" ignored");
   }
@@ -109,7 +116,8 @@ bool parse_tenants_yaml(const std::string& text, tenants_file& out, std::string&
     }
     for (const auto& kv : root) {
       auto k = kv.first.as<std::string>();
-      if (k != "data_dir" && k != "tenants" && k != "admin_keys")
+      if (k != "data_dir" && k != "tenants" && k != "admin_keys" && k != "storage"
+          && k != "database_url")
         out.warnings.push_back("unknown top-level key \"" + k + "\" ignored");
     }
     if (auto dd = root["data_dir"]) {
@@ -118,6 +126,17 @@ bool parse_tenants_yaml(const std::string& text, tenants_file& out, std::string&
         return false;
       }
       out.data_dir = dd.as<std::string>();
+    }
+    for (auto [key, field] : {std::pair{"storage", &out.storage},
+                              std::pair{"database_url", &out.database_url}}) {
+      auto n = root[key];
+      if (!n)
+        continue;
+      if (!scalar(n) || n.as<std::string>().empty()) {
+        err = std::string{key} + " must be a non-empty string";
+        return false;
+      }
+      *field = n.as<std::string>();
     }
     if (!parse_admin_keys(root["admin_keys"], out, err))
       return false;
@@ -177,9 +196,31 @@ bool ensure_data_dir(const std::string& dir, std::string& err) {
   return false;
 }
 
+bool settle_storage(tenants_file& file, const storage_choice& env, storage_choice& out,
+                    std::string& err) {
+  bool own = !file.storage.empty() || !file.database_url.empty();
+  out.storage = own ? (file.storage.empty() ? "sqlite" : file.storage) : env.storage;
+  out.database_url = own ? file.database_url : env.database_url;
+  if (!own ? !check_storage(out.storage, out.database_url, err)
+           : !check_storage(out.storage, out.database_url, err, "storage", "database_url"))
+    return false;
+  for (auto& t : file.tenants)
+    t.database_url = out.storage == "postgres" ? out.database_url : std::string{};
+  return true;
+}
+
 bool reload_tenants(const std::string& path, tenant_registry& registry, tenants_file& file,
-                    std::string& err, const std::vector<key_digest>& extra_admin_keys) {
-  if (!load_tenants_file(path, file, err) || !ensure_data_dir(file.data_dir, err))
+                    std::string& err, const std::vector<key_digest>& extra_admin_keys,
+                    const storage_choice& env, const storage_choice& running) {
+  storage_choice chosen;
+  if (!load_tenants_file(path, file, err) || !settle_storage(file, env, chosen, err))
+    return false;
+  if (chosen.storage != running.storage || chosen.database_url != running.database_url) {
+    err = path + ": storage or database_url differs from the running configuration; "
+                 "a change of storage needs a restart";
+    return false;
+  }
+  if (chosen.storage == "sqlite" && !ensure_data_dir(file.data_dir, err))
     return false;
   auto admins = file.admin_keys;
   admins.insert(admins.end(), extra_admin_keys.begin(), extra_admin_keys.end());

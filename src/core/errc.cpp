@@ -25,6 +25,7 @@ const char* to_code(errc x) noexcept {
     case errc::timeout: return "timeout";
     case errc::overloaded: return "overloaded";
     case errc::cancelled: return "cancelled";
+    case errc::not_supported: return "not_supported";
     case errc::internal: return "internal";
   }
   return "internal";

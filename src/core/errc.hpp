@@ -30,6 +30,7 @@ enum class errc : uint8_t {
   timeout,              ///< no reply in time; a write may still have committed
   overloaded,           ///< a queue is full; nothing of the request was written
   cancelled,            ///< a long operation (a backup's copy) was asked to stop
+  not_supported,        ///< the tenant's storage does not offer this (HTTP 501)
   internal,             ///< unexpected failure
 };
 

@@ -77,6 +77,12 @@ void handle_backup(const httplib::Request& req, httplib::Response& res, request_
     return send_error(req, res, found.error());
   if (!*found)
     return send_error(res, http_errc::not_found, "no tenant named " + name);
+  if ((*found)->on_postgres())
+    return send_error(req, res,
+                      make_error(errc::not_supported,
+                                 "backups are not supported here: tenant " + name
+                                   + " is stored in PostgreSQL; back it up with "
+                                     "PostgreSQL's own tools (pg_dump, base backups)"));
   if (!(*found)->try_begin_backup())
     return send_error(req, res,
                       make_error(errc::backup_in_progress,

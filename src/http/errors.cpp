@@ -23,6 +23,7 @@ int http_status(errc code) noexcept {
     case errc::timeout:
     case errc::overloaded:
     case errc::cancelled: return 503;
+    case errc::not_supported: return 501;
     case errc::internal: return 500;
   }
   return 500;
@@ -93,7 +94,8 @@ std::string error_body(const std::string& message, const char* code) {
 
 http_error to_http_error(errc code, std::string message) {
   int status = http_status(code);
-  bool server_side = status >= 500;
+  // 501: a documented limit of the tenant's storage, not a fault; its message stays.
+  bool server_side = status >= 500 && code != errc::not_supported;
   if (server_side || message.empty())
     message = server_side ? generic_message(code) : to_code(code);
   auto body = error_body(message, to_code(code));

@@ -5,6 +5,7 @@
 
 #include "core/errc.hpp"
 #include "core/event_json.hpp"
+#include "core/json_text.hpp"
 
 namespace ebuse {
 
@@ -42,7 +43,7 @@ caf::expected<pg::result> pg_reader::run(const char* name, const pg::params& p) 
 }
 
 caf::error pg_reader::load(const std::string& tenant, int64_t from, int64_t to, int64_t limit,
-                           event_page& page) {
+                           event_page& page, bool ndjson) {
   params_.clear();
   params_.text(tenant).int64(from).int64(to < 0 ? std::numeric_limits<int64_t>::max() : to).int64(
     limit);
@@ -50,11 +51,20 @@ caf::error pg_reader::load(const std::string& tenant, int64_t from, int64_t to, 
   if (!res)
     return std::move(res.error());
   for (int i = 0; i < res->rows(); ++i) {
-    if (page.count > 0)
+    if (page.count > 0 && !ndjson)
       page.json.push_back(',');
     page.last_position = res->get_int64(i, 0);
-    append_event_json(page.json, page.last_position, res->get(i, 1), res->get(i, 2),
-                      res->get(i, 3));
+    // Stored compact by this server (and copied verbatim by `ebuse migrate`, whose
+    // source may hold line breaks): an NDJSON line must not be split.
+    auto data = res->get(i, 2);
+    std::string compacted;
+    if (ndjson && data.find_first_of("\r\n") != std::string_view::npos) {
+      json::append_compact(data, compacted);
+      data = compacted;
+    }
+    append_event_json(page.json, page.last_position, res->get(i, 1), data, res->get(i, 3));
+    if (ndjson)
+      page.json.push_back('\n');
     ++page.count;
   }
   return caf::none;

@@ -35,9 +35,10 @@ public:
   pg_reader(const std::string& url, const pg_options& opts = {});
 
   /// Renders up to `limit` events of `tenant` with position in [from, to] (to < 0: no
-  /// upper bound) into `page`, ordered by position, exactly as store_reader::load does.
+  /// upper bound) into `page`, ordered by position, exactly as store_reader::load does
+  /// (with `ndjson`, one event per line).
   caf::error load(const std::string& tenant, int64_t from, int64_t to, int64_t limit,
-                  event_page& page);
+                  event_page& page, bool ndjson = false);
 
   /// The tenant's committed head (0 when empty).
   caf::expected<int64_t> max_position(const std::string& tenant);

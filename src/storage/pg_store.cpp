@@ -43,6 +43,11 @@ std::vector<pg::statement_def> writer_statements(bool notify) {
                 "ON CONFLICT (tenant, key) DO UPDATE SET body_sha256 = EXCLUDED.body_sha256, "
                 "status = EXCLUDED.status, response = EXCLUDED.response, "
                 "created_at = EXCLUDED.created_at"},
+    // Bounded, oldest first: one sweep never holds many row locks for long.
+    {"key_sweep", "DELETE FROM ebuse.idempotency_keys WHERE tenant = $1::text AND key IN "
+                  "(SELECT key FROM ebuse.idempotency_keys WHERE tenant = $1::text "
+                  "AND created_at < to_timestamp($2::int8 / 1000.0) "
+                  "ORDER BY created_at LIMIT $3::int8)"},
     {"ins1", insert_sql(1)},
     {"ins8", insert_sql(8)},
     {"ins64", insert_sql(64)},
@@ -97,6 +102,18 @@ caf::expected<int64_t> pg_writer::committed_head() {
   if (!res)
     return std::move(res.error());
   return res->rows() == 1 ? res->get_int64(0, 0) : 0;
+}
+
+caf::expected<int64_t> pg_writer::sweep_idempotency_keys(int64_t before_ms, int64_t max_rows) {
+  auto conn = session_.get();
+  if (!conn)
+    return std::move(conn.error());
+  pg::params p;
+  p.text(tenant_).int64(before_ms).int64(max_rows);
+  auto res = (*conn)->run("key_sweep", p);
+  if (!res)
+    return std::move(res.error());
+  return res->affected();
 }
 
 caf::error pg_writer::missing_head() {

@@ -60,6 +60,10 @@ public:
     return head_;
   }
 
+  /// Deletes up to `max_rows` of the tenant's idempotency keys created before
+  /// `before_ms` (unix ms), oldest first, in a transaction of its own; answers how many.
+  caf::expected<int64_t> sweep_idempotency_keys(int64_t before_ms, int64_t max_rows);
+
   /// The committed head, read from PostgreSQL.
   caf::expected<int64_t> committed_head();
 

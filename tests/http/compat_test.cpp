@@ -51,7 +51,7 @@ void write_original_file(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("a database written by the original reads back over HTTP", "[http][compat]") {
+TEST_CASE("a database written by the original reads back over HTTP", "[sqlite][http][compat]") {
   temp_dir dir;
   const auto db = dir.file("original.db");
   write_original_file(db);

@@ -72,7 +72,7 @@ TEST_CASE("a base URL with a trailing slash reaches the same routes", "[http][dr
 }
 
 TEST_CASE("subscription ids longer than 256 bytes are readable and writable",
-          "[http][dropin][subscriptions]") {
+          "[sqlite][http][dropin][subscriptions]") {
   temp_dir dir;
   const auto path = dir.file("events.db");
   // Saved by the original: it took any id its request line could carry.

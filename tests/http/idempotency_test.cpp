@@ -182,7 +182,10 @@ TEST_CASE("a repeat arriving while the first is being committed is a replay from
   CHECK(head_of(*cli) == 3);
 }
 
-TEST_CASE("keys past IDEMPOTENCY_TTL are swept, and a key after expiry is applied anew") {
+// [sqlite]: reads the key table of the SQLite file; the PostgreSQL sweep is tested in
+// tests/pg/pg_store_test.cpp.
+TEST_CASE("keys past IDEMPOTENCY_TTL are swept, and a key after expiry is applied anew",
+          "[sqlite]") {
   temp_dir dir;
   auto path = dir.file("t.db");
   auto cfg = quiet_config();

@@ -71,7 +71,7 @@ TEST_CASE("reads across the whole int64 range on an empty store", "[http][overfl
 }
 
 TEST_CASE("positions next to INT64_MAX are written, read and refused past it",
-          "[http][overflow]") {
+          "[sqlite][http][overflow]") {
   temp_dir dir;
   auto path = dir.file("events.db");
   make_store_at(path, max - 3);

@@ -61,7 +61,7 @@ struct line_collector {
 } // namespace
 
 TEST_CASE("SIGTERM under write load loses no acknowledged event and exits 0",
-          "[http][process][shutdown]") {
+          "[sqlite][http][process][shutdown]") {
   temp_dir dir;
   const std::string db = dir.file("events.db");
   child_process p({}, {{"PORT", "0"}, {"HOST", "127.0.0.1"}, {"API_KEY", "k"},

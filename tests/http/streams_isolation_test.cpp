@@ -46,7 +46,7 @@ std::string raw_request(int port, const std::string& method, const std::string& 
 } // namespace
 
 TEST_CASE("an append in one tenant does not wake a long-poll on the same path in another",
-          "[http][streams][tenants][live]") {
+          "[sqlite][http][streams][tenants][live]") {
   temp_dir dir;
   auto cfg = quiet_config();
   cfg.ds_longpoll_timeout = 1s;
@@ -77,7 +77,7 @@ TEST_CASE("an append in one tenant does not wake a long-poll on the same path in
 }
 
 TEST_CASE("DS_ANONYMOUS_TENANT serves one tenant's streams, never another's",
-          "[http][streams][tenants]") {
+          "[sqlite][http][streams][tenants]") {
   temp_dir dir;
   auto cfg = quiet_config();
   cfg.ds_anonymous_tenant = "a";
@@ -98,7 +98,7 @@ TEST_CASE("DS_ANONYMOUS_TENANT serves one tenant's streams, never another's",
   check_error(get(*anon, "/metrics"), 401, "unauthorized"); // streams only
 }
 
-TEST_CASE("forks and soft-deleted sources survive a restart", "[http][streams]") {
+TEST_CASE("forks and soft-deleted sources survive a restart", "[sqlite][http][streams]") {
   temp_dir dir;
   auto db = dir.file("forks.db");
   {
@@ -132,7 +132,7 @@ TEST_CASE("forks and soft-deleted sources survive a restart", "[http][streams]")
 }
 
 TEST_CASE("malformed stream paths are 400 invalid_stream_path, for every method",
-          "[http][streams]") {
+          "[sqlite][http][streams]") {
   temp_dir dir;
   test_server srv{dir.file("paths.db"), quiet_config()};
   auto cli = srv.client();

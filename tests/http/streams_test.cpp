@@ -38,7 +38,7 @@ server_config stream_config() {
 
 } // namespace
 
-TEST_CASE("streams, closure and producer state survive a restart", "[http][streams]") {
+TEST_CASE("streams, closure and producer state survive a restart", "[sqlite][http][streams]") {
   temp_dir dir;
   auto db = dir.file("ds.db");
   std::string tail;
@@ -70,12 +70,12 @@ TEST_CASE("streams, closure and producer state survive a restart", "[http][strea
   CHECK(head.header("Stream-Next-Offset") == tail);
 }
 
-TEST_CASE("each tenant has its own streams", "[http][streams][tenants]") {
+TEST_CASE("each tenant has its own streams", "[sqlite][http][streams][tenants]") {
   temp_dir dir;
   registry_options ropts;
   for (auto n : {"a", "b"})
     ropts.tenants.push_back(tenant_spec{n, dir.file(std::string{n} + ".db"),
-                                        digest_of(std::string{"key-"} + n)});
+                                        digest_of(std::string{"key-"} + n), ""});
   test_server srv{ropts, stream_config()};
   auto a = srv.client(false);
   a->set_default_headers({{"X-API-Key", "key-a"}});
@@ -95,7 +95,7 @@ TEST_CASE("each tenant has its own streams", "[http][streams][tenants]") {
 }
 
 TEST_CASE("keys: 401 without one, unless DS_ANONYMOUS_TENANT; preflights need none",
-          "[http][streams]") {
+          "[sqlite][http][streams]") {
   temp_dir dir;
   {
     test_server srv{dir.file("a.db"), stream_config()};
@@ -122,7 +122,7 @@ TEST_CASE("keys: 401 without one, unless DS_ANONYMOUS_TENANT; preflights need no
   check_error(get_stream(*wrong, "open"), 401, "unauthorized"); // a wrong key is no key
 }
 
-TEST_CASE("limits: streams per tenant, bytes per stream, body size", "[http][streams]") {
+TEST_CASE("limits: streams per tenant, bytes per stream, body size", "[sqlite][http][streams]") {
   temp_dir dir;
   auto cfg = stream_config();
   cfg.ds_max_streams = 2;
@@ -142,7 +142,7 @@ TEST_CASE("limits: streams per tenant, bytes per stream, body size", "[http][str
   CHECK(get_stream(*cli, "a").body == "1234512345");
 }
 
-TEST_CASE("bad input gets a 4xx JSON error and changes nothing", "[http][streams]") {
+TEST_CASE("bad input gets a 4xx JSON error and changes nothing", "[sqlite][http][streams]") {
   temp_dir dir;
   test_server srv{dir.file("bad.db"), stream_config()};
   auto cli = srv.client();
@@ -228,7 +228,7 @@ TEST_CASE("bad input gets a 4xx JSON error and changes nothing", "[http][streams
   CHECK(get_stream(*cli, "j").body == "[]");
 }
 
-TEST_CASE("a stream's content type is kept as sent, forms included", "[http][streams]") {
+TEST_CASE("a stream's content type is kept as sent, forms included", "[sqlite][http][streams]") {
   temp_dir dir;
   test_server srv{dir.file("ct.db"), stream_config()};
   auto cli = srv.client();
@@ -239,7 +239,7 @@ TEST_CASE("a stream's content type is kept as sent, forms included", "[http][str
   CHECK(r.body == "a=b&c&d=e");
 }
 
-TEST_CASE("a long-poll is answered by the append it waits for", "[http][streams][live]") {
+TEST_CASE("a long-poll is answered by the append it waits for", "[sqlite][http][streams][live]") {
   temp_dir dir;
   test_server srv{dir.file("lp.db"), stream_config()};
   auto cli = srv.client();
@@ -264,7 +264,7 @@ TEST_CASE("a long-poll is answered by the append it waits for", "[http][streams]
   CHECK(stats.stream_waiting.load() == 0);
 }
 
-TEST_CASE("a long-poll ends with 204 after DS_LONGPOLL_TIMEOUT", "[http][streams][live]") {
+TEST_CASE("a long-poll ends with 204 after DS_LONGPOLL_TIMEOUT", "[sqlite][http][streams][live]") {
   temp_dir dir;
   auto cfg = stream_config();
   cfg.ds_longpoll_timeout = 300ms;
@@ -280,7 +280,7 @@ TEST_CASE("a long-poll ends with 204 after DS_LONGPOLL_TIMEOUT", "[http][streams
 }
 
 TEST_CASE("an SSE response ends after DS_SSE_LIFETIME with a control event",
-          "[http][streams][live]") {
+          "[sqlite][http][streams][live]") {
   temp_dir dir;
   auto cfg = stream_config();
   cfg.ds_sse_lifetime = 300ms;
@@ -303,7 +303,7 @@ TEST_CASE("an SSE response ends after DS_SSE_LIFETIME with a control event",
   CHECK(events.find("streamClosed") == std::string::npos); // open: the client reconnects
 }
 
-TEST_CASE("shutdown ends waiting long-polls at once", "[http][streams][live]") {
+TEST_CASE("shutdown ends waiting long-polls at once", "[sqlite][http][streams][live]") {
   temp_dir dir;
   test_server srv{dir.file("stop.db"), stream_config()};
   auto cli = srv.client();
@@ -321,7 +321,7 @@ TEST_CASE("shutdown ends waiting long-polls at once", "[http][streams][live]") {
   CHECK(r.status == 204);
 }
 
-TEST_CASE("stream figures in /metrics, JSON and Prometheus", "[http][streams][metrics]") {
+TEST_CASE("stream figures in /metrics, JSON and Prometheus", "[sqlite][http][streams][metrics]") {
   temp_dir dir;
   test_server srv{dir.file("m.db"), stream_config()};
   auto cli = srv.client();
@@ -342,7 +342,7 @@ TEST_CASE("stream figures in /metrics, JSON and Prometheus", "[http][streams][me
   CHECK(prom.find("ebuse_stream_waiting{tenant=\"default\"} 0") != std::string::npos);
 }
 
-TEST_CASE("limit pages by appends, as ebu's store reads", "[http][streams]") {
+TEST_CASE("limit pages by appends, as ebu's store reads", "[sqlite][http][streams]") {
   temp_dir dir;
   test_server srv{dir.file("ebu.db"), stream_config()};
   auto cli = srv.client();

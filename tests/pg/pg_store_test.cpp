@@ -164,6 +164,44 @@ TEST_CASE("pg: expired idempotency keys are ignored and swept") {
   CHECK(*swept == 1);
 }
 
+TEST_CASE("pg: the tenant writer's sweep deletes its own expired keys, oldest first, bounded") {
+  auto url = fresh_pg_database();
+  auto w = pg_writer::open(url, "t");
+  auto other = pg_writer::open(url, "u");
+  REQUIRE(w);
+  REQUIRE(other);
+  std::string sha(32, 'a');
+  REQUIRE((*w)->apply(pg_group({keyed("k1", sha), keyed("k2", sha), keyed("k3", sha)})));
+  REQUIRE((*other)->apply(pg_group({keyed("k1", sha)})));
+  auto c = pg::connection::open(url);
+  REQUIRE(c);
+  REQUIRE(!c->exec("UPDATE ebuse.idempotency_keys SET created_at = now() - interval '3 hours' "
+                   "WHERE key = 'k1'"));
+  REQUIRE(!c->exec("UPDATE ebuse.idempotency_keys SET created_at = now() - interval '2 hours' "
+                   "WHERE key = 'k2' AND tenant = 't'"));
+  auto hour_ago = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count()
+                  - 3600 * 1000;
+  auto swept = (*w)->sweep_idempotency_keys(hour_ago, 1);
+  REQUIRE(swept);
+  CHECK(*swept == 1); // the bound
+  auto left = [&](const char* tenant) {
+    pg::params p;
+    p.text(tenant);
+    auto res = c->query("SELECT string_agg(key, ',' ORDER BY key) FROM ebuse.idempotency_keys "
+                        "WHERE tenant = $1::text",
+                        p, false);
+    return res ? std::string{res->get(0, 0)} : std::string{"?"};
+  };
+  CHECK(left("t") == "k2,k3"); // the oldest went first
+  swept = (*w)->sweep_idempotency_keys(hour_ago, 100);
+  REQUIRE(swept);
+  CHECK(*swept == 1);
+  CHECK(left("t") == "k3");
+  CHECK(left("u") == "k1"); // another tenant's keys are its own writer's
+}
+
 TEST_CASE("pg: subscriptions are saved, listed in byte order and removed") {
   auto url = fresh_pg_database();
   auto w = pg_writer::open(url, "t");

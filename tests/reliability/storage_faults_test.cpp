@@ -81,7 +81,7 @@ TEST_CASE("a tenant whose database cannot be opened answers 503; others are unaf
   temp_dir dir;
   registry_options ropts;
   for (std::string n : {"good", "isdir", "garbage"})
-    ropts.tenants.push_back(tenant_spec{n, dir.file(n + ".db"), digest_of("key-" + n)});
+    ropts.tenants.push_back(tenant_spec{n, dir.file(n + ".db"), digest_of("key-" + n), ""});
   std::filesystem::create_directory(dir.file("isdir.db"));
   {
     std::ofstream out{dir.file("garbage.db")};

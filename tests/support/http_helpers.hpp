@@ -57,7 +57,7 @@ inline registry_options tenants_in(const temp_dir& dir, const std::vector<std::s
                                    const std::vector<std::string>& admin_keys = {}) {
   registry_options ropts;
   for (auto& n : names)
-    ropts.tenants.push_back(tenant_spec{n, dir.file(n + ".db"), digest_of("key-" + n)});
+    ropts.tenants.push_back(tenant_spec{n, dir.file(n + ".db"), digest_of("key-" + n), ""});
   for (auto& k : admin_keys)
     ropts.admin_keys.push_back(digest_of(k));
   return ropts;

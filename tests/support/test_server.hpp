@@ -1,7 +1,10 @@
 // A real ebuse server in the test process: actor system, tenant, HTTP on a loopback port.
 #pragma once
 
+#include <cstdlib>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,11 +15,25 @@
 
 #include "actors/registry.hpp"
 #include "app/config.hpp"
+#include "app/pg_wakeups.hpp"
 #include "app/startup.hpp"
+#include "core/errc.hpp"
 #include "http/server.hpp"
 #include "obs/logger.hpp"
+#include "storage/pg_reader.hpp"
+#include "storage/pg_schema.hpp"
+#include "support/pg_cluster.hpp"
 
 namespace ebuse::test {
+
+/// Whether this run serves single-tenant test servers from PostgreSQL
+/// (EBUSE_TEST_STORAGE=postgres; ctest runs http_tests a second time so): each server
+/// gets a fresh database on the run's private cluster. Tests of SQLite-only behaviour
+/// are tagged [sqlite] and left out of that run.
+inline bool pg_mode() {
+  const char* v = std::getenv("EBUSE_TEST_STORAGE");
+  return v && std::string{v} == "postgres";
+}
 
 /// Starts the server on 127.0.0.1 with an ephemeral port over the database `db_path`;
 /// stops it (gracefully, like SIGTERM) on destruction or stop().
@@ -41,10 +58,13 @@ public:
     log::set_level(cfg.log_level);
     sys_ = std::make_unique<caf::actor_system>(sys_cfg_);
     ropts.defaults = tenant_defaults_of(cfg, ropts.defaults);
+    std::string pg_url = ropts.tenants.empty() ? "" : ropts.tenants.front().database_url;
     auto reg = tenant_registry::start(*sys_, std::move(ropts));
     if (!reg)
       throw std::runtime_error("tenant start failed: " + message_of(reg.error()));
     registry_ = *reg;
+    if (!pg_url.empty())
+      wakeups_ = std::make_unique<pg_wakeups>(pg_url, registry_);
     auto hopts = http_options_of(cfg);
     if (adjust)
       adjust(hopts);
@@ -58,10 +78,30 @@ public:
   /// The registry options of single-tenant mode, as main() builds them.
   static registry_options single_tenant(const std::string& db_path, const server_config&) {
     registry_options ropts;
-    ropts.tenants.push_back(tenant_spec{"default", db_path, digest_of(key)});
+    ropts.tenants.push_back(tenant_spec{"default", db_path, digest_of(key), ""});
     ropts.eager = true;
     ropts.multi_tenant = false;
+    if (pg_mode()) {
+      auto url = pg_database_of(db_path);
+      ropts.tenants.front().database_url = url;
+      ropts.defaults.pg_readers = std::make_shared<pg_reader_pool>(url);
+    }
     return ropts;
+  }
+
+  /// The PostgreSQL database standing for the SQLite file `db_path` in pg_mode(): a
+  /// fresh one the first time, the same one again when a test restarts its server.
+  static std::string pg_database_of(const std::string& db_path) {
+    static std::mutex mtx;
+    static std::map<std::string, std::string> urls;
+    std::lock_guard<std::mutex> guard{mtx};
+    auto& url = urls[db_path];
+    if (url.empty()) {
+      url = shared_pg().create_database();
+      if (auto err = pg::migrate_schema(url))
+        throw std::runtime_error("migrate: " + message_of(err));
+    }
+    return url;
   }
 
   ~test_server() {
@@ -77,6 +117,7 @@ public:
     if (thread_.joinable())
       thread_.join();
     server_.reset();
+    wakeups_.reset();
     registry_->stop_all();
     registry_.reset();
     sys_.reset();
@@ -127,6 +168,7 @@ private:
   caf::actor_system_config sys_cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   std::shared_ptr<tenant_registry> registry_;
+  std::unique_ptr<pg_wakeups> wakeups_;
   std::unique_ptr<http_server> server_;
   std::thread thread_;
   int port_ = 0;

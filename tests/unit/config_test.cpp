@@ -238,3 +238,67 @@ TEST_CASE("durations are bounded: the original's timeouts lowered, ours refused"
   CHECK(cfg.request_timeout == std::chrono::hours(24));
   CHECK(cfg.tenant_idle_timeout == std::chrono::hours(8760));
 }
+
+TEST_CASE("STORAGE and DATABASE_URL choose the storage, and errors name the variable") {
+  server_config cfg;
+  std::string err;
+  REQUIRE(load_env_config(env_of({}), cfg, err));
+  CHECK(cfg.storage == "sqlite");
+  CHECK(cfg.database_url.empty());
+  CHECK(cfg.pg_readers == 8);
+
+  cfg = {};
+  REQUIRE(load_env_config(env_of({{"STORAGE", "postgres"},
+                                  {"DATABASE_URL", "postgresql://u:pw@127.0.0.1:5432/db"},
+                                  {"PG_READERS", "3"}}),
+                          cfg, err));
+  CHECK(cfg.storage == "postgres");
+  CHECK(cfg.database_url == "postgresql://u:pw@127.0.0.1:5432/db");
+  CHECK(cfg.pg_readers == 3);
+
+  struct bad {
+    std::map<std::string, std::string> env;
+    const char* names; ///< the variable the message must name
+    const char* form;  ///< part of what it must say
+  };
+  const bad cases[] = {
+    {{{"STORAGE", "mysql"}}, "STORAGE", "sqlite or postgres"},
+    {{{"STORAGE", "postgres"}}, "DATABASE_URL", "postgresql://"},
+    {{{"DATABASE_URL", "postgresql://h/db"}}, "DATABASE_URL", "STORAGE=postgres"},
+    {{{"STORAGE", "postgres"}, {"DATABASE_URL", "mysql://u:secret@h/db"}}, "DATABASE_URL",
+     "invalid"},
+    {{{"PG_READERS", "0"}}, "PG_READERS", "integer from 1 to 256"},
+  };
+  for (const auto& c : cases) {
+    cfg = {};
+    err.clear();
+    CHECK_FALSE(load_env_config(env_of(c.env), cfg, err));
+    INFO(err);
+    CHECK(err.find(c.names) != std::string::npos);
+    CHECK(err.find(c.form) != std::string::npos);
+    CHECK(err.find("secret") == std::string::npos);
+  }
+}
+
+TEST_CASE("a single-tenant PostgreSQL node serves tenant default from DATABASE_URL") {
+  server_config cfg;
+  std::string err;
+  REQUIRE(load_env_config(env_of({{"STORAGE", "postgres"},
+                                  {"DATABASE_URL", "postgresql://127.0.0.1:1/db"},
+                                  {"API_KEY", "k"}}),
+                          cfg, err));
+  tenancy plan;
+  REQUIRE(plan_tenants(cfg, plan, err));
+  REQUIRE(plan.registry.tenants.size() == 1);
+  CHECK(plan.registry.tenants[0].name == "default");
+  CHECK(plan.registry.tenants[0].database_url == "postgresql://127.0.0.1:1/db");
+  CHECK(plan.storage.storage == "postgres");
+  CHECK(plan.registry.defaults.pg_readers != nullptr);
+
+  server_config sqlite_cfg;
+  sqlite_cfg.api_key = "k";
+  tenancy sqlite_plan;
+  REQUIRE(plan_tenants(sqlite_cfg, sqlite_plan, err));
+  CHECK(sqlite_plan.registry.tenants[0].database_url.empty());
+  CHECK(sqlite_plan.registry.defaults.pg_readers == nullptr);
+}

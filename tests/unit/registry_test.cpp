@@ -49,7 +49,7 @@ struct registry_fixture : fixture {
     ropts.defaults = opts;
   }
   void add(const std::string& name) {
-    ropts.tenants.push_back(tenant_spec{name, dir.file(name + ".db"), digest_of("key-" + name)});
+    ropts.tenants.push_back(tenant_spec{name, dir.file(name + ".db"), digest_of("key-" + name), ""});
   }
   std::shared_ptr<tenant_registry> start() {
     auto reg = tenant_registry::start(sys, ropts);

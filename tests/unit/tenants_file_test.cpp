@@ -128,3 +128,61 @@ TEST_CASE("admin keys are read as clear or hashed keys and may not open a tenant
           .find("duplicate API key")
         != std::string::npos);
 }
+
+TEST_CASE("storage and database_url are file-level: they apply to every tenant") {
+  tenants_file f;
+  std::string err;
+  REQUIRE(parse_tenants_yaml(R"(
+storage: postgres
+database_url: "postgresql://ebuse@127.0.0.1:5432/events"
+tenants:
+  - name: a
+    api_key: ka
+  - name: b
+    api_key: kb
+)",
+                             f, err));
+  CHECK(f.warnings.empty());
+  storage_choice chosen;
+  REQUIRE(settle_storage(f, storage_choice{}, chosen, err));
+  CHECK(chosen.storage == "postgres");
+  for (const auto& t : f.tenants)
+    CHECK(t.database_url == "postgresql://ebuse@127.0.0.1:5432/events");
+}
+
+TEST_CASE("without storage keys the file takes STORAGE and DATABASE_URL") {
+  tenants_file f;
+  std::string err;
+  REQUIRE(parse_tenants_yaml("tenants:\n  - name: a\n    api_key: ka\n", f, err));
+  storage_choice chosen;
+  REQUIRE(settle_storage(f, storage_choice{"postgres", "postgresql://h/db"}, chosen, err));
+  CHECK(f.tenants[0].database_url == "postgresql://h/db");
+  REQUIRE(settle_storage(f, storage_choice{}, chosen, err));
+  CHECK(chosen.storage == "sqlite");
+  CHECK(f.tenants[0].database_url.empty());
+}
+
+TEST_CASE("invalid storage settings in a tenants file name the key") {
+  CHECK(parse_err("tenants:\n  - name: a\n    api_key: ka\n    storage: postgres\n")
+          .find("storage is set for the whole file") != std::string::npos);
+  CHECK(parse_err("tenants:\n  - name: a\n    api_key: ka\n    database_url: x\n")
+          .find("database_url is set for the whole file") != std::string::npos);
+  CHECK(parse_err("storage: [a]\ntenants:\n  - name: a\n    api_key: ka\n")
+          .find("storage must be") != std::string::npos);
+  auto settle = [](const std::string& yaml) {
+    tenants_file f;
+    std::string err;
+    REQUIRE(parse_tenants_yaml(yaml, f, err));
+    storage_choice chosen;
+    CHECK_FALSE(settle_storage(f, storage_choice{}, chosen, err));
+    return err;
+  };
+  CHECK(settle("storage: oracle\ntenants:\n  - name: a\n    api_key: ka\n")
+          .find("invalid storage=\"oracle\"") != std::string::npos);
+  CHECK(settle("storage: postgres\ntenants:\n  - name: a\n    api_key: ka\n")
+          .find("needs database_url") != std::string::npos);
+  auto leaked = settle("storage: postgres\ndatabase_url: \"ftp://u:topsecret@h/db\"\n"
+                       "tenants:\n  - name: a\n    api_key: ka\n");
+  CHECK(leaked.find("invalid database_url") != std::string::npos);
+  CHECK(leaked.find("topsecret") == std::string::npos);
+}
