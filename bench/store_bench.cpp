@@ -66,7 +66,7 @@ struct bench_env {
   }
 
   event_page load(int64_t from, int64_t to, int64_t limit) {
-    auto res = ask(t->reader(), load_cmd{from, to, limit, {}}, 30s);
+    auto res = ask(t->reader(), load_cmd{from, to, limit, {}, false, false, {}}, 30s);
     if (!res)
       std::abort();
     return std::move(*res);

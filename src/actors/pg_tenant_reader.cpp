@@ -41,11 +41,27 @@ caf::expected<event_page> load(pg_reader_state& st, const load_cmd& cmd) {
   event_page page;
   if (cmd.as_array)
     page.json.push_back('[');
-  if (auto err = (*lease)->load(st.tenant, cmd.from, cmd.to, cmd.limit, page, cmd.ndjson))
+  if (auto err = (*lease)->load(st.tenant, cmd.from, cmd.to, cmd.limit, page, cmd.ndjson,
+                                &cmd.types))
     return err;
   if (cmd.as_array)
     page.json.append("]\n");
   return page;
+}
+
+caf::expected<std::vector<subscription_entry>> subscription_page(pg_reader_state& st,
+                                                                 const sub_page_cmd& cmd) {
+  auto lease = st.pool->acquire(pg_lease_wait);
+  if (!lease)
+    return std::move(lease.error());
+  auto rows = (*lease)->subscriptions_page(st.tenant, cmd.after, cmd.limit);
+  if (!rows)
+    return std::move(rows.error());
+  std::vector<subscription_entry> out;
+  out.reserve(rows->size());
+  for (auto& r : *rows)
+    out.push_back({std::move(r.id), r.position, r.updated_at_us / 1000});
+  return out;
 }
 
 reader_actor::behavior_type pg_reader_impl(pg_reader_self self,
@@ -78,6 +94,13 @@ reader_actor::behavior_type pg_reader_impl(pg_reader_self self,
       deliver<streams::read_result>(
         cmd.reply, make_error(errc::not_supported,
                               "Durable Streams are not supported on PostgreSQL storage"));
+    },
+    [self](sub_page_cmd& cmd) {
+      auto& st = self->state;
+      handling_scope scope{st.stats->readers, self->mailbox().size()};
+      auto page = subscription_page(st, cmd);
+      st.noted(page ? caf::error{} : page.error());
+      deliver<std::vector<subscription_entry>>(cmd.reply, std::move(page));
     },
     [self](health_cmd& cmd) {
       auto& st = self->state;

@@ -16,6 +16,14 @@ std::vector<pg::statement_def> reader_statements() {
     {"load", "SELECT position, type, data, \"timestamp\" FROM ebuse.events "
              "WHERE tenant = $1::text AND position >= $2::int8 AND position <= $3::int8 "
              "ORDER BY position LIMIT $4::int8"},
+    // The type filter: exact types, and prefixes (each ending in '.') of `prefix.*`, each
+    // list a text[] literal sent as text (parameters go in binary, where an array has
+    // another form).
+    {"load_typed", "SELECT position, type, data, \"timestamp\" FROM ebuse.events "
+                   "WHERE tenant = $1::text AND position >= $2::int8 AND position <= $3::int8 "
+                   "AND (type = ANY($5::text::text[]) OR EXISTS (SELECT 1 FROM "
+                   "unnest($6::text::text[]) AS p(prefix) WHERE starts_with(type, p.prefix))) "
+                   "ORDER BY position LIMIT $4::int8"},
     {"head", "SELECT head FROM ebuse.heads WHERE tenant = $1::text"},
     {"subs", "SELECT subscription_id, position FROM ebuse.subscriptions "
              "WHERE tenant = $1::text ORDER BY subscription_id"},
@@ -27,6 +35,24 @@ std::vector<pg::statement_def> reader_statements() {
               "WHERE created_at < now() - make_interval(secs => $1::int8)"},
     {"ping", "SELECT 1"},
   };
+}
+
+// A text[] literal: every element quoted, `"` and `\` escaped.
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1)
+      out.push_back(',');
+    out.push_back('"');
+    for (char c : item) {
+      if (c == '"' || c == '\\')
+        out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
 }
 
 } // namespace
@@ -43,11 +69,14 @@ caf::expected<pg::result> pg_reader::run(const char* name, const pg::params& p) 
 }
 
 caf::error pg_reader::load(const std::string& tenant, int64_t from, int64_t to, int64_t limit,
-                           event_page& page, bool ndjson) {
+                           event_page& page, bool ndjson, const type_filter* types) {
   params_.clear();
   params_.text(tenant).int64(from).int64(to < 0 ? std::numeric_limits<int64_t>::max() : to).int64(
     limit);
-  auto res = run("load", params_);
+  const bool filtered = types && !types->empty();
+  if (filtered)
+    params_.text(array_literal(types->exact)).text(array_literal(types->prefixes));
+  auto res = run(filtered ? "load_typed" : "load", params_);
   if (!res)
     return std::move(res.error());
   for (int i = 0; i < res->rows(); ++i) {

@@ -36,9 +36,10 @@ public:
 
   /// Renders up to `limit` events of `tenant` with position in [from, to] (to < 0: no
   /// upper bound) into `page`, ordered by position, exactly as store_reader::load does
-  /// (with `ndjson`, one event per line).
+  /// (with `ndjson`, one event per line); with `types`, only the events that pass it
+  /// (up to `limit` of them).
   caf::error load(const std::string& tenant, int64_t from, int64_t to, int64_t limit,
-                  event_page& page, bool ndjson = false);
+                  event_page& page, bool ndjson = false, const type_filter* types = nullptr);
 
   /// The tenant's committed head (0 when empty).
   caf::expected<int64_t> max_position(const std::string& tenant);

@@ -81,6 +81,8 @@ TEST_CASE("GET /subscriptions lists positions by id with lag and time", "[http][
     INFO(bad);
     check_error(get(*cli, bad), 400, "invalid_parameter");
   }
+  if (pg_mode())
+    return; // the rest edits the SQLite file
   // A position saved before the file recorded the time shows none.
   raw_exec(path, "UPDATE subscriptions SET updated_at = 0 WHERE subscription_id = 'c'");
   auto c = json::parse(get(*cli, "/subscriptions?after=b&limit=1").body);

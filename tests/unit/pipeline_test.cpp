@@ -28,7 +28,7 @@ struct pipeline_fixture {
 
   pipeline_fixture() {
     registry_options ropts;
-    ropts.tenants.push_back({"acme", dir.file("acme.db"), digest_of(tenant_key)});
+    ropts.tenants.push_back({"acme", dir.file("acme.db"), digest_of(tenant_key), ""});
     ropts.admin_keys.push_back(digest_of(admin_key));
     registry = *tenant_registry::start(sys, ropts);
   }
