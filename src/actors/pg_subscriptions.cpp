@@ -62,16 +62,7 @@ pg_subscription_impl(pg_subscription_self self, writer_actor writer,
       auto rows = self->state.all();
       if (!rows)
         return deliver<subscription_list>(cmd.reply, std::move(rows.error()));
-      subscription_list out;
-      out.total = static_cast<int64_t>(rows->size());
-      out.positions = std::move(*rows);
-      auto n = std::min(cmd.limit, out.positions.size());
-      auto behind = [](const auto& a, const auto& b) {
-        return a.second != b.second ? a.second < b.second : a.first < b.first;
-      };
-      std::partial_sort(out.positions.begin(), out.positions.begin() + n,
-                        out.positions.end(), behind);
-      out.positions.resize(n);
+      auto out = furthest_behind(std::move(*rows), cmd.limit);
       deliver<subscription_list>(cmd.reply, std::move(out));
     },
     [self](sub_save_cmd& cmd) {

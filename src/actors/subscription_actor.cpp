@@ -14,6 +14,21 @@
 
 namespace ebuse {
 
+subscription_list furthest_behind(std::vector<std::pair<std::string, int64_t>> positions,
+                                  std::size_t limit) {
+  subscription_list out;
+  out.total = static_cast<int64_t>(positions.size());
+  out.positions = std::move(positions);
+  auto n = std::min(limit, out.positions.size());
+  auto behind = [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second < b.second : a.first < b.first;
+  };
+  std::partial_sort(out.positions.begin(), out.positions.begin() + n, out.positions.end(),
+                    behind);
+  out.positions.resize(n);
+  return out;
+}
+
 namespace {
 
 struct subscription_state {
@@ -47,16 +62,7 @@ subscription_impl(subscription_self self, writer_actor writer,
     [self](sub_list_cmd& cmd) {
       handling_scope scope{self->state.stats->subscriptions, self->mailbox().size()};
       const auto& positions = self->state.positions;
-      subscription_list out;
-      out.total = static_cast<int64_t>(positions.size());
-      out.positions.assign(positions.begin(), positions.end());
-      auto n = std::min(cmd.limit, out.positions.size());
-      auto behind = [](const auto& a, const auto& b) {
-        return a.second != b.second ? a.second < b.second : a.first < b.first;
-      };
-      std::partial_sort(out.positions.begin(), out.positions.begin() + n,
-                        out.positions.end(), behind);
-      out.positions.resize(n);
+      auto out = furthest_behind({positions.begin(), positions.end()}, cmd.limit);
       deliver<subscription_list>(cmd.reply, std::move(out));
     },
     [self](sub_save_cmd& cmd) {

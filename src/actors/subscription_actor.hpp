@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -14,6 +16,11 @@ namespace ebuse {
 
 class pg_reader_pool;
 struct tenant_stats;
+
+/// The listing of sub_list_cmd from every stored position: the total, and the `limit`
+/// furthest behind (lowest position first, then by id).
+subscription_list furthest_behind(std::vector<std::pair<std::string, int64_t>> positions,
+                                  std::size_t limit);
 
 /// Spawns the (cooperative, never blocking) actor that keeps a tenant's subscription
 /// positions in memory, starting from `initial`. Reads are answered from memory; a save

@@ -4,8 +4,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/commit_gate.hpp"
+#include "support/gated_server.hpp"
 #include "support/http_helpers.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace ebuse;
 using namespace ebuse::test;
@@ -22,18 +23,6 @@ std::string at(const std::string& path, int64_t expected) {
   return path + "?expected_position=" + std::to_string(expected);
 }
 
-// A server whose writer waits at `gate` before each group transaction.
-std::unique_ptr<test_server> gated_server(const temp_dir& dir, std::shared_ptr<commit_gate> gate) {
-  auto path = dir.file("t.db");
-  auto cfg = quiet_config();
-  auto ropts = test_server::single_tenant(path, cfg);
-  ropts.defaults.writer.before_commit = commit_gate::hook(gate);
-  return std::make_unique<test_server>(ropts, test_server::with_db(cfg, path));
-}
-
-bool queued(const test_server& srv, uint64_t events) {
-  return eventually([&] { return srv.get_tenant()->stats().queued_events.load() == events; });
-}
 
 } // namespace
 
@@ -122,7 +111,7 @@ TEST_CASE("two writers racing with the same expected position: exactly one wins 
 TEST_CASE("a conflict inside a group fails only its own append") {
   temp_dir dir;
   auto gate = commit_gate::make();
-  auto srv = gated_server(dir, gate);
+  auto srv = gated_server(dir.file("t.db"), gate);
   auto cli = srv->client();
   int held_status = 0; // checked on this thread: Catch2's assertions are not thread-safe
   reply results[3];

@@ -3,9 +3,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/commit_gate.hpp"
+#include "support/gated_server.hpp"
 #include "support/http_helpers.hpp"
 #include "support/raw_sql.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace ebuse;
 using namespace ebuse::test;
@@ -22,18 +23,6 @@ int64_t head_of(httplib::Client& cli) {
   return json::parse(r.body)["position"].get<int64_t>();
 }
 
-// A server whose writer waits at `gate` before each group transaction.
-std::unique_ptr<test_server> gated_server(const std::string& path,
-                                          std::shared_ptr<commit_gate> gate) {
-  auto cfg = quiet_config();
-  auto ropts = test_server::single_tenant(path, cfg);
-  ropts.defaults.writer.before_commit = commit_gate::hook(gate);
-  return std::make_unique<test_server>(ropts, test_server::with_db(cfg, path));
-}
-
-bool queued(const test_server& srv, uint64_t events) {
-  return eventually([&] { return srv.get_tenant()->stats().queued_events.load() == events; });
-}
 
 } // namespace
 
