@@ -1,6 +1,7 @@
 // expected_position and Idempotency-Key on POST /events and /events/batch: parse, answer.
 #include "http/append_checks.hpp"
 
+#include "core/decimal.hpp"
 #include "core/key_digest.hpp"
 #include "http/codec.hpp"
 #include "http/handlers.hpp"
@@ -17,6 +18,16 @@ bool valid_key(const std::string& key) {
   for (unsigned char c : key)
     if (c < 0x21 || c > 0x7e)
       return false;
+  return true;
+}
+
+// Reads a decimal int64 at the front of `text`, then skips one space.
+bool take_int(std::string_view& text, int64_t& out) {
+  auto end = text.find(' ');
+  auto digits = text.substr(0, end);
+  if (digits.empty() || !parse_int64(digits, out))
+    return false;
+  text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
   return true;
 }
 
@@ -53,8 +64,31 @@ bool parse_append_checks(const httplib::Request& req, const std::string& body,
   return true;
 }
 
+std::string compact_response(const append_result& positions, std::string_view timestamp) {
+  std::string out = "=";
+  out += std::to_string(positions.first);
+  out += ' ';
+  out += std::to_string(positions.last);
+  if (!timestamp.empty()) {
+    out += ' ';
+    out.append(timestamp);
+  }
+  return out;
+}
+
+std::string replay_response(const std::string& stored, const append_replay& replay) {
+  if (stored.empty() || stored[0] != '=')
+    return stored;
+  std::string_view rest{stored};
+  rest.remove_prefix(1);
+  append_result positions;
+  if (!take_int(rest, positions.first) || !take_int(rest, positions.last))
+    return stored;
+  return replay(positions, rest);
+}
+
 append_request checked_request(std::vector<new_event> events, append_checks&& checks,
-                               append_render render) {
+                               append_render store) {
   append_request a;
   a.events = std::move(events);
   a.expected_head = checks.expected_head;
@@ -63,14 +97,15 @@ append_request checked_request(std::vector<new_event> events, append_checks&& ch
     claim.key = std::move(*checks.key);
     claim.body_sha256 = std::move(checks.body_sha256);
     claim.status = 200;
-    claim.render = std::move(render);
+    claim.render = std::move(store);
     a.idempotency = std::move(claim);
   }
   return a;
 }
 
 void send_outcome(const httplib::Request& req, httplib::Response& res,
-                  const caf::expected<append_outcome>& out, const append_render& render) {
+                  const caf::expected<append_outcome>& out, const append_render& render,
+                  const append_replay& replay) {
   if (!out)
     return send_error(req, res, out.error());
   switch (out->status) {
@@ -78,7 +113,7 @@ void send_outcome(const httplib::Request& req, httplib::Response& res,
       return send_json(res, render(out->positions));
     case append_status::replayed:
       res.set_header("Idempotent-Replayed", "true");
-      return send_json(res, out->replay_body, out->replay_status);
+      return send_json(res, replay_response(out->replay_body, replay), out->replay_status);
     case append_status::conflict:
       return refuse(res, 409, "position_conflict",
                     "the log's head is not at expected_position",

@@ -296,6 +296,20 @@ std::string saved_event_echo::take(int64_t position) {
   return std::move(text_);
 }
 
+// The echo ends with `"timestamp":"<RFC 3339>"}\n`, and RFC 3339 text holds no quote:
+// the value lies between the last two quotes.
+std::string_view saved_event_echo::timestamp() const {
+  std::size_t close = text_.size() - 3;
+  std::size_t open = text_.rfind('"', close - 1) + 1;
+  return std::string_view{text_}.substr(open, close - open);
+}
+
+void saved_event_echo::set_timestamp(std::string_view rfc3339) {
+  std::size_t close = text_.size() - 3;
+  std::size_t open = text_.rfind('"', close - 1) + 1;
+  text_.replace(open, close - open, rfc3339);
+}
+
 std::string render_saved_event(const new_event& ev, int64_t position) {
   return saved_event_echo{ev}.take(position);
 }

@@ -70,6 +70,12 @@ public:
   /// The reply body with `position`; call once.
   std::string take(int64_t position);
 
+  /// The RFC 3339 timestamp of the reply.
+  std::string_view timestamp() const;
+
+  /// Replaces the reply's timestamp with `rfc3339` (before take).
+  void set_timestamp(std::string_view rfc3339);
+
 private:
   std::string text_; ///< with a one-character placeholder for the position
 };

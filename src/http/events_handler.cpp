@@ -21,14 +21,20 @@ void handle_append(const httplib::Request& req, httplib::Response& res,
   std::vector<new_event> events;
   events.push_back(std::move(*ev));
   if (checks.any()) {
-    // The writer may render the stored response again (a group retried op by op).
-    append_render render = [echo](const append_result& r) mutable {
-      auto copy = echo;
-      return copy.take(r.first);
+    // Stored with a key: the positions and the echo's timestamp (the writer may call this
+    // again, a group retried op by op).
+    append_render store = [ts = std::string{echo.timestamp()}](const append_result& r) {
+      return compact_response(r, ts);
     };
-    auto out = ctx.t->append(checked_request(std::move(events), std::move(checks), render),
+    auto out = ctx.t->append(checked_request(std::move(events), std::move(checks), store),
                              ctx.timeout());
-    return send_outcome(req, res, out, render);
+    append_render render = [&echo](const append_result& r) { return echo.take(r.first); };
+    append_replay replay = [&echo](const append_result& r, std::string_view ts) {
+      if (!ts.empty())
+        echo.set_timestamp(ts);
+      return echo.take(r.first);
+    };
+    return send_outcome(req, res, out, render, replay);
   }
   auto res_pos = ctx.t->append(std::move(events), ctx.timeout());
   if (!res_pos)
@@ -47,12 +53,16 @@ void handle_batch(const httplib::Request& req, httplib::Response& res,
     return send_error(req, res, events.error());
   auto n = events->size();
   if (checks.any()) {
+    append_render store = [](const append_result& r) { return compact_response(r); };
+    auto out = ctx.t->append(checked_request(std::move(*events), std::move(checks), store),
+                             ctx.timeout());
     append_render render = [n](const append_result& r) {
       return render_batch_reply(n, r.first, r.last);
     };
-    auto out = ctx.t->append(checked_request(std::move(*events), std::move(checks), render),
-                             ctx.timeout());
-    return send_outcome(req, res, out, render);
+    append_replay replay = [&render](const append_result& r, std::string_view) {
+      return render(r);
+    };
+    return send_outcome(req, res, out, render, replay);
   }
   auto result = ctx.t->append(std::move(*events), ctx.timeout());
   if (!result)

@@ -1,6 +1,7 @@
 // One group commit on SQLite: appends decided in order against the head and their
 // idempotency keys, all events inserted together, keys and subscriptions, one COMMIT.
 #include <limits>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 
@@ -127,26 +128,60 @@ caf::error store_writer::insert_decided(group_outcome& out) {
   return caf::none;
 }
 
+namespace {
+
+constexpr std::size_t keys_per_statement = 8;
+
+// INSERT OR REPLACE of `rows` idempotency keys: (key, body_sha256, status, response,
+// created_ms) per row.
+std::string key_put_sql(std::size_t rows) {
+  std::string sql = "INSERT OR REPLACE INTO idempotency_keys "
+                    "(key, body_sha256, status, response, created_ms) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i)
+    sql += i == 0 ? "(?,?,?,?,?)" : ",(?,?,?,?,?)";
+  return sql;
+}
+
+} // namespace
+
+caf::error store_writer::write_keys(const write_group& g, const group_outcome& out) {
+  keyed_.clear();
+  for (std::size_t i = 0; i < g.appends.size(); ++i)
+    if (g.appends[i].idempotency && out.appends[i].status == append_status::applied)
+      keyed_.push_back(i);
+  // Keys go in by statements of several rows, as the events do: one step per chunk.
+  const int64_t now_ms = ts::unix_now_ms();
+  std::size_t done = 0;
+  while (done < keyed_.size()) {
+    const bool wide = keyed_.size() - done >= keys_per_statement;
+    auto& st = wide ? key_put8_ : key_put_;
+    const std::size_t n = wide ? keys_per_statement : 1;
+    if (!st.get())
+      if (auto err = prepare_once(st, key_put_sql(n).c_str()))
+        return err;
+    for (std::size_t r = 0; r < n; ++r) {
+      const std::size_t i = keyed_[done + r];
+      const auto& claim = *g.appends[i].idempotency;
+      const int col = static_cast<int>(5 * r);
+      st.bind_text(col + 1, claim.key);
+      st.bind_blob(col + 2, claim.body_sha256);
+      st.bind_int64(col + 3, claim.status);
+      st.bind_text(col + 4, rendered_[i]);
+      st.bind_int64(col + 5, now_ms);
+    }
+    int rc = st.step();
+    st.reset();
+    if (rc != SQLITE_DONE)
+      return db_.error_from(rc, "store idempotency keys");
+    done += n;
+  }
+  return caf::none;
+}
+
 caf::error store_writer::write_keys_and_subscriptions(const write_group& g,
                                                       const group_outcome& out) {
-  for (std::size_t i = 0; i < g.appends.size(); ++i) {
-    const auto& a = g.appends[i];
-    if (!a.idempotency || out.appends[i].status != append_status::applied)
-      continue;
-    if (auto err = prepare_once(key_put_, "INSERT OR REPLACE INTO idempotency_keys "
-                                          "(key, body_sha256, status, response, created_ms) "
-                                          "VALUES (?1, ?2, ?3, ?4, ?5)"))
-      return err;
-    key_put_.bind_text(1, a.idempotency->key);
-    key_put_.bind_blob(2, a.idempotency->body_sha256);
-    key_put_.bind_int64(3, a.idempotency->status);
-    key_put_.bind_text(4, rendered_[i]);
-    key_put_.bind_int64(5, ts::unix_now_ms());
-    int rc = key_put_.step();
-    key_put_.reset();
-    if (rc != SQLITE_DONE)
-      return db_.error_from(rc, "store idempotency key");
-  }
+  if (auto err = write_keys(g, out))
+    return err;
   for (const auto& s : g.subscriptions) {
     auto err = s.remove ? delete_subscription(s.id) : save_subscription(s.id, s.position);
     if (err)

@@ -159,7 +159,9 @@ private:
   caf::expected<bool> stored_key(const idempotency_claim& claim, append_outcome& o);
   // Inserts rows_ and fixes the positions of `out` to those SQLite assigned.
   caf::error insert_decided(group_outcome& out);
-  // Stores the keys of the applied appends and applies the subscription writes.
+  // Stores the keys of the applied appends, several per statement.
+  caf::error write_keys(const write_group& g, const group_outcome& out);
+  // write_keys, then the subscription writes.
   caf::error write_keys_and_subscriptions(const write_group& g, const group_outcome& out);
 
   sql::connection db_; // declared first: destroyed after the statements
@@ -173,12 +175,14 @@ private:
   sql::statement sweep_keys_;
   sql::statement import_[3]; // 1, 8 and 64 rows with their positions; prepared on first use
   sql::statement key_get_;    // the group statements below: prepared on first use
-  sql::statement key_put_;
+  sql::statement key_put_;    // one key
+  sql::statement key_put8_;   // 8 keys
   sql::statement sub_delete_;
   std::vector<const new_event*> rows_; // a group's events, reused across groups
   std::vector<std::string> rendered_;  // a group's responses stored with their keys
   // Per append of a group: the earlier append of the group with the same key and body.
   std::vector<std::size_t> repeat_of_;
+  std::vector<std::size_t> keyed_; // a group's appends whose keys are stored
   static constexpr std::size_t no_repeat = static_cast<std::size_t>(-1);
   int64_t key_ttl_ms_ = 0;
   int64_t head_ = 0;

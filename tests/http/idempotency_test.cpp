@@ -202,3 +202,42 @@ TEST_CASE("keys past IDEMPOTENCY_TTL are swept, and a key after expiry is applie
     [&] { return raw_int(path, "SELECT COUNT(*) FROM idempotency_keys WHERE key = 'swept'") == 0; },
     std::chrono::seconds(10)));
 }
+
+TEST_CASE("a key stores a compact response, and rows stored in full still replay as stored",
+          "[sqlite]") {
+  temp_dir dir;
+  auto path = dir.file("t.db");
+  {
+    test_server srv{path, quiet_config()};
+    auto cli = srv.client();
+    // A type and data that need escaping, no timestamp: the replay after a restart is
+    // rebuilt from the positions and timestamp stored and the request's own body.
+    auto body = event_body("caf\xc3\xa9 \\\"x\\\"", "{\"s\":\"\\u00e9\\n\",\"n\":[1,2]}");
+    auto first = post(*cli, "/events", body, with_key("one"));
+    REQUIRE(first.status == 200);
+    auto batch = make_batch(0, 3);
+    auto b1 = post(*cli, "/events/batch", batch, with_key("three"));
+    REQUIRE(b1.status == 200);
+    srv.stop();
+    // The row holds the positions (and the single event's timestamp), not the body.
+    CHECK(raw_int(path, "SELECT COUNT(*) FROM idempotency_keys WHERE key = 'three' "
+                        "AND response = '=2 4'")
+          == 1);
+    CHECK(raw_int(path, "SELECT length(response) < 48 FROM idempotency_keys "
+                        "WHERE key = 'one'")
+          == 1);
+    // A row as earlier versions stored it: the whole body, replayed verbatim.
+    raw_exec(path, "UPDATE idempotency_keys SET response = '{\"kept\":true}\n' "
+                   "WHERE key = 'three'");
+    test_server again{path, quiet_config()};
+    auto cli2 = again.client();
+    auto r1 = post(*cli2, "/events", body, with_key("one"));
+    CHECK(r1.status == 200);
+    CHECK(r1.header("Idempotent-Replayed") == "true");
+    CHECK(r1.body == first.body);
+    auto r3 = post(*cli2, "/events/batch", batch, with_key("three"));
+    CHECK(r3.status == 200);
+    CHECK(r3.body == "{\"kept\":true}\n");
+    CHECK(head_of(*cli2) == 4);
+  }
+}
