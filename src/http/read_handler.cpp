@@ -6,6 +6,7 @@
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
 #include "http/live.hpp"
+#include "http/page_flight.hpp"
 #include "http/request_state.hpp"
 #include "obs/logger.hpp"
 
@@ -127,14 +128,25 @@ void send_event_page(const httplib::Request& req, httplib::Response& res,
                      request_context& ctx, int64_t from, int64_t to, int64_t limit,
                      std::chrono::nanoseconds wait, const type_filter& types) {
   caf::expected<event_page> page{event_page{}};
-  auto read = [&] {
+  auto load = [&] {
     load_cmd cmd;
     cmd.from = from;
     cmd.to = to;
     cmd.limit = limit;
     cmd.as_array = true;
     cmd.types = types;
-    page = ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
+    return ask(ctx.t->reader(), std::move(cmd), ctx.timeout());
+  };
+  auto read = [&] {
+    if (wait.count() > 0) {
+      // The long-polls a commit wakes all read at once: identical ones share one load.
+      auto shared = page_flight::shared().get(
+        page_flight::key_of(*ctx.t, from, to, limit, types), load);
+      page = shared ? caf::expected<event_page>{**shared}
+                    : caf::expected<event_page>{std::move(shared.error())};
+    } else {
+      page = load();
+    }
     return !page || page->count > 0;
   };
   if (wait.count() > 0)
