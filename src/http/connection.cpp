@@ -41,9 +41,10 @@ using clock = std::chrono::steady_clock;
 thread_local socket_stream* current_stream = nullptr;
 thread_local std::chrono::nanoseconds current_read_timeout{0};
 
-// How long a worker waits for a lone client's next request before returning its
-// connection to the loop.
-constexpr long linger_ns = 200 * 1000;
+// How long a worker waits for an active client's next request before returning its
+// connection to the loop: longer than a client's round trip under load, so a busy
+// connection keeps its worker (one wake-up per request) while workers are plentiful.
+constexpr long linger_ns = 20 * 1000 * 1000;
 
 // Closes after the last response. A client still sending (a body we refused) would get
 // a reset on close, and a reset can destroy the response it has not read yet: so when
@@ -138,11 +139,12 @@ connection_counts connection_server::counts() const {
 
 namespace {
 
-// After a response, with nothing pipelined: while few workers are busy, wait a moment
-// for the client's next request here instead of paying a round through the loop and
-// a thread wake-up for it (the lone client in a request-response cycle).
+// After a response, with nothing pipelined: while at most half the workers are busy,
+// wait a moment for the client's next request here instead of paying a round through
+// the loop and a second thread wake-up for it (request-response clients); when workers
+// run short, connections go back to the loop at once.
 void linger(loop_conn& c, std::size_t busy, int threads) {
-  if (busy > static_cast<std::size_t>(std::max(1, threads / 4)))
+  if (busy > static_cast<std::size_t>(std::max(1, threads / 2)))
     return;
   pollfd p{c.fd, POLLIN, 0};
   timespec ts{0, linger_ns};
