@@ -139,12 +139,13 @@ connection_counts connection_server::counts() const {
 
 namespace {
 
-// After a response, with nothing pipelined: while at most half the workers are busy,
-// wait a moment for the client's next request here instead of paying a round through
-// the loop and a second thread wake-up for it (request-response clients); when workers
-// run short, connections go back to the loop at once.
-void linger(loop_conn& c, std::size_t busy, int threads) {
-  if (busy > static_cast<std::size_t>(std::max(1, threads / 2)))
+// After a response, with nothing pipelined: while at most half the workers are busy and
+// no request waits for one, wait a moment for the client's next request here instead of
+// paying a round through the loop and a second thread wake-up for it (request-response
+// clients); when workers run short, connections go back to the loop at once.
+void linger(loop_conn& c, const loop_figures& f, int threads) {
+  if (f.busy.load(std::memory_order_relaxed) * 2 > static_cast<std::size_t>(threads)
+      || f.queued.load(std::memory_order_relaxed) > 0)
     return;
   pollfd p{c.fd, POLLIN, 0};
   timespec ts{0, linger_ns};
@@ -201,7 +202,7 @@ void connection_server::run_requests(loop_conn& c) {
     }
     c.in = strm.take_buffered();
     if (c.in.empty() && !strm.peer_closed())
-      linger(c, loop_->figures().busy.load(std::memory_order_relaxed), limits_.threads);
+      linger(c, loop_->figures(), limits_.threads);
     if (c.in.empty()) {
       c.close = c.close || strm.peer_closed();
       break;
