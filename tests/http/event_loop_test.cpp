@@ -192,3 +192,33 @@ TEST_CASE("stopping closes idle connections and finishes busy ones", "[http][loo
   got.clear();
   CHECK_FALSE(busy.read_for(1000ms, got));
 }
+
+TEST_CASE("/metrics counts connections by state and busy workers", "[http][loop]") {
+  temp_dir dir;
+  test_server srv{dir.file("events.db"), few_workers()};
+  auto idle = open_sockets(srv.port(), 20);
+  for (auto& s : idle) {
+    std::string r;
+    REQUIRE(s->send(position_req));
+    REQUIRE(s->read_responses(5s, r));
+  }
+  auto reading = open_sockets(srv.port(), 10);
+  for (auto& s : reading)
+    REQUIRE(s->send("GET /position HTTP/1.1\r\n"));
+  // The loop sees the partial heads and the idle connections (after their workers'
+  // short wait for a next request) within a deadline.
+  auto cli = srv.client();
+  nlohmann::json c;
+  auto until = std::chrono::steady_clock::now() + 5s;
+  do {
+    c = nlohmann::json::parse(get(*cli, "/metrics").body)["http"]["connections"];
+  } while ((c["idle"].get<int>() < 20 || c["reading"].get<int>() < 10)
+           && std::chrono::steady_clock::now() < until);
+  CHECK(c["idle"].get<int>() >= 20);
+  CHECK(c["reading"].get<int>() >= 10);
+  // The /metrics request itself runs on a worker.
+  CHECK(c["in_worker"].get<int>() >= 1);
+  CHECK(c["workers_busy"].get<int>() >= 1);
+  CHECK(c["open"].get<int>()
+        == c["idle"].get<int>() + c["reading"].get<int>() + c["in_worker"].get<int>());
+}
