@@ -1,4 +1,4 @@
-// The accept loop of the HTTP server: each new connection goes to a worker, and a
+// Accepting connections for the event loop: each new connection joins the loop, and a
 // failed accept() that the next one may not repeat (no descriptors, no buffers, an
 // aborted connection) is logged, backed off and retried instead of ending the server.
 #include "http/connection.hpp"
@@ -9,11 +9,10 @@
 #include <memory>
 #include <string>
 
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,6 +63,19 @@ bool peer_address(const sockaddr_storage& ss, ip_address& out) {
   return false;
 }
 
+// The numeric address and port of a peer, as logged.
+void numeric_address(const sockaddr_storage& ss, socklen_t len, std::string& ip, int& port) {
+  char host[NI_MAXHOST];
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&ss), len, host, sizeof(host), nullptr,
+                    0, NI_NUMERICHOST)
+      == 0)
+    ip = host;
+  if (ss.ss_family == AF_INET)
+    port = ntohs(reinterpret_cast<const sockaddr_in&>(ss).sin_port);
+  else if (ss.ss_family == AF_INET6)
+    port = ntohs(reinterpret_cast<const sockaddr_in6&>(ss).sin6_port);
+}
+
 // The answer to a connection over MAX_CONNS_PER_IP, whole.
 const std::string& too_many_connections() {
   static const std::string body =
@@ -90,72 +102,63 @@ accept_failure classify_accept_error(int err) noexcept {
 }
 
 bool connection_server::serve(socket_t listen_fd) {
-  // Non-blocking: a connection that vanishes between poll() and accept() must not leave
-  // the loop blocked where stop_accepting() cannot wake it.
+  // Non-blocking: a connection that vanishes between readiness and accept() must not
+  // leave the loop blocked.
   ::fcntl(listen_fd, F_SETFL, ::fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
-  std::unique_ptr<httplib::TaskQueue> queue{new_task_queue()};
-  milliseconds backoff{0};
-  clock::time_point last_log{};
-  uint64_t unlogged = 0;
-  bool ok = true;
-  while (accepting_.load()) {
-    // Out of resources: wait before trying again, or the loop spins while the pending
-    // connection stays in the backlog.
-    pollfd p[2] = {{wake_fd_, POLLIN, 0}, {listen_fd, POLLIN, 0}};
-    int nfds = backoff.count() > 0 ? 1 : 2;
-    int wait_ms = backoff.count() > 0 ? static_cast<int>(backoff.count()) : -1;
-    if (::poll(p, static_cast<nfds_t>(nfds), wait_ms) < 0 && errno != EINTR)
-      break;
-    if (!accepting_.load())
-      break;
+  return loop_->run(listen_fd, [this, listen_fd] { return accept_ready(listen_fd); });
+}
+
+// Accepts a bounded batch, so that a flood of new connections cannot starve the
+// connections the loop already holds.
+milliseconds connection_server::accept_ready(socket_t listen_fd) {
+  for (int batch = 0; batch < 64; ++batch) {
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
-    socket_t sock =
-      ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+    socket_t sock = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len,
+                              SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (sock != INVALID_SOCKET) {
-      backoff = milliseconds{0};
+      backoff_ = milliseconds{0};
       ip_address peer;
       bool counted = false;
       if (peer_address(ss, peer) && !admit_peer(sock, peer, counted))
         continue;
-      queue->enqueue([this, sock, peer, counted] {
-        serve_connection(sock);
-        if (counted)
-          release_peer(peer);
-      });
+      std::string ip;
+      int port = 0;
+      numeric_address(ss, len, ip, port);
+      loop_->adopt(sock, peer, counted, std::move(ip), port);
       continue;
     }
     int err = errno;
     auto kind = classify_accept_error(err);
     if (kind == accept_failure::none) {
-      backoff = milliseconds{0};
-      continue;
+      backoff_ = milliseconds{0};
+      return backoff_;
     }
     if (kind == accept_failure::fatal) {
       log::write(log::level::error, "accept failed; no longer accepting connections",
                  {{"error", log::str(std::strerror(err))}});
-      ok = false;
-      break;
+      return milliseconds{-1};
     }
     note_accept_error();
     if (kind == accept_failure::resources)
-      backoff = std::min(max_backoff, std::max(milliseconds{1}, backoff * 2));
+      backoff_ = std::min(max_backoff, std::max(milliseconds{1}, backoff_ * 2));
     // One line per second at most: under a flood of connections this repeats fast.
-    ++unlogged;
+    ++unlogged_;
     auto now = clock::now();
-    if (now - last_log >= std::chrono::seconds(1)) {
+    if (now - last_log_ >= std::chrono::seconds(1)) {
       log::write(log::level::warn, "accept failed; retrying",
                  {{"error", log::str(std::strerror(err))},
-                  {"failures", log::num(static_cast<int64_t>(unlogged))},
-                  {"retry_ms", log::num(static_cast<int64_t>(backoff.count()))}});
-      last_log = now;
-      unlogged = 0;
+                  {"failures", log::num(static_cast<int64_t>(unlogged_))},
+                  {"retry_ms", log::num(static_cast<int64_t>(backoff_.count()))}});
+      last_log_ = now;
+      unlogged_ = 0;
     }
+    // Out of resources: wait before trying again, or the loop spins while the pending
+    // connection stays in the backlog.
+    if (kind == accept_failure::resources)
+      return backoff_;
   }
-  ::close(listen_fd);
-  // Every in-flight request completes before serving ends.
-  queue->shutdown();
-  return ok;
+  return milliseconds{0};
 }
 
 void connection_server::exempt_from_ip_limit(trusted_proxies proxies) {
@@ -196,10 +199,10 @@ void connection_server::release_peer(const ip_address& peer) {
 
 void connection_server::stop_accepting() {
   accepting_.store(false);
-  // Streamed responses watch this to end when the server stops.
+  // Streamed responses watch this (the library's is_running()) to end when the server
+  // stops.
   svr_sock_ = INVALID_SOCKET;
-  uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+  loop_->stop_accepting();
 }
 
 } // namespace ebuse

@@ -1,5 +1,5 @@
-// Connections of the HTTP server: cpp-httplib's request processing over our own
-// keep-alive loop and socket stream, which enforce what the library does not.
+// Connections of the HTTP server: an event loop holds them while they wait, and
+// cpp-httplib's request processing runs each buffered request on a worker.
 #pragma once
 
 #include <array>
@@ -14,6 +14,7 @@
 #include <httplib.h>
 
 #include "http/client_ip.hpp"
+#include "http/event_loop.hpp"
 #include "http/options.hpp"
 #include "http/socket_stream.hpp"
 #include "obs/http_metrics.hpp"
@@ -60,16 +61,18 @@ struct peer_counts {
   std::atomic<uint64_t> refused{0};            ///< connections refused at accept
 };
 
-/// A cpp-httplib server whose connections run our loop: precise read and idle
-/// deadlines, idle connections closed at once when a new connection waits for a
-/// worker, and control over every open connection for shutdown.
+/// A cpp-httplib server whose connections live in our event loop: no thread while a
+/// connection waits for a request or its bytes; a worker runs each whole request
+/// through the library's protected `process_request` and writes its response.
 class connection_server : public httplib::Server {
 public:
-  explicit connection_server(connection_limits limits);
+  /// `max_body`: MAX_BODY_BYTES (a larger announced body goes to a worker at once, which
+  /// refuses it before reading it).
+  connection_server(connection_limits limits, std::size_t max_body);
   ~connection_server() override;
 
   /// For shutdown: closes every idle connection now; busy ones close after their
-  /// current response.
+  /// current response. (Implied by stop_accepting().)
   void close_idle();
 
   /// For the end of the shutdown grace period: cuts every open connection.
@@ -77,11 +80,10 @@ public:
 
   connection_counts counts() const;
 
-  /// Accepts connections on `listen_fd` (bound and listening) until stop_accepting(),
-  /// each served by a worker, then closes it and waits for every in-flight request.
-  /// Survives transient accept() failures (logged, retried with a back-off up to
-  /// 100 ms). False only if the listening socket failed for good. Defined in
-  /// accept_loop.cpp.
+  /// Serves connections accepted on `listen_fd` (bound and listening) until
+  /// stop_accepting() and every connection has closed. Survives transient accept()
+  /// failures (logged, retried with a back-off up to 100 ms). False only if the
+  /// listening socket failed for good. Defined in accept_loop.cpp.
   bool serve(socket_t listen_fd);
 
   /// Peers not held to MAX_CONNS_PER_IP (TRUSTED_PROXIES: many clients behind one
@@ -92,23 +94,28 @@ public:
   /// any thread except a signal handler.
   void stop_accepting();
 
-  /// The open connections (defined in connection.cpp).
-  struct connection_set;
-
 private:
-  // Serves one accepted connection on a worker until it closes (connection.cpp).
-  void serve_connection(socket_t sock);
+  // Runs the buffered requests of a connection on a worker (connection.cpp).
+  void run_requests(loop_conn& c);
+  // Accepts what the listening socket holds (accept_loop.cpp).
+  std::chrono::milliseconds accept_ready(socket_t listen_fd);
   // MAX_CONNS_PER_IP at accept: false if `sock` was refused (answered and closed).
   bool admit_peer(socket_t sock, const ip_address& peer, bool& counted);
   void release_peer(const ip_address& peer);
   void note_accept_error();
 
   connection_limits limits_;
+  std::size_t max_body_;
   std::atomic<bool> accepting_{true};
-  int wake_fd_ = -1; ///< an eventfd that wakes serve() for stop_accepting()
   trusted_proxies exempt_;
   peer_counts peers_;
-  std::shared_ptr<connection_set> open_;
+  std::atomic<uint64_t> accept_errors_{0};
+  std::atomic<uint64_t> read_cut_{0}; ///< requests cut by a worker at READ_TIMEOUT
+  // Accept back-off state of the loop thread.
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point last_log_{};
+  uint64_t unlogged_ = 0;
+  std::unique_ptr<event_loop> loop_;
 };
 
 } // namespace ebuse

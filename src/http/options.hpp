@@ -12,14 +12,15 @@ namespace ebuse {
 /// Deadlines and sizes of connections.
 struct connection_limits {
   /// A whole request (line, headers, body) must arrive within this from its first byte;
-  /// on a new connection, from the start of its processing. (cpp-httplib only bounds
+  /// on a new connection, from its accept. (cpp-httplib only bounds
   /// each read, so a client trickling a byte a second would hold a worker forever.)
   std::chrono::nanoseconds read_timeout = std::chrono::seconds(30);
   /// A write that makes no progress for this long fails and closes the connection.
   std::chrono::nanoseconds write_timeout = std::chrono::seconds(60);
   /// A keep-alive connection idle for this long between requests is closed.
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(120);
-  /// Worker threads; each serves one connection at a time.
+  /// Worker threads; each runs one request (and writes its response) at a time. Waiting
+  /// connections are held by the event loop, not by a worker.
   int threads = 128;
   /// Requests served on one connection before it is closed.
   std::size_t keep_alive_max = 10000;

@@ -86,7 +86,7 @@ struct http_server::impl {
 
   impl(const http_options& o, std::shared_ptr<tenant_registry> r,
        std::shared_ptr<rate_limiter> l)
-    : opts(o), registry(std::move(r)), limiter(std::move(l)), svr(o.connections),
+    : opts(o), registry(std::move(r)), limiter(std::move(l)), svr(o.connections, o.max_body_bytes),
       pipeline(o, registry, limiter, metrics),
       context{opts, *registry, metrics, limiter.get(), [this] { return svr.counts(); },
               stopped} {

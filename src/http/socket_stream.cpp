@@ -46,45 +46,27 @@ int socket_stream::wait(short events, clock::time_point until) const {
   }
 }
 
-bool socket_stream::wait_readable(clock::time_point until) {
-  if (off_ < len_ || eof_)
-    return true;
-  if (!flush())
-    return true; // broken: the caller sees it
-  for (;;) {
-    auto left = until - clock::now();
-    if (left <= std::chrono::nanoseconds::zero())
-      return false;
-    // Capped so that a far deadline still gets rechecked; re-set only when it moved
-    // (a keep-alive connection waits with the same IDLE_TIMEOUT each time).
-    left = std::min<std::chrono::nanoseconds>(left, std::chrono::hours(1));
-    auto diff = left - rcv_timeout_;
-    if (diff > std::chrono::milliseconds(5) || diff < -std::chrono::milliseconds(5)) {
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(left).count() + 1;
-      timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-      if (::setsockopt(sock_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
-        return wait(POLLIN, until) > 0;
-      rcv_timeout_ = left;
-    }
-    ssize_t n = ::recv(sock_, buf_, sizeof(buf_), 0);
-    if (n > 0) {
-      off_ = 0;
-      len_ = static_cast<size_t>(n);
-      return true;
-    }
-    if (n == 0) {
-      eof_ = true; // shut down by the peer, or by us to close an idle connection
-      return true;
-    }
-    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-      continue; // a timeout: the loop checks the deadline
-    read_failed_ = true;
-    return true;
-  }
+void socket_stream::preload(std::string bytes) {
+  pre_ = std::move(bytes);
+  pre_off_ = 0;
+}
+
+std::string socket_stream::take_buffered() {
+  std::string out = pre_.substr(pre_off_);
+  out.append(buf_ + off_, len_ - off_);
+  pre_.clear();
+  pre_off_ = off_ = len_ = 0;
+  return out;
+}
+
+void socket_stream::set_remote(std::string ip, int port) {
+  remote_.known = true;
+  remote_.ip = std::move(ip);
+  remote_.port = port;
 }
 
 bool socket_stream::is_readable() const {
-  return off_ < len_ || eof_ || wait(POLLIN, read_deadline_) > 0;
+  return pre_off_ < pre_.size() || off_ < len_ || eof_ || wait(POLLIN, read_deadline_) > 0;
 }
 
 bool socket_stream::is_writable() const {
@@ -151,6 +133,12 @@ ssize_t socket_stream::read(char* ptr, size_t size) {
 }
 
 ssize_t socket_stream::read_raw(char* ptr, size_t size) {
+  if (pre_off_ < pre_.size()) {
+    size_t n = std::min(size, pre_.size() - pre_off_);
+    std::memcpy(ptr, pre_.data() + pre_off_, n);
+    pre_off_ += n;
+    return static_cast<ssize_t>(n);
+  }
   if (off_ < len_) {
     size_t n = std::min(size, len_ - off_);
     std::memcpy(ptr, buf_ + off_, n);

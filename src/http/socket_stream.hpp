@@ -33,10 +33,20 @@ public:
     read_deadline_ = deadline;
   }
 
-  /// Waits until a byte can be read, the peer closed, or `until`; false on timeout.
-  /// Blocks in recv() itself (with SO_RCVTIMEO), so a request that arrives costs one
-  /// system call, not a poll() and then a recv().
-  bool wait_readable(clock::time_point until);
+  /// Puts bytes the event loop already read in front of what the socket delivers.
+  /// Only while nothing else is buffered (a fresh stream, or after take_buffered()).
+  void preload(std::string bytes);
+
+  /// Removes and returns the bytes read but not consumed (pipelined requests).
+  std::string take_buffered();
+
+  /// True once a read saw the peer close its side.
+  bool peer_closed() const noexcept {
+    return eof_;
+  }
+
+  /// The peer's address as the accept loop learned it (no getpeername() per stream).
+  void set_remote(std::string ip, int port);
 
   /// Sends the bytes buffered by write(). Small writes (the status line and headers, short bodies,
   /// chunk framing) are kept until a large write or the end of the response and go out
@@ -91,7 +101,8 @@ private:
   mutable endpoint remote_; ///< looked up on first use
   mutable endpoint local_;
   bool eof_ = false;                        ///< the peer closed (seen while waiting)
-  std::chrono::nanoseconds rcv_timeout_{0}; ///< SO_RCVTIMEO as last set
+  std::string pre_; ///< bytes the loop read, consumed before buf_
+  size_t pre_off_ = 0;
   static constexpr size_t out_capacity = 16 * 1024;
   char out_[out_capacity];
   size_t out_len_ = 0;

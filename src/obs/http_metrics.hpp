@@ -51,12 +51,14 @@ private:
 
 /// Figures of the connections.
 struct connection_counts {
-  std::size_t open = 0;     ///< connections held by a worker
-  std::size_t idle = 0;     ///< of those, waiting for a request
-  std::size_t queued = 0;   ///< accepted, waiting for a free worker
+  std::size_t open = 0;      ///< open connections
+  std::size_t reading = 0;   ///< of those, waiting for (the rest of) a request
+  std::size_t idle = 0;      ///< of those, keep-alive between requests
+  std::size_t in_worker = 0; ///< of those, with a worker or waiting for one
+  std::size_t queued = 0;    ///< whole requests waiting for a free worker
+  std::size_t workers_busy = 0; ///< workers running a request
   uint64_t read_cut = 0;    ///< closed: request not received within READ_TIMEOUT
   uint64_t idle_closed = 0; ///< closed: idle for IDLE_TIMEOUT
-  uint64_t shed = 0;        ///< idle connections closed to free a worker for a new one
   uint64_t accept_errors = 0; ///< accept() failures survived (EMFILE, ENFILE, ...)
   uint64_t per_ip_refused = 0; ///< connections refused at accept for MAX_CONNS_PER_IP
 };

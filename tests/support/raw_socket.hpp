@@ -98,6 +98,47 @@ public:
     return !closed;
   }
 
+  /// Reads until `out` holds `count` whole responses with Content-Length bodies (or
+  /// `limit` passes, or the peer closes); true once they are all there.
+  bool read_responses(std::chrono::milliseconds limit, std::string& out, int count = 1) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      if (whole_responses(out) >= count)
+        return true;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        return false;
+      char buf[65536];
+      auto n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0)
+        return whole_responses(out) >= count;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  /// How many whole responses (head and Content-Length body) `text` begins with.
+  static int whole_responses(const std::string& text) {
+    int n = 0;
+    size_t at = 0;
+    for (;;) {
+      auto end = text.find("\r\n\r\n", at);
+      if (end == std::string::npos)
+        return n;
+      auto cl = text.find("Content-Length: ", at);
+      size_t body = 0;
+      if (cl != std::string::npos && cl < end)
+        body = std::stoul(text.substr(cl + 16, end - cl - 16));
+      if (text.size() < end + 4 + body)
+        return n;
+      at = end + 4 + body;
+      ++n;
+    }
+  }
+
   /// Closes with a reset instead of a FIN, as a crashed client's kernel would.
   void reset() {
     linger l{1, 0};

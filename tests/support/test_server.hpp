@@ -108,6 +108,15 @@ public:
     stop();
   }
 
+  /// Stops HTTP only and waits until it has finished; from any thread (stop(), which
+  /// also ends the actor system, must run on the thread that started the server).
+  void stop_http() {
+    if (server_)
+      server_->stop();
+    if (thread_.joinable())
+      thread_.join();
+  }
+
   /// Stops HTTP, then the tenant's actors (the writer commits what is pending), then
   /// waits for every actor to finish.
   void stop() {

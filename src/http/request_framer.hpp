@@ -1,0 +1,31 @@
+// Finds where a request in a connection's input ends, without a thread: the event loop
+// hands a request to a worker only once every byte of it is buffered.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace ebuse {
+
+/// What the buffered bytes of a connection hold.
+enum class frame_kind {
+  incomplete, ///< more bytes are needed
+  complete,   ///< a whole request (head and Content-Length body) is buffered
+  takeover,   ///< a worker must read the rest itself (chunked body, 100-continue, a head
+              ///< over the limits, an announced body over MAX_BODY_BYTES, ambiguous framing)
+};
+
+/// Incremental scan of one request head; reset for each request.
+struct head_scan {
+  std::size_t pos = 0;        ///< bytes scanned
+  std::size_t line_start = 0; ///< start of the line being scanned
+  std::size_t head_end = 0;   ///< past the blank line, once found
+  std::size_t body = 0;       ///< Content-Length, once the head is found
+  frame_kind at_head_end = frame_kind::incomplete;
+};
+
+/// Scans `in` (the connection's input, which only grows while a request arrives) from
+/// where `scan` stopped. `max_body`: MAX_BODY_BYTES.
+frame_kind frame_request(std::string_view in, head_scan& scan, std::size_t max_body);
+
+} // namespace ebuse
