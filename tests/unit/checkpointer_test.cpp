@@ -49,11 +49,20 @@ TEST_CASE_METHOD(fixture, "the checkpointer keeps the WAL bounded, beside the wr
   CHECK(st.writer_checkpoints.load() >= 3);
   // While a pass is syncing (slow on a busy disk) commits go on and the WAL grows by
   // however many happen meanwhile; once the last pass is done, the writer copies the
-  // rest and the next transaction restarts the WAL from its start.
-  REQUIRE(eventually([&] { return !st.checkpoint_pending.load(); }));
-  REQUIRE(append_one_by_one((*t)->writer(), 2));
-  CHECK(st.wal_frames.load() < 2 * 20);
-  CHECK(st.head.load() == 602);
+  // rest and a following transaction restarts the WAL from its start. A connection
+  // still reading at that moment (the checkpointer finishing) can postpone the restart
+  // by a commit or two, never for good: the WAL must shrink below the threshold within
+  // a few commits.
+  int appended = 0;
+  bool restarted = false;
+  while (!restarted && appended < 10) {
+    REQUIRE(eventually([&] { return !st.checkpoint_pending.load(); }));
+    REQUIRE(append_one_by_one((*t)->writer(), 1));
+    ++appended;
+    restarted = st.wal_frames.load() < 20;
+  }
+  CHECK(restarted);
+  CHECK(st.head.load() == 600 + appended);
   (*t)->stop();
   caf::anon_send_exit(opts.writer.checkpointer, caf::exit_reason::user_shutdown);
 }
