@@ -15,13 +15,24 @@ namespace ebuse {
 
 class log_writer;
 class stream_signal;
+class worker_pool;
 struct tenant_stats;
+
+/// STORAGE_WORKERS by default: two cores, plus room for jobs blocked in fsync.
+constexpr std::size_t default_storage_workers = 4;
+
+/// The process-wide storage pool of default_storage_workers threads, for writers given
+/// none (tools and tests); the server passes its own (STORAGE_WORKERS).
+std::shared_ptr<worker_pool> default_storage_pool();
 
 /// Tunables of the writer.
 struct writer_options {
   /// A group is committed early once it holds this many events.
   std::size_t max_group_events = 10000;
-  /// After a commit the writer spins this long for the next write (STORE_LINGER; see
+  /// Where the writer's storage jobs run (commits, checkpoints, sweeps, the close),
+  /// shared by every tenant; null: default_storage_pool().
+  std::shared_ptr<worker_pool> pool;
+  /// The readers spin this long after a page for the next request (STORE_LINGER; see
   /// spin_for_mail()).
   std::chrono::microseconds spin{80};
   /// Where WAL checkpoints run (spawn_checkpointer); without one the writer runs them
@@ -42,24 +53,28 @@ struct writer_options {
   /// admitted, whatever its size.
   uint64_t queue_events = 100000;
   uint64_t queue_bytes = uint64_t{256} << 20;
-  /// Called on the writer's thread before each group transaction begins, with the number
-  /// of operations in it (tests hold a commit here to form the next group).
+  /// Called on the storage worker running a group's job before its transaction begins,
+  /// with the number of operations in it (tests hold a commit here to form the next group).
   std::function<void(std::size_t)> before_commit;
 };
 
-/// Spawns a detached writer that serializes every write of one tenant, on any storage
-/// (log_writer). Appends and subscription saves waiting in its mailbox are written in
-/// one transaction (log_writer::apply), each append checked in mailbox order against
-/// its expected head and idempotency key; every
-/// requester is answered only after COMMIT succeeded. After each commit it publishes
-/// the committed head in `stats`.
+/// Spawns a cooperative writer that serializes every write of one tenant, on any storage
+/// (log_writer). It never blocks: each use of the storage is a job on `opts.pool`, one
+/// at a time per tenant. Appends and subscription saves that arrive while no commit is
+/// in flight, or while one is, are written in one transaction (log_writer::apply), each
+/// append checked in mailbox order against its expected head and idempotency key; every
+/// requester is answered only after COMMIT succeeded (appends and stream writes by the
+/// job itself). After each commit it publishes the committed head in `stats`.
+/// Opens the streams' statements on the calling thread (a tenant start job).
 ///
 /// Handles writer_actor's messages (messages.hpp); stream writes and touches join the
 /// same groups as appends. Once the WAL passed its threshold
 /// (store_options::wal_autocheckpoint) it has the checkpointer copy the WAL into the
 /// database in the background, then finishes the (by then small) rest itself so that
 /// the next transaction restarts the WAL.
-/// On an exit message it commits what is pending, checkpoints, then stops.
+/// On an exit message it finishes the job in flight, commits what is pending,
+/// checkpoints and closes the storage (as jobs), then quits; writes arriving after the
+/// exit message are refused (errc::storage_unavailable).
 writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<log_writer> store,
                                  std::shared_ptr<tenant_stats> stats, writer_options opts);
 

@@ -165,6 +165,7 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("MAX_CONNS_PER_IP", 0, 1000000, cfg.max_conns_per_ip)
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
+            && r.number("STORAGE_WORKERS", 1, 256, cfg.storage_workers)
             && r.duration("IDEMPOTENCY_TTL", false, cfg.idempotency_ttl, max_tenant_idle)
             && r.number("WRITER_QUEUE_EVENTS", 1, 100000000, cfg.writer_queue_events)
             && r.number("WRITER_QUEUE_BYTES", 1024, int64_t{1} << 40, cfg.writer_queue_bytes)
@@ -263,6 +264,8 @@ Environment (default in brackets):
                       0 = no limit, TRUSTED_PROXIES exempt [256]
   MAX_BODY_BYTES      largest request body [10485760]
   READERS             reader actors (read-only connections) per tenant [3]
+  STORAGE_WORKERS     threads running every tenant's storage jobs (commits,
+                      checkpoints, opens, closes) [4]
   IDEMPOTENCY_TTL     how long an idempotency key and its response are kept [24h]
   WRITER_QUEUE_EVENTS events a tenant's writer may hold uncommitted; beyond, appends
                       get 503 overloaded, nothing written [100000]

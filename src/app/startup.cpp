@@ -8,6 +8,7 @@
 #include "app/tenants_file.hpp"
 #include "obs/logger.hpp"
 #include "storage/pg_reader.hpp"
+#include "storage/worker_pool.hpp"
 
 namespace ebuse {
 
@@ -97,6 +98,7 @@ http_options http_options_of(const server_config& cfg) {
 
 tenant_options tenant_defaults_of(const server_config& cfg, tenant_options t) {
   t.readers = cfg.readers;
+  t.writer.pool = std::make_shared<worker_pool>(cfg.storage_workers);
   t.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
   t.writer.spin = std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
   t.writer.streams = stream_limits{cfg.ds_max_streams, cfg.ds_max_stream_bytes};
