@@ -126,9 +126,10 @@ struct stream_read_cmd {
   reply_to<streams::read_result> reply;
 };
 
-/// A tenant reader.
+/// A tenant reader; `job_done_atom` is the end of one of its page jobs.
 using reader_actor = caf::typed_actor<caf::reacts_to<load_cmd>, caf::reacts_to<stream_read_cmd>,
-                                      caf::reacts_to<health_cmd>, caf::reacts_to<sub_page_cmd>>;
+                                      caf::reacts_to<health_cmd>, caf::reacts_to<sub_page_cmd>,
+                                      caf::reacts_to<job_done_atom>>;
 
 // -- subscription actor -----------------------------------------------------------------
 

@@ -48,10 +48,13 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
                                         result->stats_, wopts);
   result->subscriptions_ = spawn_subscription_actor(sys, result->writer_,
                                                     std::move(positions), result->stats_);
-  auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;
-  for (std::size_t i = 0; i < readers; ++i)
-    result->readers_.push_back(
-      spawn_tenant_reader(sys, opts.db_path, opts.store, result->stats_, opts.writer.spin));
+  reader_setup rs;
+  rs.db_path = opts.db_path;
+  rs.opts = opts.store;
+  rs.jobs = opts.writer.pool;
+  rs.connections = opts.reader_connections;
+  rs.max_jobs = opts.readers;
+  result->readers_.push_back(spawn_tenant_reader(sys, std::move(rs), result->stats_));
   return result;
 }
 

@@ -20,6 +20,7 @@
 namespace ebuse {
 
 class pg_reader_pool;
+class reader_pool;
 
 /// How to run one tenant.
 struct tenant_options {
@@ -30,7 +31,11 @@ struct tenant_options {
   /// The node's PostgreSQL readers, shared by every tenant (set with database_url).
   std::shared_ptr<pg_reader_pool> pg_readers;
   store_options store;   ///< pragmas
-  std::size_t readers = 3; ///< size of the reader pool
+  /// Reads of the tenant in flight at most (page jobs on SQLite, reader actors on
+  /// PostgreSQL).
+  std::size_t readers = 3;
+  /// The process-wide read-only SQLite connections; null: default_reader_pool().
+  std::shared_ptr<reader_pool> reader_connections;
   writer_options writer; ///< group-commit tunables
   /// Where the tenant counts itself while its storage is faulty (tenant_stats::unhealthy).
   std::shared_ptr<std::atomic<int64_t>> unhealthy;
