@@ -73,15 +73,18 @@ void worker_pool::run() {
     lock.unlock();
     job();
     job = nullptr; // its captures go on this thread, before the next job
-    if (linger_.count() > 0 && waiting_.load(std::memory_order_relaxed) == 0) {
+    lock.lock();
+    --busy_;
+    ++done_;
+    if (linger_.count() > 0 && jobs_.empty() && !stopping_) {
+      // Lingering is not busy: busy() counts only threads running a job.
+      lock.unlock();
       auto until = std::chrono::steady_clock::now() + linger_;
       while (waiting_.load(std::memory_order_relaxed) == 0
              && std::chrono::steady_clock::now() < until)
         sched_yield();
+      lock.lock();
     }
-    lock.lock();
-    --busy_;
-    ++done_;
   }
 }
 
