@@ -70,8 +70,8 @@ public:
                                       std::chrono::nanoseconds timeout);
 
   /// As append(), with the checks of `req` (expected head, idempotency key) applied by
-  /// the writer in mailbox order: answers what became of it (applied, conflict,
-  /// replayed, key_reused).
+  /// the writer in the order of its write queue: answers what became of it (applied,
+  /// conflict, replayed, key_reused).
   caf::expected<append_outcome> append(append_request req, std::chrono::nanoseconds timeout);
 
   /// The next reader, round robin.
@@ -144,6 +144,7 @@ private:
   std::shared_ptr<tenant_stats> stats_;
   std::shared_ptr<stream_signal> signal_;
   writer_actor writer_;
+  std::shared_ptr<writer_front> writer_front_; ///< appends, without a message to the actor
   subscription_actor subscriptions_;
   std::vector<reader_actor> readers_;
   std::atomic<std::size_t> next_reader_{0};

@@ -28,106 +28,17 @@ namespace writer {
 
 namespace {
 
-// Drops the appends whose waiter has given up before they are written: nobody would
-// learn their positions, and a client retrying after its timeout must not find them
-// written twice.
-void drop_abandoned(writer_state& st, std::vector<pending_op>& ops) {
-  auto gone = [&st](pending_op& op) {
-    if (!is_append(op))
-      return false;
-    if (op.reply ? !op.reply->abandoned() : !op.outcome || !op.outcome->abandoned())
-      return false;
-    release(*st.stats, op);
-    st.stats->dropped_abandoned.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  };
-  ops.erase(std::remove_if(ops.begin(), ops.end(), gone), ops.end());
-}
-
-// Answers a write that came after the exit message: the tenant is closing.
-void refuse(writer_state& st, pending_op& op) {
-  auto err = make_error(errc::storage_unavailable, "the tenant is stopping");
-  release(*st.stats, op);
-  if (op.stream)
-    answer_stream_op(*op.stream, err);
-  else if (op.is_subscription)
-    op.sub_promise.deliver(err);
-  else if (op.outcome)
-    deliver<append_outcome>(op.outcome, err);
-  else if (op.reply)
-    deliver<append_result>(op.reply, err);
-}
-
-// Runs `work` on the storage pool against the writer's storage side, then tells the
-// actor. The job holds the core, never the pool (a job dropping the pool's last holder
-// would join its own thread).
-template <class F>
-void run_job(writer_self self, step::kind k, F work) {
-  auto& st = self->state;
-  st.busy = true;
-  st.running = k;
-  auto me = caf::actor_cast<writer_actor>(self);
-  auto core = st.core;
-  auto job = [core, me, work]() mutable {
-    work(*core);
-    caf::anon_send(me, job_done_atom::value);
-  };
-  if (!st.pool->submit(job))
-    job(); // the pool has stopped (process exit): the work still runs, here
-}
-
-// Starts the next step unless a job is in flight.
-void pump(writer_self self) {
-  auto& st = self->state;
-  while (!st.busy && !st.steps.empty()) {
-    step s = std::move(st.steps.front());
-    st.steps.pop_front();
-    switch (s.k) {
-      case step::kind::group:
-        drop_abandoned(st, s.ops);
-        if (s.ops.empty())
-          continue;
-        st.core->batch = std::move(s.ops);
-        run_job(self, s.k, [](writer_core& c) { commit_batch(c); });
-        break;
-      case step::kind::import: {
-        auto cmd = std::make_shared<import_cmd>(std::move(s.import));
-        run_job(self, s.k, [cmd](writer_core& c) { import_chunk(c, *cmd); });
-        break;
-      }
-      case step::kind::key_sweep:
-        run_job(self, s.k, [](writer_core& c) { sweep_keys(c); });
-        break;
-      case step::kind::close:
-        run_job(self, s.k, [](writer_core& c) { close_store(c); });
-        break;
-    }
-  }
+writer_actor me_of(writer_self self) {
+  return caf::actor_cast<writer_actor>(self);
 }
 
 void enqueue(writer_self self, pending_op op) {
   auto& st = self->state;
   if (st.closing) {
-    refuse(st, op);
+    refuse(*st.stats, op);
     return;
   }
-  const std::size_t n = is_append(op) ? op.append.events.size() : 1;
-  if (st.steps.empty() || st.steps.back().k != step::kind::group
-      || st.steps.back().events >= st.max_group_events)
-    st.steps.emplace_back();
-  auto& g = st.steps.back();
-  g.events += n;
-  g.ops.push_back(std::move(op));
-  if (st.busy)
-    return; // the end of the job in flight starts this group
-  if (g.events >= st.max_group_events) {
-    pump(self);
-  } else if (!st.flush_scheduled) {
-    // The flush message queues behind every write already in the mailbox, so all of
-    // them join this group.
-    st.flush_scheduled = true;
-    self->send(self, flush_atom::value);
-  }
+  queue_op(st.line, *st.pool, me_of(self), std::move(op));
 }
 
 void enqueue_stream(writer_self self, std::unique_ptr<stream_op> sop) {
@@ -143,11 +54,6 @@ void enqueue_stream(writer_self self, std::unique_ptr<stream_op> sop) {
   enqueue(self, std::move(op));
 }
 
-void push_step(writer_self self, step s) {
-  self->state.steps.push_back(std::move(s));
-  pump(self);
-}
-
 // While some stream can expire, a sweep runs every interval in a group of its own.
 void schedule_sweep(writer_self self) {
   auto& st = self->state;
@@ -157,45 +63,48 @@ void schedule_sweep(writer_self self) {
   self->delayed_send(self, st.sweep_interval, sweep_atom::value);
 }
 
-// The job in flight has finished: what it left for the actor, then the next step.
+// The steps the job finished that need the actor: subscription promises, the timers,
+// the close.
 void job_done(writer_self self) {
   auto& st = self->state;
-  st.busy = false;
-  switch (st.running) {
-    case step::kind::group:
-      for (auto& op : st.core->batch)
-        if (op.is_subscription) {
+  std::deque<finished_step> done;
+  {
+    std::lock_guard<std::mutex> guard{st.line->mtx};
+    done.swap(st.line->finished);
+  }
+  for (auto& f : done) {
+    switch (f.k) {
+      case step::kind::group:
+        for (auto& op : f.subs) {
           if (op.sub_error)
             op.sub_promise.deliver(op.sub_error);
           else
             op.sub_promise.deliver(op.sub.remove ? int64_t{0} : op.sub.position);
         }
-      st.core->batch.clear();
-      st.may_expire = st.core->may_expire;
-      schedule_sweep(self);
-      break;
-    case step::kind::key_sweep:
-      if (!st.closing)
-        self->delayed_send(self, st.core->next_key_sweep, key_sweep_atom::value);
-      break;
-    case step::kind::close:
-      self->quit(st.exit_reason);
-      return;
-    case step::kind::import:
-      break;
+        st.may_expire = f.may_expire;
+        schedule_sweep(self);
+        break;
+      case step::kind::key_sweep:
+        if (!st.closing)
+          self->delayed_send(self, f.next_key_sweep, key_sweep_atom::value);
+        break;
+      case step::kind::close:
+        self->quit(st.exit_reason);
+        return;
+      case step::kind::import:
+        break;
+    }
   }
-  pump(self);
 }
 
-writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<writer_core> core,
+writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<write_line> line,
                                         std::shared_ptr<worker_pool> pool) {
   auto& st = self->state;
-  st.stats = core->stats;
-  st.max_group_events = std::max<std::size_t>(core->opts.max_group_events, 1);
-  st.sweep_interval = core->opts.sweep_interval;
-  st.has_streams = core->streams != nullptr;
-  st.may_expire = core->may_expire;
-  st.core = std::move(core);
+  st.stats = line->core->stats;
+  st.sweep_interval = line->core->opts.sweep_interval;
+  st.has_streams = line->core->streams != nullptr;
+  st.may_expire = line->core->may_expire;
+  st.line = std::move(line);
   st.pool = std::move(pool);
   schedule_sweep(self);
   self->send(self, key_sweep_atom::value);
@@ -208,20 +117,12 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<writer
     // Everything queued before the exit message commits, then the close.
     step close;
     close.k = step::kind::close;
-    push_step(self, std::move(close));
+    queue_step(st.line, *st.pool, me_of(self), std::move(close));
   });
   return {
     [self](append_cmd& cmd) {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
-      pending_op op;
-      op.append.events = std::move(cmd.events);
-      op.append.expected_head = cmd.expected_head;
-      op.append.idempotency = std::move(cmd.idempotency);
-      op.reply = std::move(cmd.reply);
-      op.outcome = std::move(cmd.outcome);
-      op.queued_events = cmd.queued_events;
-      op.queued_bytes = cmd.queued_bytes;
-      enqueue(self, std::move(op));
+      enqueue(self, make_append_op(cmd));
     },
     [self](import_cmd& cmd) {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
@@ -235,7 +136,8 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<writer
       step s;
       s.k = step::kind::import;
       s.import = std::move(cmd);
-      push_step(self, std::move(s));
+      auto& st = self->state;
+      queue_step(st.line, *st.pool, me_of(self), std::move(s));
     },
     [self](save_atom, std::string& id,
            int64_t position) -> caf::typed_response_promise<int64_t> {
@@ -279,12 +181,8 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<writer
         return;
       step s;
       s.k = step::kind::key_sweep;
-      push_step(self, std::move(s));
-    },
-    [self](flush_atom) {
-      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
-      self->state.flush_scheduled = false;
-      pump(self);
+      auto& st = self->state;
+      queue_step(st.line, *st.pool, me_of(self), std::move(s));
     },
     [self](job_done_atom) {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
@@ -297,8 +195,10 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<writer
 
 } // namespace writer
 
-writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<log_writer> store,
-                                 std::shared_ptr<tenant_stats> stats, writer_options opts) {
+spawned_writer spawn_writer_with_front(caf::actor_system& sys,
+                                       std::shared_ptr<log_writer> store,
+                                       std::shared_ptr<tenant_stats> stats,
+                                       writer_options opts) {
   auto pool = opts.pool ? std::move(opts.pool) : default_storage_pool();
   opts.pool.reset();
   auto core = std::make_shared<writer::writer_core>();
@@ -310,7 +210,20 @@ writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<log_wri
   core->opts = std::move(opts);
   core->next_own_checkpoint = writer::own_checkpoint_base(*core);
   core->may_expire = core->streams && core->streams->may_expire();
-  return sys.spawn(writer::writer_impl, std::move(core), std::move(pool));
+  auto line = std::make_shared<writer::write_line>();
+  line->max_group_events = std::max<std::size_t>(core->opts.max_group_events, 1);
+  line->stats = core->stats;
+  line->core = std::move(core);
+  spawned_writer result;
+  result.actor = sys.spawn(writer::writer_impl, line, pool);
+  result.front = std::make_shared<writer_front>(std::move(line), std::move(pool), result.actor);
+  return result;
+}
+
+writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<log_writer> store,
+                                 std::shared_ptr<tenant_stats> stats, writer_options opts) {
+  return spawn_writer_with_front(sys, std::move(store), std::move(stats), std::move(opts))
+    .actor;
 }
 
 } // namespace ebuse

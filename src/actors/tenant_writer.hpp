@@ -18,6 +18,10 @@ class stream_signal;
 class worker_pool;
 struct tenant_stats;
 
+namespace writer {
+struct write_line;
+} // namespace writer
+
 /// STORAGE_WORKERS by default: two cores, plus room for jobs blocked in fsync.
 constexpr std::size_t default_storage_workers = 4;
 
@@ -58,11 +62,40 @@ struct writer_options {
   std::function<void(std::size_t)> before_commit;
 };
 
+/// The thread-safe front door of a tenant writer. An append taken here joins the
+/// tenant's one ordered queue of writes (the queue the actor puts every other write in)
+/// without a message to the actor, and the caller starts the commit job itself when none
+/// is in flight: an HTTP thread's append reaches a storage worker in one hand-off.
+class writer_front {
+public:
+  /// The front of the writer `actor` (told of the steps that need it) with its `line`.
+  writer_front(std::shared_ptr<writer::write_line> line, std::shared_ptr<worker_pool> pool,
+               writer_actor actor);
+  ~writer_front();
+
+  /// Queues `cmd` behind every write of the tenant queued before it, as the actor's
+  /// append_cmd handler does; answered on cmd.reply or cmd.outcome after COMMIT
+  /// (errc::storage_unavailable once the writer is stopping).
+  void append(append_cmd cmd);
+
+private:
+  std::shared_ptr<writer::write_line> line_;
+  std::shared_ptr<worker_pool> pool_;
+  writer_actor actor_;
+};
+
+/// A tenant writer and its front door.
+struct spawned_writer {
+  writer_actor actor;
+  std::shared_ptr<writer_front> front;
+};
+
 /// Spawns a cooperative writer that serializes every write of one tenant, on any storage
 /// (log_writer). It never blocks: each use of the storage is a job on `opts.pool`, one
 /// at a time per tenant. Appends and subscription saves that arrive while no commit is
 /// in flight, or while one is, are written in one transaction (log_writer::apply), each
-/// append checked in mailbox order against its expected head and idempotency key; every
+/// append checked in the order of the tenant's write queue (writer::write_line, which
+/// writer_front's appends join directly) against its expected head and idempotency key; every
 /// requester is answered only after COMMIT succeeded (appends and stream writes by the
 /// job itself). After each commit it publishes the committed head in `stats`.
 /// Opens the streams' statements on the calling thread (a tenant start job).
@@ -77,5 +110,11 @@ struct writer_options {
 /// exit message are refused (errc::storage_unavailable).
 writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<log_writer> store,
                                  std::shared_ptr<tenant_stats> stats, writer_options opts);
+
+/// As spawn_tenant_writer(), with the writer's front door for appends from any thread.
+spawned_writer spawn_writer_with_front(caf::actor_system& sys,
+                                       std::shared_ptr<log_writer> store,
+                                       std::shared_ptr<tenant_stats> stats,
+                                       writer_options opts);
 
 } // namespace ebuse

@@ -14,7 +14,7 @@ namespace ebuse::writer {
 namespace {
 
 // Applies `ops` in one transaction (log_writer::apply); each append's outcome lands in
-// its op. The stream operations run inside the same transaction, in mailbox order,
+// its op. The stream operations run inside the same transaction, in queue order,
 // each deciding on the state the ones before it left.
 caf::error apply_group(writer_core& c, std::vector<pending_op>& ops) {
   if (c.opts.before_commit)

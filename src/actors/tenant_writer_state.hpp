@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -65,18 +66,38 @@ struct step {
   import_cmd import;           ///< kind::import
 };
 
+/// What a job leaves for the actor: the outcomes of a group's subscription saves (their
+/// promises are the actor's), the end of a key sweep, or the close.
+struct finished_step {
+  step::kind k = step::kind::group;
+  std::vector<pending_op> subs; ///< kind::group: its subscription saves, answered
+  bool may_expire = false;      ///< kind::group: some stream can expire
+  std::chrono::milliseconds next_key_sweep{1000}; ///< kind::key_sweep
+};
+
+/// The tenant's one ordered queue of writes, shared by the actor (every write but the
+/// appends of writer_front), writer_front (appends, from any thread) and the job in
+/// flight. Whoever queues a step while no job is in flight starts one; the job takes the
+/// steps in order until the queue is empty, so every write of the tenant is applied in
+/// the order it was queued, and at most one job uses the storage side at a time.
+struct write_line {
+  std::mutex mtx;
+  std::deque<step> steps;              ///< waiting for the job, in order; guarded by mtx
+  bool busy = false;                   ///< a job is queued or running; guarded by mtx
+  bool closing = false;                ///< the close is queued: refuse writes; guarded
+  std::deque<finished_step> finished;  ///< for the actor; guarded by mtx
+  std::size_t max_group_events = 10000; ///< set before the line is shared
+  std::shared_ptr<tenant_stats> stats;  ///< set before the line is shared
+  std::shared_ptr<writer_core> core;   ///< used only by the job in flight
+};
+
 struct writer_state {
-  std::shared_ptr<writer_core> core;
+  std::shared_ptr<write_line> line;
   std::shared_ptr<tenant_stats> stats;
   std::shared_ptr<worker_pool> pool;
-  std::size_t max_group_events = 10000;
   std::chrono::milliseconds sweep_interval{1000};
   bool has_streams = false;
   bool may_expire = false;
-  std::deque<step> steps;         ///< waiting for a job, in order
-  bool busy = false;              ///< a job is in flight
-  step::kind running = step::kind::group; ///< the kind of the job in flight
-  bool flush_scheduled = false;
   bool sweep_scheduled = false;   ///< a sweep_atom is on its way
   bool closing = false;           ///< the exit message came: refuse new writes
   caf::error exit_reason;
@@ -107,6 +128,24 @@ void close_store(writer_core& c);
 
 /// Takes an answered or dropped append out of the queue bounds.
 void release(tenant_stats& stats, pending_op& op);
+
+/// The pending write of an append command.
+pending_op make_append_op(append_cmd& cmd);
+
+/// Queues `op` behind every write queued before it (a new group once the last one is
+/// full) and starts a job on `pool` unless one is in flight; `me` hears of the steps
+/// that need the actor (job_done_atom). Refuses `op` once the close is queued.
+void queue_op(const std::shared_ptr<write_line>& line, worker_pool& pool,
+              const writer_actor& me, pending_op op);
+
+/// Queues a step of its own (an import, a key sweep, the close; closing marks the line
+/// closing first) and starts a job unless one is in flight; false when the line is
+/// closing (the step is not queued).
+bool queue_step(const std::shared_ptr<write_line>& line, worker_pool& pool,
+                const writer_actor& me, step s);
+
+/// Answers a write that came after the close was queued: the tenant is stopping.
+void refuse(tenant_stats& stats, pending_op& op);
 
 /// Whether `op` is an append (not a subscription or stream write).
 inline bool is_append(const pending_op& op) {

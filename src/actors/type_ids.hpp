@@ -6,7 +6,6 @@
 
 CAF_BEGIN_TYPE_ID_BLOCK(ebuse, caf::first_custom_type_id)
 
-  CAF_ADD_ATOM(ebuse, ebuse, flush_atom, "flush")
   CAF_ADD_ATOM(ebuse, ebuse, save_atom, "save")
   CAF_ADD_ATOM(ebuse, ebuse, reap_atom, "reap")
   CAF_ADD_ATOM(ebuse, ebuse, sweep_atom, "sweep")

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "storage/event_store.hpp"
 #include "storage/worker_pool.hpp"
@@ -35,12 +36,17 @@ TEST_CASE_METHOD(fixture, "appends arriving during a commit form the next groups
   opts.writer.max_group_events = 10;
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
+  auto& handled = (*t)->stats().writer.handled;
+  // The start's key sweep and the end of its job, before the test's writes.
+  REQUIRE(eventually([&] { return handled.load() >= 2; }));
   std::vector<reply_future<append_result>> replies;
   replies.push_back(send_append((*t)->writer(), {ev("first")}));
   REQUIRE(gate->wait_arrived(1));
   for (int i = 0; i < 25; ++i)
     replies.push_back(send_append((*t)->writer(), {ev("queued")}));
-  // The writer answers nothing while its commit is held: no second group has begun.
+  // Every append is in the writer's queue (the job takes what is queued when the commit
+  // ends), and the writer answers nothing while its commit is held.
+  REQUIRE(eventually([&] { return handled.load() >= 2 + 26; }));
   CHECK(gate->sizes().size() == 1);
   gate->open();
   auto positions = positions_of(replies);
@@ -106,4 +112,54 @@ TEST_CASE_METHOD(fixture, "a writer stopped during a commit commits what is queu
   auto head = (*reader)->max_position();
   REQUIRE(head);
   CHECK(*head == 11);
+}
+
+TEST_CASE_METHOD(fixture, "appends through the front door are checked after the actor's writes "
+                          "queued before them",
+                 "[writer_jobs]") {
+  auto gate = commit_gate::make();
+  opts.writer.before_commit = commit_gate::hook(gate);
+  auto t = tenant::start(sys, opts);
+  REQUIRE(t);
+  auto& handled = (*t)->stats().writer.handled;
+  // The start's key sweep and the end of its job: nothing else is queued before the test's
+  // writes.
+  REQUIRE(eventually([&] { return handled.load() >= 2; }));
+  auto first = send_append((*t)->writer(), {ev("first")});
+  REQUIRE(gate->wait_arrived(1));
+  auto second = send_append((*t)->writer(), {ev("through the actor")});
+  REQUIRE(eventually([&] { return handled.load() >= 4; }));
+  // Neither front-door append passes the actor; each is checked against the head the
+  // writes queued before it leave (the actor's second append included).
+  caf::expected<append_outcome> stale{caf::error{}};
+  caf::expected<append_outcome> fits{caf::error{}};
+  std::thread a([&] {
+    append_request req;
+    req.events = {ev("front, stale")};
+    req.expected_head = 1;
+    stale = (*t)->append(std::move(req), 10s);
+  });
+  REQUIRE(eventually([&] { return handled.load() >= 5; }));
+  std::thread b([&] {
+    append_request req;
+    req.events = {ev("front, fits")};
+    req.expected_head = 2;
+    fits = (*t)->append(std::move(req), 10s);
+  });
+  REQUIRE(eventually([&] { return handled.load() >= 6; }));
+  CHECK(gate->sizes().size() == 1);
+  gate->open();
+  a.join();
+  b.join();
+  REQUIRE(await(first, 10s));
+  auto res = await(second, 10s);
+  REQUIRE(res);
+  CHECK(res->first == 2);
+  REQUIRE(stale);
+  CHECK(stale->status == append_status::conflict);
+  REQUIRE(fits);
+  CHECK(fits->status == append_status::applied);
+  CHECK(fits->positions.first == 3);
+  // The actor's append and both front-door appends formed one group.
+  CHECK(gate->sizes() == std::vector<std::size_t>{1, 3});
 }
