@@ -36,9 +36,7 @@ TEST_CASE_METHOD(fixture, "appends arriving during a commit form the next groups
   opts.writer.max_group_events = 10;
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
-  auto& handled = (*t)->stats().writer.handled;
-  // The start's key sweep and the end of its job, before the test's writes.
-  REQUIRE(eventually([&] { return handled.load() >= 2; }));
+  REQUIRE(writer_took(**t, writer_start_messages));
   std::vector<reply_future<append_result>> replies;
   replies.push_back(send_append((*t)->writer(), {ev("first")}));
   REQUIRE(gate->wait_arrived(1));
@@ -46,7 +44,7 @@ TEST_CASE_METHOD(fixture, "appends arriving during a commit form the next groups
     replies.push_back(send_append((*t)->writer(), {ev("queued")}));
   // Every append is in the writer's queue (the job takes what is queued when the commit
   // ends), and the writer answers nothing while its commit is held.
-  REQUIRE(eventually([&] { return handled.load() >= 2 + 26; }));
+  REQUIRE(writer_took(**t, writer_start_messages + 26));
   CHECK(gate->sizes().size() == 1);
   gate->open();
   auto positions = positions_of(replies);
@@ -121,14 +119,12 @@ TEST_CASE_METHOD(fixture, "appends through the front door are checked after the 
   opts.writer.before_commit = commit_gate::hook(gate);
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
-  auto& handled = (*t)->stats().writer.handled;
-  // The start's key sweep and the end of its job: nothing else is queued before the test's
-  // writes.
-  REQUIRE(eventually([&] { return handled.load() >= 2; }));
+  const auto base = writer_start_messages;
+  REQUIRE(writer_took(**t, base));
   auto first = send_append((*t)->writer(), {ev("first")});
   REQUIRE(gate->wait_arrived(1));
   auto second = send_append((*t)->writer(), {ev("through the actor")});
-  REQUIRE(eventually([&] { return handled.load() >= 4; }));
+  REQUIRE(writer_took(**t, base + 2));
   // Neither front-door append passes the actor; each is checked against the head the
   // writes queued before it leave (the actor's second append included).
   caf::expected<append_outcome> stale{caf::error{}};
@@ -139,14 +135,14 @@ TEST_CASE_METHOD(fixture, "appends through the front door are checked after the 
     req.expected_head = 1;
     stale = (*t)->append(std::move(req), 10s);
   });
-  REQUIRE(eventually([&] { return handled.load() >= 5; }));
+  REQUIRE(writer_took(**t, base + 3));
   std::thread b([&] {
     append_request req;
     req.events = {ev("front, fits")};
     req.expected_head = 2;
     fits = (*t)->append(std::move(req), 10s);
   });
-  REQUIRE(eventually([&] { return handled.load() >= 6; }));
+  REQUIRE(writer_took(**t, base + 4));
   CHECK(gate->sizes().size() == 1);
   gate->open();
   a.join();
