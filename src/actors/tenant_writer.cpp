@@ -1,7 +1,9 @@
-// The tenant writer actor: orders writes into groups, one storage job in flight at a time.
+// The tenant writer actor: the writes that pass its mailbox, its timers and its close.
 #include "actors/tenant_writer.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <utility>
 #include <vector>
 

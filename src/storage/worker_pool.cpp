@@ -28,11 +28,7 @@ bool worker_pool::submit(std::function<void()> job) {
     jobs_.push_back(std::move(job));
     waiting_.store(jobs_.size(), std::memory_order_relaxed);
   }
-  // A lingering thread takes the job without a wake-up. If it has just stopped
-  // lingering, it finds the job when it takes the lock to sleep: it gave up lingering
-  // before this read, and takes the lock after that.
-  if (lingering_.load() == 0)
-    cv_.notify_one();
+  cv_.notify_one();
   return true;
 }
 
@@ -73,9 +69,6 @@ void worker_pool::run() {
     auto job = std::move(jobs_.front());
     jobs_.pop_front();
     waiting_.store(jobs_.size(), std::memory_order_relaxed);
-    // Jobs queued while this thread lingered woke nobody: pass the rest on.
-    if (!jobs_.empty())
-      cv_.notify_one();
     ++busy_;
     lock.unlock();
     job();
@@ -83,16 +76,13 @@ void worker_pool::run() {
     lock.lock();
     --busy_;
     ++done_;
-    // One thread lingers at a time: more would only take cores from the threads that
-    // produce the next jobs. Lingering is not busy: busy() counts only running jobs.
-    if (linger_.count() > 0 && jobs_.empty() && !stopping_ && lingering_.load() == 0) {
-      lingering_.store(1);
+    if (linger_.count() > 0 && jobs_.empty() && !stopping_) {
+      // Lingering is not busy: busy() counts only threads running a job.
       lock.unlock();
       auto until = std::chrono::steady_clock::now() + linger_;
       while (waiting_.load(std::memory_order_relaxed) == 0
              && std::chrono::steady_clock::now() < until)
         sched_yield();
-      lingering_.store(0);
       lock.lock();
     }
   }

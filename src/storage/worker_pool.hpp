@@ -19,9 +19,8 @@ namespace ebuse {
 class worker_pool {
 public:
   /// Starts `threads` threads (at least one). A thread that finds the queue empty after
-  /// a job polls it for `linger` (yielding its core) before it sleeps, unless another
-  /// thread lingers already: the next job of a lone client then starts without the
-  /// wake-up of a sleeping thread, and submit() wakes no thread while one lingers.
+  /// a job polls it for `linger` (yielding its core) before it sleeps: the next job of a
+  /// lone client then starts without the wake-up of a sleeping thread.
   explicit worker_pool(std::size_t threads,
                        std::chrono::microseconds linger = std::chrono::microseconds(0));
 
@@ -56,7 +55,6 @@ private:
   uint64_t done_ = 0;                      ///< guarded by mtx_
   bool stopping_ = false;                  ///< guarded by mtx_
   std::atomic<std::size_t> waiting_{0};    ///< jobs_.size(), readable without the lock
-  std::atomic<int> lingering_{0};          ///< a thread is lingering (set under mtx_)
   std::chrono::microseconds linger_;
   std::vector<std::thread> threads_;
   std::once_flag joined_;
