@@ -19,7 +19,8 @@ work=$(mktemp -d)
 pid=
 spid=
 cleanup() {
-  for p in $spid $pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  # A waited-for process killed by the signal returns non-zero: not an error here.
+  for p in $spid $pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -78,15 +78,15 @@ struct stream_touch_cmd {
 
 /// The tenant writer: appends, imports and stream writes; `(save_atom, id, position)`
 /// saves a subscription position, or deletes it when `position` is negative (from the
-/// subscription actor, answered after COMMIT);
-/// `flush_atom` is its own signal to commit the group it holds, `sweep_atom` its timer
-/// for expired streams, `key_sweep_atom` its timer for expired idempotency keys.
+/// subscription actor, answered after COMMIT); `sweep_atom` its timer for expired
+/// streams, `key_sweep_atom` its timer for expired idempotency keys, `job_done_atom` the
+/// end of storage steps that need the actor (subscription saves, sweeps, the close).
 using writer_actor =
   caf::typed_actor<caf::reacts_to<append_cmd>, caf::reacts_to<import_cmd>,
                    caf::reacts_to<stream_write_cmd>, caf::reacts_to<stream_touch_cmd>,
                    caf::replies_to<save_atom, std::string, int64_t>::with<int64_t>,
-                   caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>,
-                   caf::reacts_to<key_sweep_atom>>;
+                   caf::reacts_to<sweep_atom>, caf::reacts_to<key_sweep_atom>,
+                   caf::reacts_to<job_done_atom>>;
 
 // -- tenant readers ---------------------------------------------------------------------
 
@@ -125,9 +125,10 @@ struct stream_read_cmd {
   reply_to<streams::read_result> reply;
 };
 
-/// A tenant reader.
+/// A tenant reader; `job_done_atom` is the end of one of its page jobs.
 using reader_actor = caf::typed_actor<caf::reacts_to<load_cmd>, caf::reacts_to<stream_read_cmd>,
-                                      caf::reacts_to<health_cmd>, caf::reacts_to<sub_page_cmd>>;
+                                      caf::reacts_to<health_cmd>, caf::reacts_to<sub_page_cmd>,
+                                      caf::reacts_to<job_done_atom>>;
 
 // -- subscription actor -----------------------------------------------------------------
 

@@ -113,6 +113,9 @@ reader_actor::behavior_type pg_reader_impl(pg_reader_self self,
         st.stats->raise_head(*head);
       deliver<int64_t>(cmd.reply, std::move(head));
     },
+    [](job_done_atom) {
+      // Only the SQLite reader runs jobs.
+    },
   };
 }
 

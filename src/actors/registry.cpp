@@ -59,6 +59,8 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   view->opts.tenants.clear();
   view->opts.admin_keys.clear();
   view->starts = std::make_unique<worker_pool>(view->opts.start_workers);
+  view->stats.storage = view->opts.defaults.writer.pool;
+  view->stats.reader_connections = view->opts.defaults.reader_connections;
   view->actor = spawn_registry_actor(sys, view);
   std::shared_ptr<tenant_registry> result{new tenant_registry};
   result->view_ = std::move(view);

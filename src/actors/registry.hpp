@@ -70,6 +70,10 @@ struct registry_stats {
   std::atomic<int64_t> active{0};      ///< tenants running now
   std::atomic<int64_t> configured{0};  ///< tenants configured now
   actor_metrics actor;                 ///< the registry actor itself
+  /// What every tenant shares (for /metrics): the storage workers and, on SQLite, the
+  /// read-only connections (null when unused).
+  std::shared_ptr<worker_pool> storage;
+  std::shared_ptr<reader_pool> reader_connections;
 };
 
 class registry_view;

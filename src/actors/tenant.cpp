@@ -44,14 +44,19 @@ caf::expected<std::shared_ptr<tenant>> tenant::start(caf::actor_system& sys,
   result->signal_ = std::make_shared<stream_signal>();
   auto wopts = opts.writer;
   wopts.signal = result->signal_;
-  result->writer_ = spawn_tenant_writer(sys, std::shared_ptr<log_writer>{std::move(*store)},
+  auto writer = spawn_writer_with_front(sys, std::shared_ptr<log_writer>{std::move(*store)},
                                         result->stats_, wopts);
+  result->writer_ = std::move(writer.actor);
+  result->writer_front_ = std::move(writer.front);
   result->subscriptions_ = spawn_subscription_actor(sys, result->writer_,
                                                     std::move(positions), result->stats_);
-  auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;
-  for (std::size_t i = 0; i < readers; ++i)
-    result->readers_.push_back(
-      spawn_tenant_reader(sys, opts.db_path, opts.store, result->stats_, opts.writer.spin));
+  reader_setup rs;
+  rs.db_path = opts.db_path;
+  rs.opts = opts.store;
+  rs.jobs = opts.writer.pool;
+  rs.connections = opts.reader_connections;
+  rs.max_jobs = opts.readers;
+  result->readers_.push_back(spawn_tenant_reader(sys, std::move(rs), result->stats_));
   return result;
 }
 
@@ -100,7 +105,10 @@ caf::expected<append_result> tenant::append(std::vector<new_event> events,
   cmd.events = std::move(events);
   if (auto err = admit(cmd))
     return err;
-  return ask(writer_, std::move(cmd), timeout);
+  auto [tx, rx] = make_reply<append_result>();
+  cmd.reply = std::move(tx);
+  writer_front_->append(std::move(cmd));
+  return await(rx, timeout);
 }
 
 caf::expected<append_outcome> tenant::append(append_request req,
@@ -113,7 +121,7 @@ caf::expected<append_outcome> tenant::append(append_request req,
     return err;
   auto [tx, rx] = make_reply<append_outcome>();
   cmd.outcome = std::move(tx);
-  caf::anon_send(writer_, std::move(cmd));
+  writer_front_->append(std::move(cmd));
   return await(rx, timeout);
 }
 

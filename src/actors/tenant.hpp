@@ -20,6 +20,7 @@
 namespace ebuse {
 
 class pg_reader_pool;
+class reader_pool;
 
 /// How to run one tenant.
 struct tenant_options {
@@ -30,7 +31,11 @@ struct tenant_options {
   /// The node's PostgreSQL readers, shared by every tenant (set with database_url).
   std::shared_ptr<pg_reader_pool> pg_readers;
   store_options store;   ///< pragmas
-  std::size_t readers = 3; ///< size of the reader pool
+  /// Reads of the tenant in flight at most (page jobs on SQLite, reader actors on
+  /// PostgreSQL).
+  std::size_t readers = 3;
+  /// The process-wide read-only SQLite connections; null: default_reader_pool().
+  std::shared_ptr<reader_pool> reader_connections;
   writer_options writer; ///< group-commit tunables
   /// Where the tenant counts itself while its storage is faulty (tenant_stats::unhealthy).
   std::shared_ptr<std::atomic<int64_t>> unhealthy;
@@ -65,8 +70,8 @@ public:
                                       std::chrono::nanoseconds timeout);
 
   /// As append(), with the checks of `req` (expected head, idempotency key) applied by
-  /// the writer in mailbox order: answers what became of it (applied, conflict,
-  /// replayed, key_reused).
+  /// the writer in the order of its write queue: answers what became of it (applied,
+  /// conflict, replayed, key_reused).
   caf::expected<append_outcome> append(append_request req, std::chrono::nanoseconds timeout);
 
   /// The next reader, round robin.
@@ -139,6 +144,7 @@ private:
   std::shared_ptr<tenant_stats> stats_;
   std::shared_ptr<stream_signal> signal_;
   writer_actor writer_;
+  std::shared_ptr<writer_front> writer_front_; ///< appends, without a message to the actor
   subscription_actor subscriptions_;
   std::vector<reader_actor> readers_;
   std::atomic<std::size_t> next_reader_{0};

@@ -38,7 +38,9 @@ caf::expected<std::shared_ptr<tenant>> tenant::start_pg(caf::actor_system& sys,
   auto wopts = opts.writer;
   wopts.signal = result->signal_;
   auto log = std::make_shared<pg_log_writer>(std::move(*store), opts.database_url);
-  result->writer_ = spawn_tenant_writer(sys, std::move(log), result->stats_, wopts);
+  auto writer = spawn_writer_with_front(sys, std::move(log), result->stats_, wopts);
+  result->writer_ = std::move(writer.actor);
+  result->writer_front_ = std::move(writer.front);
   result->subscriptions_ = spawn_pg_subscription_actor(sys, result->writer_, opts.pg_readers,
                                                        opts.name, result->stats_);
   auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;

@@ -1,18 +1,22 @@
-// A tenant reader renders pages of events straight from SQLite rows into wire JSON.
+// A tenant reader: orders a tenant's reads into page jobs on the storage pool, with pooled connections.
 #include "actors/tenant_reader.hpp"
 
 #include <algorithm>
-#include <chrono>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <utility>
 
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
-#include <caf/typed_event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/messages.hpp"
-#include "actors/spin.hpp"
 #include "actors/tenant_stats.hpp"
+#include "actors/tenant_writer.hpp"
 #include "core/timestamp.hpp"
 #include "storage/stream_store.hpp"
 
@@ -20,166 +24,216 @@ namespace ebuse {
 
 namespace {
 
+/// A read: run with a connection, or failed with the error that kept it from one.
+using read_work = std::function<void(reader_conn*, const caf::error&)>;
+
 struct reader_state {
-  std::string db_path;
-  store_options opts;
-  std::unique_ptr<store_reader> store;
-  std::unique_ptr<stream_reader> streams; ///< on store's connection; reset before it
+  reader_setup setup;
   std::shared_ptr<tenant_stats> stats;
-  std::chrono::microseconds spin{0};
+  std::size_t running = 0;       ///< page jobs in flight
+  std::deque<read_work> waiting; ///< beyond setup.max_jobs
+  bool closing = false;
+  bool closed = false;
+  caf::error exit_reason;
 
   static inline const char* name = "tenant_reader";
-
-  // Opens the connection lazily so that a reader survives a database that is
-  // temporarily unavailable, and recovers once it is back.
-  caf::error ensure_open() {
-    if (store)
-      return caf::none;
-    auto res = store_reader::open(db_path, opts);
-    if (!res)
-      return std::move(res.error());
-    store = std::move(*res);
-    return caf::none;
-  }
-
-  // Stream statements are prepared on first use, on the same connection.
-  caf::error ensure_streams() {
-    if (auto err = ensure_open())
-      return err;
-    if (streams)
-      return caf::none;
-    auto res = stream_reader::open(store->connection());
-    if (!res)
-      return std::move(res.error());
-    streams = std::move(*res);
-    return caf::none;
-  }
-
-  void drop_on_fault(const caf::error& err) {
-    if (code_of(err) == errc::storage_unavailable) {
-      stats->mark_fault(tenant_stats::reader_fault);
-      streams.reset();
-      store.reset();
-    }
-  }
-
-  // Opens the connection, noting a failure as a fault of the tenant's storage.
-  caf::error open_checked() {
-    auto err = ensure_open();
-    if (err)
-      drop_on_fault(err);
-    return err;
-  }
-
-  void succeeded() {
-    stats->clear_fault(tenant_stats::reader_fault);
-  }
 };
 
 using reader_self = reader_actor::stateful_pointer<reader_state>;
+
+// Notes a read's outcome: a storage fault marks the tenant and retires the connection.
+void noted(tenant_stats& stats, reader_conn& c, const caf::error& err) {
+  if (!err) {
+    stats.clear_fault(tenant_stats::reader_fault);
+  } else if (code_of(err) == errc::storage_unavailable) {
+    stats.mark_fault(tenant_stats::reader_fault);
+    c.broken = true;
+  }
+}
+
+void start_job(reader_self self, read_work work) {
+  auto& st = self->state;
+  ++st.running;
+  auto me = caf::actor_cast<reader_actor>(self);
+  auto conns = st.setup.connections;
+  auto stats = st.stats;
+  auto path = st.setup.db_path;
+  auto opts = st.setup.opts;
+  auto job = [me, conns, stats, path, opts, work]() {
+    auto conn = conns->acquire(path, opts);
+    if (!conn) {
+      if (code_of(conn.error()) == errc::storage_unavailable)
+        stats->mark_fault(tenant_stats::reader_fault);
+      work(nullptr, conn.error());
+    } else {
+      work(conn->get(), caf::none);
+      conns->release(path, std::move(*conn));
+    }
+    caf::anon_send(me, job_done_atom::value);
+  };
+  if (!st.setup.jobs->submit(job))
+    job(); // the pool has stopped (process exit): the read still runs, here
+}
+
+// A read arrived: run it, or queue it behind the jobs in flight.
+void submit(reader_self self, read_work work) {
+  auto& st = self->state;
+  if (st.running < st.setup.max_jobs)
+    start_job(self, std::move(work));
+  else
+    st.waiting.push_back(std::move(work));
+}
+
+// Once stopping and idle: closes the tenant's idle connections (a job), then quits.
+void close_when_idle(reader_self self) {
+  auto& st = self->state;
+  if (!st.closing || st.running > 0)
+    return;
+  if (st.closed) {
+    self->quit(st.exit_reason);
+    return;
+  }
+  st.closed = true;
+  ++st.running;
+  auto me = caf::actor_cast<reader_actor>(self);
+  auto conns = st.setup.connections;
+  auto path = st.setup.db_path;
+  auto job = [me, conns, path]() {
+    conns->close_file(path);
+    caf::anon_send(me, job_done_atom::value);
+  };
+  if (!st.setup.jobs->submit(job))
+    job();
+}
 
 // Rough size of one rendered event, to reserve the page buffer once.
 constexpr int64_t typical_event_bytes = 320;
 constexpr int64_t max_reserve_events = 2000;
 
-reader_actor::behavior_type reader_impl(reader_self self, std::string db_path,
-                                        store_options opts, std::shared_ptr<tenant_stats> stats,
-                                        std::chrono::microseconds spin) {
-  self->state.db_path = std::move(db_path);
-  self->state.opts = opts;
-  self->state.stats = std::move(stats);
-  self->state.spin = spin;
+void load_page(reader_conn& c, tenant_stats& stats, load_cmd& cmd) {
+  event_page page;
+  // At most the events that exist in the range: a short range under a large limit
+  // must not allocate (and fault in) a buffer for the whole limit.
+  // The range may span all of int64 (`to` = INT64_MAX): its width is taken unsigned,
+  // where it cannot overflow, and compared with the limit before adding one.
+  int64_t last = cmd.to >= 0 ? cmd.to : stats.head.load(std::memory_order_acquire);
+  auto cap = static_cast<uint64_t>(std::max<int64_t>(cmd.limit, 1));
+  uint64_t width = last < cmd.from ? 0
+                                   : static_cast<uint64_t>(last) - static_cast<uint64_t>(cmd.from);
+  auto expect = static_cast<int64_t>(width >= cap ? cap : width + 1);
+  page.json.reserve(static_cast<size_t>(std::min(expect, max_reserve_events)
+                                        * typical_event_bytes)
+                    + 4);
+  if (cmd.as_array)
+    page.json.push_back('[');
+  if (auto err = c.store->load(cmd.from, cmd.to, cmd.limit, page, cmd.ndjson, &cmd.types)) {
+    noted(stats, c, err);
+    deliver<event_page>(cmd.reply, err);
+    return;
+  }
+  if (cmd.as_array)
+    page.json.append("]\n");
+  stats.pages.fetch_add(1, std::memory_order_relaxed);
+  stats.rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
+  noted(stats, c, caf::none);
+  deliver<event_page>(cmd.reply, std::move(page));
+}
+
+void read_stream(reader_conn& c, tenant_stats& stats, stream_read_cmd& cmd) {
+  if (auto err = c.ensure_streams()) {
+    noted(stats, c, err);
+    deliver<streams::read_result>(cmd.reply, err);
+    return;
+  }
+  auto res = c.streams->read(cmd.req, ts::unix_now_ms());
+  if (!res) {
+    noted(stats, c, res.error());
+  } else {
+    stats.stream_reads.fetch_add(1, std::memory_order_relaxed);
+    stats.stream_bytes_read.fetch_add(res->payload.size(), std::memory_order_relaxed);
+  }
+  deliver<streams::read_result>(cmd.reply, std::move(res));
+}
+
+// Wraps a command handled by `run` into a read; `Cmd` is shared: a read_work is copied.
+template <class T, class Cmd, class Run>
+read_work read_of(std::shared_ptr<tenant_stats> stats, Cmd&& cmd, Run run) {
+  auto c = std::make_shared<std::decay_t<Cmd>>(std::move(cmd));
+  return [stats, c, run](reader_conn* conn, const caf::error& err) {
+    if (!conn)
+      deliver<T>(c->reply, err);
+    else
+      run(*conn, *stats, *c);
+  };
+}
+
+reader_actor::behavior_type reader_impl(reader_self self, reader_setup setup,
+                                        std::shared_ptr<tenant_stats> stats) {
+  auto& st = self->state;
+  st.setup = std::move(setup);
+  st.setup.max_jobs = std::max<std::size_t>(st.setup.max_jobs, 1);
+  st.stats = std::move(stats);
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    auto& st = self->state;
+    if (st.closing)
+      return;
+    st.closing = true;
+    st.exit_reason = msg.reason;
+    // Reads not yet begun are dropped: their waiters learn it from their broken reply.
+    st.waiting.clear();
+    close_when_idle(self);
+  });
   return {
     [self](load_cmd& cmd) {
-      auto& st = self->state;
-      handling_scope scope{st.stats->readers, self->mailbox().size()};
-      if (auto err = st.open_checked()) {
-        deliver<event_page>(cmd.reply, err);
-        return;
-      }
-      event_page page;
-      // At most the events that exist in the range: a short range under a large limit
-      // must not allocate (and fault in) a buffer for the whole limit.
-      // The range may span all of int64 (`to` = INT64_MAX): its width is taken unsigned,
-      // where it cannot overflow, and compared with the limit before adding one.
-      int64_t last = cmd.to >= 0 ? cmd.to : st.stats->head.load(std::memory_order_acquire);
-      auto cap = static_cast<uint64_t>(std::max<int64_t>(cmd.limit, 1));
-      uint64_t width = last < cmd.from ? 0
-                                       : static_cast<uint64_t>(last) - static_cast<uint64_t>(cmd.from);
-      auto expect = static_cast<int64_t>(width >= cap ? cap : width + 1);
-      page.json.reserve(static_cast<size_t>(std::min(expect, max_reserve_events)
-                                            * typical_event_bytes)
-                        + 4);
-      if (cmd.as_array)
-        page.json.push_back('[');
-      if (auto err = st.store->load(cmd.from, cmd.to, cmd.limit, page, cmd.ndjson, &cmd.types)) {
-        st.drop_on_fault(err);
-        deliver<event_page>(cmd.reply, err);
-        return;
-      }
-      if (cmd.as_array)
-        page.json.append("]\n");
-      st.stats->pages.fetch_add(1, std::memory_order_relaxed);
-      st.stats->rows.fetch_add(static_cast<uint64_t>(page.count), std::memory_order_relaxed);
-      st.succeeded();
-      deliver<event_page>(cmd.reply, std::move(page));
-      spin_for_mail(self, st.spin);
+      handling_scope scope{self->state.stats->readers, self->mailbox().size()};
+      submit(self, read_of<event_page>(self->state.stats, std::move(cmd), load_page));
     },
     [self](stream_read_cmd& cmd) {
-      auto& st = self->state;
-      handling_scope scope{st.stats->readers, self->mailbox().size()};
-      if (auto err = st.ensure_streams()) {
-        deliver<streams::read_result>(cmd.reply, err);
-        return;
-      }
-      auto res = st.streams->read(cmd.req, ts::unix_now_ms());
-      if (!res) {
-        st.drop_on_fault(res.error());
-      } else {
-        st.stats->stream_reads.fetch_add(1, std::memory_order_relaxed);
-        st.stats->stream_bytes_read.fetch_add(res->payload.size(), std::memory_order_relaxed);
-      }
-      deliver<streams::read_result>(cmd.reply, std::move(res));
-      spin_for_mail(self, st.spin);
+      handling_scope scope{self->state.stats->readers, self->mailbox().size()};
+      submit(self, read_of<streams::read_result>(self->state.stats, std::move(cmd), read_stream));
     },
     [self](sub_page_cmd& cmd) {
-      auto& st = self->state;
-      handling_scope scope{st.stats->readers, self->mailbox().size()};
-      if (auto err = st.open_checked()) {
-        deliver<std::vector<subscription_entry>>(cmd.reply, err);
-        return;
-      }
-      auto res = st.store->subscription_page(cmd.after, cmd.limit);
-      if (!res)
-        st.drop_on_fault(res.error());
-      else
-        st.succeeded();
-      deliver<std::vector<subscription_entry>>(cmd.reply, std::move(res));
+      handling_scope scope{self->state.stats->readers, self->mailbox().size()};
+      auto run = [](reader_conn& c, tenant_stats& stats, sub_page_cmd& cmd) {
+        auto res = c.store->subscription_page(cmd.after, cmd.limit);
+        noted(stats, c, res ? caf::error{} : res.error());
+        deliver<std::vector<subscription_entry>>(cmd.reply, std::move(res));
+      };
+      submit(self, read_of<std::vector<subscription_entry>>(self->state.stats, std::move(cmd),
+                                                            run));
     },
     [self](health_cmd& cmd) {
+      handling_scope scope{self->state.stats->readers, self->mailbox().size()};
+      auto run = [](reader_conn& c, tenant_stats& stats, health_cmd& cmd) {
+        auto res = c.store->max_position();
+        noted(stats, c, res ? caf::error{} : res.error());
+        deliver<int64_t>(cmd.reply, std::move(res));
+      };
+      submit(self, read_of<int64_t>(self->state.stats, std::move(cmd), run));
+    },
+    [self](job_done_atom) {
       auto& st = self->state;
-      handling_scope scope{st.stats->readers, self->mailbox().size()};
-      if (auto err = st.open_checked()) {
-        deliver<int64_t>(cmd.reply, err);
+      --st.running;
+      if (!st.waiting.empty()) {
+        auto next = std::move(st.waiting.front());
+        st.waiting.pop_front();
+        start_job(self, std::move(next));
         return;
       }
-      auto res = st.store->max_position();
-      if (!res)
-        st.drop_on_fault(res.error());
-      else
-        st.succeeded();
-      deliver<int64_t>(cmd.reply, std::move(res));
+      close_when_idle(self);
     },
   };
 }
 
 } // namespace
 
-reader_actor spawn_tenant_reader(caf::actor_system& sys, std::string db_path,
-                                 store_options opts, std::shared_ptr<tenant_stats> stats,
-                                 std::chrono::microseconds spin) {
-  return sys.spawn<caf::detached>(reader_impl, std::move(db_path), opts, std::move(stats),
-                                  spin);
+reader_actor spawn_tenant_reader(caf::actor_system& sys, reader_setup setup,
+                                 std::shared_ptr<tenant_stats> stats) {
+  if (!setup.jobs)
+    setup.jobs = default_storage_pool();
+  if (!setup.connections)
+    setup.connections = default_reader_pool();
+  return sys.spawn(reader_impl, std::move(setup), std::move(stats));
 }
 
 } // namespace ebuse

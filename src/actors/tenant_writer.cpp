@@ -1,231 +1,50 @@
-// Group commit: every write waiting in the mailbox goes into one SQLite transaction.
+// The tenant writer actor: the writes that pass its mailbox, its timers and its close.
 #include "actors/tenant_writer.hpp"
 
 #include <algorithm>
-#include <chrono>
+#include <deque>
+#include <mutex>
 #include <utility>
 #include <vector>
 
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
-#include <caf/typed_event_based_actor.hpp>
-#include <caf/exit_reason.hpp>
-#include <caf/typed_response_promise.hpp>
-#include <caf/stateful_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
 #include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
-#include "actors/checkpointer.hpp"
 #include "actors/messages.hpp"
-#include "actors/spin.hpp"
 #include "actors/stream_ops.hpp"
-#include "actors/stream_signal.hpp"
 #include "actors/tenant_stats.hpp"
 #include "actors/tenant_writer_state.hpp"
-#include "core/timestamp.hpp"
-#include "obs/logger.hpp"
 
 namespace ebuse {
 
+std::shared_ptr<worker_pool> default_storage_pool() {
+  static auto pool = std::make_shared<worker_pool>(default_storage_workers);
+  return pool;
+}
+
 namespace writer {
 
+namespace {
 
-bool is_append(const pending_op& op) {
-  return !op.stream && !op.is_subscription;
-}
-
-// Applies `ops` in one transaction (log_writer::apply); each append's outcome lands in
-// its op. The stream operations run inside the same transaction, in mailbox order,
-// each deciding on the state the ones before it left.
-caf::error apply_group(writer_state& st, std::vector<pending_op>& ops) {
-  if (st.opts.before_commit)
-    st.opts.before_commit(ops.size());
-  auto& g = st.group;
-  g.appends.clear();
-  g.subscriptions.clear();
-  bool streams = false;
-  for (auto& op : ops) {
-    if (op.stream)
-      streams = true;
-    else if (op.is_subscription)
-      g.subscriptions.push_back(op.sub);
-    else
-      g.appends.push_back(std::move(op.append));
-  }
-  const int64_t now = ts::unix_now_ms();
-  in_transaction inside;
-  if (streams)
-    inside = [&st, &ops, now]() -> caf::error {
-      for (auto& op : ops) {
-        if (!op.stream)
-          continue;
-        if (!st.streams)
-          return make_error(errc::storage_unavailable, "streams unavailable");
-        if (auto err = apply_stream_op(*st.streams, *op.stream, now))
-          return err;
-      }
-      return caf::none;
-    };
-  auto res = st.store->apply(g, inside);
-  // The events go back to their ops: a group that failed may be retried op by op.
-  std::size_t i = 0;
-  for (auto& op : ops)
-    if (is_append(op))
-      op.append = std::move(g.appends[i++]);
-  if (!res)
-    return std::move(res.error());
-  i = 0;
-  for (auto& op : ops)
-    if (is_append(op))
-      op.result = std::move(res->appends[i++]);
-  return caf::none;
-}
-
-// Takes an answered or dropped append out of the queue bounds.
-void release(tenant_stats& stats, pending_op& op) {
-  if (op.queued_events)
-    stats.queued_events.fetch_sub(std::exchange(op.queued_events, 0), std::memory_order_relaxed);
-  if (op.queued_bytes)
-    stats.queued_bytes.fetch_sub(std::exchange(op.queued_bytes, 0), std::memory_order_relaxed);
-}
-
-void answer(pending_op& op, const caf::error& err) {
-  if (op.stream) {
-    answer_stream_op(*op.stream, err);
-  } else if (op.is_subscription) {
-    if (err)
-      op.sub_promise.deliver(err);
-    else
-      op.sub_promise.deliver(op.sub.remove ? int64_t{0} : op.sub.position);
-  } else if (op.outcome) {
-    if (err)
-      deliver<append_outcome>(op.outcome, err);
-    else
-      deliver<append_outcome>(op.outcome, std::move(op.result));
-  } else if (err) {
-    deliver<append_result>(op.reply, err);
-  } else if (op.result.status != append_status::applied) {
-    // Only appends that carry checks are answered with anything but positions.
-    deliver<append_result>(op.reply, make_error(errc::internal, "append not applied"));
-  } else {
-    deliver<append_result>(op.reply, op.result.positions);
-  }
-}
-
-// Publishes a committed transaction of `events` events that left the head at `head`.
-void record_commit(writer_state& st, int64_t head, uint64_t events) {
-  st.stats->raise_head(head);
-  st.stats->commits.fetch_add(1, std::memory_order_relaxed);
-  st.stats->events_written.fetch_add(events, std::memory_order_relaxed);
-  st.stats->group_events.observe(static_cast<double>(events));
-  if (events > st.stats->max_group.load(std::memory_order_relaxed))
-    st.stats->max_group.store(events, std::memory_order_relaxed);
-}
-
-void publish(writer_state& st, const std::vector<pending_op>& ops) {
-  const int64_t head = st.store->head();
-  uint64_t events = 0;
-  std::vector<int64_t> changed;
-  uint64_t stream_bytes = 0;
-  uint64_t stream_writes = 0;
-  for (const auto& op : ops) {
-    if (is_append(op) && op.result.status == append_status::applied)
-      events += op.append.events.size();
-    if (op.stream) {
-      changed_streams(*op.stream, changed, stream_bytes);
-      stream_writes += op.stream->k == stream_op::kind::write;
-    }
-  }
-  if (events > 0)
-    changed.push_back(event_log_signal);
-  st.stats->stream_writes.fetch_add(stream_writes, std::memory_order_relaxed);
-  st.stats->stream_bytes_written.fetch_add(stream_bytes, std::memory_order_relaxed);
-  record_commit(st, head, events);
-  // After the head is published: a woken reader's Ebuse-Head is never behind what it read.
-  if (!changed.empty() && st.opts.signal)
-    st.opts.signal->notify(changed);
-}
-
-// Commits `ops` and answers each requester. If a group fails for a reason that may be
-// specific to one of its writes, each write is retried alone so that one bad write
-// does not fail the others; faults of the storage itself fail the whole group at once.
-void commit_ops(writer_state& st, std::vector<pending_op>& ops) {
-  auto start = std::chrono::steady_clock::now();
-  auto err = apply_group(st, ops);
-  st.stats->commit_latency.observe(
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  if (!err) {
-    st.stats->clear_fault(tenant_stats::writer_fault);
-    publish(st, ops);
-    // Room in the queue first: a requester that has its answer finds it there.
-    for (auto& op : ops) {
-      release(*st.stats, op);
-      answer(op, caf::none);
-    }
-    return;
-  }
-  st.stats->failed_commits.fetch_add(1, std::memory_order_relaxed);
-  if (code_of(err) == errc::storage_unavailable)
-    st.stats->mark_fault(tenant_stats::writer_fault);
-  if (ops.size() > 1 && code_of(err) == errc::internal) {
-    for (auto& op : ops) {
-      std::vector<pending_op> single;
-      single.push_back(std::move(op));
-      commit_ops(st, single);
-    }
-    return;
-  }
-  for (auto& op : ops) {
-    release(*st.stats, op);
-    answer(op, err);
-  }
-}
-
-// Drops the appends whose waiter has given up before they are written: nobody would
-// learn their positions, and a client retrying after its timeout must not find them
-// written twice.
-void drop_abandoned(writer_state& st, std::vector<pending_op>& ops) {
-  auto gone = [&st](pending_op& op) {
-    if (!is_append(op))
-      return false;
-    if (op.reply ? !op.reply->abandoned() : !op.outcome || !op.outcome->abandoned())
-      return false;
-    release(*st.stats, op);
-    st.stats->dropped_abandoned.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  };
-  ops.erase(std::remove_if(ops.begin(), ops.end(), gone), ops.end());
-}
-
-void flush(writer_state& st) {
-  st.flush_scheduled = false;
-  if (st.pending.empty())
-    return;
-  auto ops = std::move(st.pending);
-  st.pending.clear();
-  st.pending_events = 0;
-  drop_abandoned(st, ops);
-  if (ops.empty())
-    return;
-  commit_ops(st, ops);
-  after_commit(st);
+writer_actor me_of(writer_self self) {
+  return caf::actor_cast<writer_actor>(self);
 }
 
 void enqueue(writer_self self, pending_op op) {
   auto& st = self->state;
-  st.pending_events += is_append(op) ? op.append.events.size() : 1;
-  st.pending.push_back(std::move(op));
-  if (st.pending_events >= st.opts.max_group_events) {
-    flush(st);
-  } else if (!st.flush_scheduled) {
-    // The flush message queues behind every write already in the mailbox, so all of
-    // them join this group.
-    st.flush_scheduled = true;
-    self->send(self, flush_atom::value);
+  if (st.closing) {
+    refuse(*st.stats, op);
+    return;
   }
+  queue_op(st.line, *st.pool, me_of(self), std::move(op));
 }
 
 void enqueue_stream(writer_self self, std::unique_ptr<stream_op> sop) {
-  if (!self->state.streams) {
+  if (!self->state.has_streams) {
     // A storage without Durable Streams (PostgreSQL): refused alone, never failing the
     // appends of the group it would have joined.
     answer_stream_op(*sop, make_error(errc::not_supported,
@@ -240,73 +59,87 @@ void enqueue_stream(writer_self self, std::unique_ptr<stream_op> sop) {
 // While some stream can expire, a sweep runs every interval in a group of its own.
 void schedule_sweep(writer_self self) {
   auto& st = self->state;
-  if (st.sweep_scheduled || !st.streams || !st.streams->may_expire())
+  if (st.sweep_scheduled || st.closing || !st.may_expire)
     return;
   st.sweep_scheduled = true;
-  self->delayed_send(self, st.opts.sweep_interval, sweep_atom::value);
+  self->delayed_send(self, st.sweep_interval, sweep_atom::value);
 }
 
-// Imports one chunk after committing the group waiting before it, so that the head it
-// expects is checked against every write that came first.
-void import_chunk(writer_state& st, import_cmd& cmd) {
-  flush(st);
-  auto start = std::chrono::steady_clock::now();
-  auto res = st.store->import_events(cmd.events, cmd.expected_head);
-  st.stats->commit_latency.observe(
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  if (!res) {
-    if (code_of(res.error()) != errc::tenant_not_empty
-        && code_of(res.error()) != errc::invalid_event)
-      st.stats->failed_commits.fetch_add(1, std::memory_order_relaxed);
-    deliver<append_result>(cmd.reply, std::move(res.error()));
-    return;
+// The steps the job finished that need the actor: subscription promises, the timers,
+// the close.
+void job_done(writer_self self) {
+  auto& st = self->state;
+  std::deque<finished_step> done;
+  {
+    std::lock_guard<std::mutex> guard{st.line->mtx};
+    done.swap(st.line->finished);
   }
-  if (!cmd.events.empty())
-    record_commit(st, res->last, cmd.events.size());
-  deliver<append_result>(cmd.reply, *res);
-  after_commit(st);
+  for (auto& f : done) {
+    switch (f.k) {
+      case step::kind::group:
+        for (auto& op : f.subs) {
+          if (op.sub_error)
+            op.sub_promise.deliver(op.sub_error);
+          else
+            op.sub_promise.deliver(op.sub.remove ? int64_t{0} : op.sub.position);
+        }
+        st.may_expire = f.may_expire;
+        schedule_sweep(self);
+        break;
+      case step::kind::key_sweep:
+        if (!st.closing)
+          self->delayed_send(self, f.next_key_sweep, key_sweep_atom::value);
+        break;
+      case step::kind::close:
+        self->quit(st.exit_reason);
+        return;
+      case step::kind::import:
+        break;
+    }
+  }
 }
 
-writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<log_writer> store,
-                                        std::shared_ptr<tenant_stats> stats,
-                                        writer_options opts) {
-  self->state.store = std::move(store);
-  self->state.stats = std::move(stats);
-  self->state.opts = opts;
-  if (auto sw = self->state.store->open_streams(opts.streams))
-    self->state.streams = std::move(*sw);
+writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<write_line> line,
+                                        std::shared_ptr<worker_pool> pool) {
+  auto& st = self->state;
+  st.stats = line->core->stats;
+  st.sweep_interval = line->core->opts.sweep_interval;
+  st.has_streams = line->core->streams != nullptr;
+  st.may_expire = line->core->may_expire;
+  st.line = std::move(line);
+  st.pool = std::move(pool);
   schedule_sweep(self);
   self->send(self, key_sweep_atom::value);
-  self->state.stats->raise_head(self->state.store->head());
-  self->state.next_own_checkpoint = own_checkpoint_base(self->state);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     auto& st = self->state;
-    flush(st);
-    if (auto err = st.store->checkpoint()) {
-      st.stats->checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
-      log::write(log::level::warn, "final checkpoint incomplete",
-                 {{"db_path", log::str(st.store->describe())},
-                  {"code", log::str(to_code(code_of(err)))},
-                  {"detail", log::str(message_of(err))}});
-    }
-    self->quit(msg.reason);
+    if (st.closing)
+      return;
+    st.closing = true;
+    st.exit_reason = msg.reason;
+    // Everything queued before the exit message commits, then the close.
+    step close;
+    close.k = step::kind::close;
+    queue_step(st.line, *st.pool, me_of(self), std::move(close));
   });
   return {
     [self](append_cmd& cmd) {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
-      pending_op op;
-      op.append.events = std::move(cmd.events);
-      op.append.expected_head = cmd.expected_head;
-      op.append.idempotency = std::move(cmd.idempotency);
-      op.reply = std::move(cmd.reply);
-      op.outcome = std::move(cmd.outcome);
-      op.queued_events = cmd.queued_events;
-      op.queued_bytes = cmd.queued_bytes;
-      enqueue(self, std::move(op));
+      enqueue(self, make_append_op(cmd));
     },
     [self](import_cmd& cmd) {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
-      import_chunk(self->state, cmd);
+      if (self->state.closing) {
+        deliver<append_result>(cmd.reply,
+                               make_error(errc::storage_unavailable, "the tenant is stopping"));
+        return;
+      }
+      // After the group waiting before it: the head it expects is checked against
+      // every write that came first.
+      step s;
+      s.k = step::kind::import;
+      s.import = std::move(cmd);
+      auto& st = self->state;
+      queue_step(st.line, *st.pool, me_of(self), std::move(s));
     },
     [self](save_atom, std::string& id,
            int64_t position) -> caf::typed_response_promise<int64_t> {
@@ -338,30 +171,61 @@ writer_actor::behavior_type writer_impl(writer_self self, std::shared_ptr<log_wr
     [self](sweep_atom) {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
       self->state.sweep_scheduled = false;
+      if (self->state.closing)
+        return;
       auto op = std::make_unique<stream_op>();
       op->k = stream_op::kind::sweep;
       enqueue_stream(self, std::move(op));
     },
     [self](key_sweep_atom) {
       handling_scope scope{self->state.stats->writer, self->mailbox().size()};
-      sweep_keys(self);
+      if (self->state.closing)
+        return;
+      step s;
+      s.k = step::kind::key_sweep;
+      auto& st = self->state;
+      queue_step(st.line, *st.pool, me_of(self), std::move(s));
     },
-    [self](flush_atom) {
-      {
-        handling_scope scope{self->state.stats->writer, self->mailbox().size()};
-        flush(self->state);
-      }
-      schedule_sweep(self);
-      spin_for_mail(self, self->state.opts.spin);
+    [self](job_done_atom) {
+      handling_scope scope{self->state.stats->writer, self->mailbox().size()};
+      job_done(self);
     },
   };
 }
 
+} // namespace
+
 } // namespace writer
+
+spawned_writer spawn_writer_with_front(caf::actor_system& sys,
+                                       std::shared_ptr<log_writer> store,
+                                       std::shared_ptr<tenant_stats> stats,
+                                       writer_options opts) {
+  auto pool = opts.pool ? std::move(opts.pool) : default_storage_pool();
+  opts.pool.reset();
+  auto core = std::make_shared<writer::writer_core>();
+  if (auto sw = store->open_streams(opts.streams))
+    core->streams = std::move(*sw);
+  stats->raise_head(store->head());
+  core->store = std::move(store);
+  core->stats = std::move(stats);
+  core->opts = std::move(opts);
+  core->next_own_checkpoint = writer::own_checkpoint_base(*core);
+  core->may_expire = core->streams && core->streams->may_expire();
+  auto line = std::make_shared<writer::write_line>();
+  line->max_group_events = std::max<std::size_t>(core->opts.max_group_events, 1);
+  line->stats = core->stats;
+  line->core = std::move(core);
+  spawned_writer result;
+  result.actor = sys.spawn(writer::writer_impl, line, pool);
+  result.front = std::make_shared<writer_front>(std::move(line), std::move(pool), result.actor);
+  return result;
+}
 
 writer_actor spawn_tenant_writer(caf::actor_system& sys, std::shared_ptr<log_writer> store,
                                  std::shared_ptr<tenant_stats> stats, writer_options opts) {
-  return sys.spawn<caf::detached>(writer::writer_impl, std::move(store), std::move(stats), opts);
+  return spawn_writer_with_front(sys, std::move(store), std::move(stats), std::move(opts))
+    .actor;
 }
 
 } // namespace ebuse

@@ -18,12 +18,12 @@ constexpr int own_checkpoint_factor = 4;
 
 // The WAL size at which the writer checkpoints itself when the WAL is back to small.
 // In 64 bits: WAL_AUTOCHECKPOINT may be up to 10^9 pages.
-int64_t own_checkpoint_base(const writer_state& st) {
+int64_t own_checkpoint_base(const writer_core& st) {
   int64_t threshold = st.store->wal_threshold();
   return st.opts.checkpointer ? own_checkpoint_factor * threshold : threshold;
 }
 
-void own_checkpoint(writer_state& st) {
+void own_checkpoint(writer_core& st) {
   if (st.store->checkpoint_passive())
     st.stats->checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
   else
@@ -34,7 +34,7 @@ void own_checkpoint(writer_state& st) {
 // commits go on; frames appended during it remain, so the WAL would never restart
 // under steady load. The writer copies that small rest itself, after which the next
 // transaction starts the WAL from the beginning.
-void after_commit(writer_state& st) {
+void after_commit(writer_core& st) {
   const int frames = st.store->wal_frames();
   const int threshold = st.store->wal_threshold();
   st.stats->wal_frames.store(frames, std::memory_order_relaxed);
@@ -70,8 +70,7 @@ constexpr int64_t key_sweep_rows = 10000;
 
 // Deletes expired idempotency keys; again soon while a backlog remains, else after a
 // quarter of the TTL (at least a second, at most ten minutes).
-void sweep_keys(writer_self self) {
-  auto& st = self->state;
+void sweep_keys(writer_core& st) {
   const auto ttl = st.opts.idempotency_ttl;
   auto swept = st.store->sweep_idempotency_keys(ts::unix_now_ms() - ttl.count(), key_sweep_rows);
   if (swept)
@@ -84,7 +83,7 @@ void sweep_keys(writer_self self) {
                                                     std::chrono::minutes(10));
   if (swept && *swept == key_sweep_rows)
     next = std::chrono::milliseconds(10);
-  self->delayed_send(self, next, key_sweep_atom::value);
+  st.next_key_sweep = next;
 }
 
 } // namespace ebuse::writer

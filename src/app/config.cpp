@@ -165,6 +165,8 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("MAX_CONNS_PER_IP", 0, 1000000, cfg.max_conns_per_ip)
             && r.number("MAX_BODY_BYTES", 1024, int64_t{1} << 30, cfg.max_body_bytes)
             && r.number("READERS", 1, 64, cfg.readers)
+            && r.number("STORAGE_WORKERS", 1, 256, cfg.storage_workers)
+            && r.number("READER_CONNECTIONS", 1, 1000000, cfg.reader_connections)
             && r.duration("IDEMPOTENCY_TTL", false, cfg.idempotency_ttl, max_tenant_idle)
             && r.number("WRITER_QUEUE_EVENTS", 1, 100000000, cfg.writer_queue_events)
             && r.number("WRITER_QUEUE_BYTES", 1024, int64_t{1} << 40, cfg.writer_queue_bytes)
@@ -262,14 +264,18 @@ Environment (default in brackets):
   MAX_CONNS_PER_IP    open connections per client address, more get 429 at once;
                       0 = no limit, TRUSTED_PROXIES exempt [256]
   MAX_BODY_BYTES      largest request body [10485760]
-  READERS             reader actors (read-only connections) per tenant [3]
+  READERS             reads of one tenant running at once [3]
+  STORAGE_WORKERS     threads running every tenant's storage jobs (commits,
+                      checkpoints, page reads, closes) [4]
+  READER_CONNECTIONS  read-only SQLite connections open across all tenants; the
+                      least recently used idle ones close beyond it [256]
   IDEMPOTENCY_TTL     how long an idempotency key and its response are kept [24h]
   WRITER_QUEUE_EVENTS events a tenant's writer may hold uncommitted; beyond, appends
                       get 503 overloaded, nothing written [100000]
   WRITER_QUEUE_BYTES  bytes of events it may hold uncommitted [268435456]
   WAL_AUTOCHECKPOINT  WAL pages between checkpoints, 0 leaves it to a replicator [1000]
-  STORE_LINGER        how long a tenant's writer and readers stay awake after their
-                      work for more, 0 = none [80us]
+  STORE_LINGER        how long a storage worker stays awake after a job for the
+                      next one, 0 = none [80us]
   LOG_LEVEL           debug, info, warn or error [info]
   ADMIN_API_KEY       a key for every tenant's metrics, the dashboard and backups
                       [none]

@@ -50,6 +50,8 @@ struct server_config {
   int max_conns_per_ip = 256;                ///< MAX_CONNS_PER_IP (0: no limit)
   std::size_t max_body_bytes = 10u << 20;    ///< MAX_BODY_BYTES
   std::size_t readers = 3;                   ///< READERS, reader actors per tenant
+  std::size_t storage_workers = 4;           ///< STORAGE_WORKERS, threads of storage jobs
+  std::size_t reader_connections = 256;      ///< READER_CONNECTIONS, open read-only connections
   std::chrono::nanoseconds idempotency_ttl = std::chrono::hours(24); ///< IDEMPOTENCY_TTL
   int64_t writer_queue_events = 100000;      ///< WRITER_QUEUE_EVENTS, per tenant writer
   int64_t writer_queue_bytes = int64_t{256} << 20; ///< WRITER_QUEUE_BYTES, per tenant writer

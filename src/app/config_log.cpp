@@ -52,6 +52,8 @@ std::vector<log::field> config_fields(const server_config& cfg) {
     {"max_conns_per_ip", num(cfg.max_conns_per_ip)},
     {"max_body_bytes", num(static_cast<int64_t>(cfg.max_body_bytes))},
     {"readers", num(static_cast<int64_t>(cfg.readers))},
+    {"storage_workers", num(static_cast<int64_t>(cfg.storage_workers))},
+    {"reader_connections", num(static_cast<int64_t>(cfg.reader_connections))},
     {"idempotency_ttl", dur(cfg.idempotency_ttl)},
     {"writer_queue_events", num(cfg.writer_queue_events)},
     {"writer_queue_bytes", num(cfg.writer_queue_bytes)},

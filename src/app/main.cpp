@@ -143,6 +143,10 @@ int main(int argc, char** argv) {
     }
   }
   caf::actor_system_config sys_cfg;
+  // Tenant writers and readers are cooperative: a sleeping scheduler thread must wake as
+  // soon as one has mail (the sharing policy waits on a condition variable) rather than
+  // at its next timed poll (work stealing sleeps between polls).
+  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{sys_cfg};
   auto registry = tenant_registry::start(sys, plan.registry);
   if (!registry) {

@@ -8,6 +8,8 @@
 #include "app/tenants_file.hpp"
 #include "obs/logger.hpp"
 #include "storage/pg_reader.hpp"
+#include "storage/reader_pool.hpp"
+#include "storage/worker_pool.hpp"
 
 namespace ebuse {
 
@@ -97,6 +99,9 @@ http_options http_options_of(const server_config& cfg) {
 
 tenant_options tenant_defaults_of(const server_config& cfg, tenant_options t) {
   t.readers = cfg.readers;
+  t.writer.pool = std::make_shared<worker_pool>(
+    cfg.storage_workers, std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger));
+  t.reader_connections = std::make_shared<reader_pool>(cfg.reader_connections);
   t.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
   t.writer.spin = std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
   t.writer.streams = stream_limits{cfg.ds_max_streams, cfg.ds_max_stream_bytes};

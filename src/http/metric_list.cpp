@@ -1,6 +1,9 @@
 // The figures of /metrics: one description each, in the order both documents show them.
 #include "http/metric_list.hpp"
 
+#include "storage/reader_pool.hpp"
+#include "storage/worker_pool.hpp"
+
 namespace ebuse {
 
 namespace {
@@ -26,6 +29,20 @@ const histogram& route_latency(const route_metrics& m) {
 
 figure_value tracked(const rate_table& t) {
   return static_cast<figure_value>(t.size());
+}
+
+figure_value storage_queued(const registry_stats& r) {
+  return r.storage ? static_cast<figure_value>(r.storage->queued()) : 0;
+}
+
+figure_value storage_busy(const registry_stats& r) {
+  return r.storage ? static_cast<figure_value>(r.storage->busy()) : 0;
+}
+
+template <auto Get>
+figure_value reader_figure(const registry_stats& r) {
+  return r.reader_connections ? static_cast<figure_value>((r.reader_connections.get()->*Get)())
+                              : 0;
 }
 
 constexpr const char* requests_help = "HTTP requests by route and status class.";
@@ -140,6 +157,21 @@ const figure_list<registry_stats>& registry_figures() {
             "Tenants dropped after their writer died.", field<&rs::restarts>),
     counter("reloads", "ebuse_config_reloads_total", "Tenant configurations applied.",
             field<&rs::reloads>),
+    gauge("storage_queued", "ebuse_storage_jobs_queued", "Storage jobs waiting for a worker.",
+          storage_queued),
+    gauge("storage_busy", "ebuse_storage_workers_busy", "Storage workers running a job.",
+          storage_busy),
+    gauge("reader_connections", "ebuse_reader_connections_open",
+          "Read-only connections open, idle or in use.",
+          reader_figure<&reader_pool::open>),
+    counter("reader_hits", "ebuse_reader_connection_hits_total",
+            "Reads served by an idle pooled connection.",
+            reader_figure<&reader_pool::hits>),
+    counter("reader_opens", "ebuse_reader_connection_opens_total", "Read-only connections opened.",
+            reader_figure<&reader_pool::opens>),
+    counter("reader_evictions", "ebuse_reader_connection_evictions_total",
+            "Idle read-only connections closed beyond READER_CONNECTIONS.",
+            reader_figure<&reader_pool::evictions>),
   };
   return list;
 }

@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <utility>
 
+#include <sched.h>
+
 namespace ebuse {
 
-worker_pool::worker_pool(std::size_t threads) {
+worker_pool::worker_pool(std::size_t threads, std::chrono::microseconds linger)
+    : linger_(linger) {
   threads = std::max<std::size_t>(threads, 1);
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i)
@@ -23,6 +26,7 @@ bool worker_pool::submit(std::function<void()> job) {
     if (stopping_)
       return false;
     jobs_.push_back(std::move(job));
+    waiting_.store(jobs_.size(), std::memory_order_relaxed);
   }
   cv_.notify_one();
   return true;
@@ -64,6 +68,7 @@ void worker_pool::run() {
       return;
     auto job = std::move(jobs_.front());
     jobs_.pop_front();
+    waiting_.store(jobs_.size(), std::memory_order_relaxed);
     ++busy_;
     lock.unlock();
     job();
@@ -71,6 +76,15 @@ void worker_pool::run() {
     lock.lock();
     --busy_;
     ++done_;
+    if (linger_.count() > 0 && jobs_.empty() && !stopping_) {
+      // Lingering is not busy: busy() counts only threads running a job.
+      lock.unlock();
+      auto until = std::chrono::steady_clock::now() + linger_;
+      while (waiting_.load(std::memory_order_relaxed) == 0
+             && std::chrono::steady_clock::now() < until)
+        sched_yield();
+      lock.lock();
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 // A fixed set of threads over one shared FIFO of jobs, for blocking storage work.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -16,8 +18,11 @@ namespace ebuse {
 /// round-robin pool would queue jobs behind it). Jobs must not throw.
 class worker_pool {
 public:
-  /// Starts `threads` threads (at least one).
-  explicit worker_pool(std::size_t threads);
+  /// Starts `threads` threads (at least one). A thread that finds the queue empty after
+  /// a job polls it for `linger` (yielding its core) before it sleeps: the next job of a
+  /// lone client then starts without the wake-up of a sleeping thread.
+  explicit worker_pool(std::size_t threads,
+                       std::chrono::microseconds linger = std::chrono::microseconds(0));
 
   /// Stops (runs what is queued, then joins).
   ~worker_pool();
@@ -49,6 +54,8 @@ private:
   std::size_t busy_ = 0;                   ///< guarded by mtx_
   uint64_t done_ = 0;                      ///< guarded by mtx_
   bool stopping_ = false;                  ///< guarded by mtx_
+  std::atomic<std::size_t> waiting_{0};    ///< jobs_.size(), readable without the lock
+  std::chrono::microseconds linger_;
   std::vector<std::thread> threads_;
   std::once_flag joined_;
 };

@@ -48,6 +48,8 @@ TEST_CASE("writer figures follow known traffic", "[http][metrics]") {
   for (int i = 0; i < 3; ++i)
     REQUIRE(get(*cli, "/position").status == 200);
   REQUIRE(get(*cli, "/nope").status == 404);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(get(*cli, "/events?from=1").status == 200);
   auto m = json::parse(get(*cli, "/metrics").body);
   CHECK(m["total_events"] == 10);
   auto commits = m["writer"]["commits"].get<int>();
@@ -71,6 +73,19 @@ TEST_CASE("writer figures follow known traffic", "[http][metrics]") {
   CHECK(m["process"]["threads"].get<int>() > 1);
   CHECK(m["process"]["rss_bytes"].get<int64_t>() > 0);
   CHECK(m["registry"]["active"] == 1);
+  // Every storage job (the commits, the reads) has finished.
+  CHECK(m["registry"]["storage_queued"] == 0);
+  if (!pg_mode()) {
+    // Three reads one after another (a background health probe may add one): pooled
+    // read-only connections, opened once and then reused.
+    auto opens = m["registry"]["reader_opens"].get<int>();
+    auto hits = m["registry"]["reader_hits"].get<int>();
+    CHECK(opens >= 1);
+    CHECK(hits >= 1);
+    CHECK(opens + hits >= 3);
+    CHECK(m["registry"]["reader_connections"] == opens);
+    CHECK(m["registry"]["reader_evictions"] == 0);
+  }
   // The test configuration limits per address at a very high rate: every request passed.
   CHECK(m["rate_limiter"]["per_ip"]["allowed"].get<int>() >= 15);
   CHECK(m["rate_limiter"]["per_ip"]["denied"] == 0);

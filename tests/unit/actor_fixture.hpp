@@ -35,6 +35,17 @@ inline reply_future<append_result> send_append(const writer_actor& writer,
   return dispatch(writer, std::move(cmd));
 }
 
+/// Messages a writer handles at its start: its first key sweep and the end of its job.
+constexpr uint64_t writer_start_messages = 2;
+
+/// Waits until the writer of `t` has handled `n` messages and front-door appends in all
+/// (tenant_stats::writer.handled; writer_start_messages included): appends sent to the
+/// actor before are then in its write queue, where the job in flight finds them when
+/// its commit ends.
+inline bool writer_took(const tenant& t, uint64_t n) {
+  return eventually([&] { return t.stats().writer.handled.load() >= n; });
+}
+
 /// A write lock held by another connection, as another process would hold it.
 class outside_lock {
 public:

@@ -10,19 +10,21 @@
 using namespace ebuse;
 using namespace ebuse::test;
 
-TEST_CASE_METHOD(fixture, "appends waiting in the mailbox are written in one commit") {
+TEST_CASE_METHOD(fixture, "appends queued during a commit are written in one commit") {
   auto gate = commit_gate::make();
   opts.writer.before_commit = commit_gate::hook(gate);
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
   auto& writer = (*t)->writer();
+  REQUIRE(writer_took(**t, writer_start_messages));
   std::vector<reply_future<append_result>> replies;
   // The writer's first group is held at the gate; everything sent meanwhile queues up
-  // in its mailbox and must be committed as one second group.
+  // and must be committed as one second group.
   replies.push_back(send_append(writer, {ev("first")}));
   REQUIRE(gate->wait_arrived(1));
   for (int i = 0; i < 49; ++i)
     replies.push_back(send_append(writer, {ev("queued")}));
+  REQUIRE(writer_took(**t, writer_start_messages + 50));
   gate->open();
   std::set<int64_t> positions;
   for (auto& rx : replies) {
@@ -90,12 +92,14 @@ TEST_CASE_METHOD(fixture, "one failing write in a group does not fail the others
   opts.writer.before_commit = commit_gate::hook(gate);
   auto t = tenant::start(sys, opts);
   REQUIRE(t);
+  REQUIRE(writer_took(**t, writer_start_messages));
   std::vector<reply_future<append_result>> replies;
   replies.push_back(send_append((*t)->writer(), {ev("a")}));
   REQUIRE(gate->wait_arrived(1));
   replies.push_back(send_append((*t)->writer(), {ev("b")}));
   replies.push_back(send_append((*t)->writer(), {ev("ok"), ev("boom")}));
   replies.push_back(send_append((*t)->writer(), {ev("c")}));
+  REQUIRE(writer_took(**t, writer_start_messages + 4));
   gate->open();
   std::vector<bool> ok;
   for (auto& rx : replies)
@@ -182,6 +186,7 @@ TEST_CASE_METHOD(fixture, "a group of batches of every size gives each its own p
   auto& writer = (*t)->writer();
   std::vector<int> sizes{1, 70, 3, 8, 64, 1, 129, 9};
   std::vector<reply_future<append_result>> replies;
+  REQUIRE(writer_took(**t, writer_start_messages));
   // Held first group: everything else queues up and is committed as one group.
   replies.push_back(send_append(writer, {ev("first")}));
   REQUIRE(gate->wait_arrived(1));
@@ -191,6 +196,7 @@ TEST_CASE_METHOD(fixture, "a group of batches of every size gives each its own p
       events.push_back(ev("op" + std::to_string(j)));
     replies.push_back(send_append(writer, std::move(events)));
   }
+  REQUIRE(writer_took(**t, writer_start_messages + 1 + sizes.size()));
   gate->open();
   REQUIRE(await(replies[0], 10s));
   sqlite3* db = nullptr;
