@@ -172,11 +172,16 @@ void event_loop::hand_off(loop_conn& c) {
     figures_.busy.fetch_add(1, std::memory_order_relaxed);
     run_(*conn);
     figures_.busy.fetch_sub(1, std::memory_order_relaxed);
+    // One wake-up of the loop per batch of returns (a burst of resumed long-polls): the
+    // loop takes every returned connection each time it wakes.
+    bool first;
     {
       std::lock_guard<std::mutex> guard{returned_mtx_};
+      first = returned_.empty();
       returned_.push_back(conn);
     }
-    wake();
+    if (first)
+      wake();
   });
 }
 
