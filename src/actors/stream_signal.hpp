@@ -22,10 +22,10 @@ constexpr int64_t event_log_signal = -1;
 /// that found nothing past its offset waits through a stream_watch. Only streams with a
 /// watcher are tracked, so the memory is bounded by the waiting readers.
 ///
-/// This is the one place where a request waits. With an event loop, a watch would hold
-/// a callback that resumes the parked response instead of a blocked thread; the
-/// version check (watch, read, wait for a version past the one seen before the read)
-/// stays the same, and so does the writer's side.
+/// This is the one place where a request waits: a blocked thread (stream_watch::wait) or
+/// a callback (on_change) that resumes a parked response or wakes a follower's poll. The
+/// version check is the same for both (watch, read, wait for a version past the one seen
+/// before the read), and so is the writer's side.
 class stream_signal {
 public:
   /// Marks `ids` changed and wakes their watchers.

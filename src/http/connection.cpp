@@ -103,6 +103,27 @@ bool client_disconnected() {
   return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
+wait_result wait_or_hangup(int fd, std::chrono::steady_clock::time_point deadline) {
+  socket_t sock = current_stream ? current_stream->socket() : INVALID_SOCKET;
+  for (;;) {
+    auto now = clock::now();
+    if (now >= deadline)
+      return wait_result::deadline;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    pollfd p[2] = {{fd, POLLIN, 0}, {sock, POLLRDHUP, 0}};
+    int n = ::poll(p, sock == INVALID_SOCKET ? 1 : 2,
+                   static_cast<int>(std::min<long long>(ms, 60000)));
+    if (n < 0 && errno != EINTR)
+      return wait_result::deadline;
+    if (n <= 0)
+      continue;
+    if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+      return wait_result::hangup;
+    if (p[0].revents)
+      return wait_result::ready;
+  }
+}
+
 bool current_request_timed_out() noexcept {
   return current_stream && current_stream->timed_out();
 }

@@ -41,6 +41,14 @@ void renew_read_deadline();
 /// connection (checked without blocking), for work done before a response starts.
 bool client_disconnected();
 
+/// What wait_or_hangup() saw first.
+enum class wait_result { ready, deadline, hangup };
+
+/// Waits until `fd` is readable, `deadline` passes or the client of the current request
+/// closes or resets its connection (a follower whose client left ends at once instead of
+/// at the next commit or heartbeat).
+wait_result wait_or_hangup(int fd, std::chrono::steady_clock::time_point deadline);
+
 /// True while the current thread's request exceeded READ_TIMEOUT (for the 408 answer).
 bool current_request_timed_out() noexcept;
 

@@ -3,6 +3,9 @@
 
 #include <string>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "actors/stream_signal.hpp"
 #include "actors/tenant_stats.hpp"
 #include "core/decimal.hpp"
@@ -79,6 +82,51 @@ live_wait wait_or_park(const std::shared_ptr<tenant>& t, std::chrono::nanosecond
   if (request_resumed())
     return live_wait::none;
   return wait_for_events(*t, deadline, read) ? live_wait::found : live_wait::none;
+}
+
+namespace {
+
+// An eventfd the signal's callback may still write to after its waiter gave up: closed
+// when the last holder lets go.
+struct wake_fd {
+  int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ~wake_fd() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+} // namespace
+
+bool follow_events(tenant& t, std::chrono::steady_clock::time_point deadline,
+                   const std::function<bool()>& read, bool& client_left) {
+  client_left = false;
+  auto& signal = t.streams_signal();
+  stream_watch watch{signal, event_log_signal};
+  auto efd = std::make_shared<wake_fd>();
+  if (efd->fd < 0)
+    return wait_for_events(t, deadline, read);
+  for (;;) {
+    auto seen = watch.version();
+    if (read())
+      return true;
+    if (signal.stopped())
+      return false;
+    auto token = signal.on_change(event_log_signal, seen, [efd] {
+      uint64_t one = 1;
+      [[maybe_unused]] auto n = ::write(efd->fd, &one, sizeof(one));
+    });
+    t.stats().events_waiting.fetch_add(1, std::memory_order_relaxed);
+    auto got = wait_or_hangup(efd->fd, deadline);
+    t.stats().events_waiting.fetch_sub(1, std::memory_order_relaxed);
+    signal.cancel(event_log_signal, token);
+    uint64_t drained;
+    [[maybe_unused]] auto n = ::read(efd->fd, &drained, sizeof(drained));
+    if (got != wait_result::ready) {
+      client_left = got == wait_result::hangup;
+      return false;
+    }
+  }
 }
 
 bool wait_for_events(tenant& t, std::chrono::steady_clock::time_point deadline,

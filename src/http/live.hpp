@@ -64,6 +64,11 @@ enum class live_wait {
 live_wait wait_or_park(const std::shared_ptr<tenant>& t, std::chrono::nanoseconds wait,
                        const std::function<bool()>& read);
 
+/// For a follower: as wait_for_events, but the wait also ends, returning false with
+/// `client_left` set, as soon as the client of the current request closes its connection.
+bool follow_events(tenant& t, std::chrono::steady_clock::time_point deadline,
+                   const std::function<bool()>& read, bool& client_left);
+
 /// Calls `read` until it answers true (it found events, or failed), then returns true;
 /// between calls, waits for a commit of the tenant's writer that appended events. Returns
 /// false when `deadline` passes or the server shuts down first.
