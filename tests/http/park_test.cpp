@@ -208,3 +208,26 @@ TEST_CASE("shutdown answers parked long-polls at once", "[http][live][park]") {
   CHECK(empty == 50);
   CHECK(std::chrono::steady_clock::now() - start < 20s);
 }
+
+TEST_CASE("a long-poll parked past READ_TIMEOUT is still answered, and so is the next request",
+          "[http][live][park]") {
+  temp_dir dir;
+  auto cfg = four_workers();
+  cfg.read_timeout = 1s;
+  test_server srv{dir.file("events.db"), cfg};
+  auto cli = srv.client();
+  seed(*cli, 1);
+  raw_socket s{srv.port()};
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(s.send(get_req("/events?from=2&wait=2s")));
+  std::string raw;
+  REQUIRE(s.read_responses(10s, raw));
+  CHECK(std::chrono::steady_clock::now() - start >= 2s);
+  CHECK(status_of(raw) == 200);
+  CHECK(body_of(raw) == "[]\n");
+  // The connection is still usable: the request deadline of the next one starts afresh.
+  std::string next;
+  REQUIRE(s.send(position_req));
+  REQUIRE(s.read_responses(5s, next));
+  CHECK(status_of(next) == 200);
+}
