@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -92,6 +94,15 @@ double pct(std::vector<double> v, double p) {
 
 const std::string one_event = R"({"type":"bench.tick","data":{"n":1}})";
 
+// A number the server's /metrics JSON gives under `name` (its first occurrence).
+int64_t metric(int fd, const char* name) {
+  send_all(fd, request("GET", "/metrics", ""));
+  auto body = read_response(fd);
+  auto at = body.find(std::string{"\""} + name + "\":");
+  return at == std::string::npos ? -1 : std::strtoll(body.c_str() + at + std::strlen(name) + 3,
+                                                     nullptr, 10);
+}
+
 // (a) N long-polls parked on one tenant, one append, the time to each answer.
 void longpolls(int n) {
   int ctl = connect_loopback();
@@ -103,6 +114,7 @@ void longpolls(int n) {
     rtt.push_back(std::chrono::duration<double, std::micro>(clk::now() - t).count());
   }
   int64_t head = head_position(ctl);
+  int64_t threads_before = metric(ctl, "threads");
   std::vector<pollfd> fds(static_cast<size_t>(n));
   auto get = request("GET", "/events?from=" + std::to_string(head + 1) + "&wait=60s", "");
   for (auto& p : fds) {
@@ -110,38 +122,57 @@ void longpolls(int n) {
     p.events = POLLIN;
     send_all(p.fd, get);
   }
-  // Settle: every request read and parked (none may answer before the append).
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Settle: every request read and waiting (none may answer before the append). A server
+  // that parks shows them in /metrics; one that does not gets 2 s.
+  auto settle = clk::now() + std::chrono::seconds(60);
+  int64_t parked = 0;
+  while ((parked = metric(ctl, "parked")) >= 0 && parked < n && clk::now() < settle)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (parked < 0)
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  int64_t threads_waiting = metric(ctl, "threads");
   if (::poll(fds.data(), fds.size(), 0) != 0) {
     std::fprintf(stderr, "a long-poll answered before the append\n");
     std::exit(1);
   }
+  // epoll, so that the client's cost per answer does not grow with N (poll() would scan
+  // every descriptor for each batch of answers).
+  int ep = ::epoll_create1(0);
+  for (size_t i = 0; i < fds.size(); ++i) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = i;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, fds[i].fd, &ev);
+  }
   auto t0 = clk::now();
   send_all(ctl, request("POST", "/events", one_event));
   std::vector<double> answered;
-  std::vector<bool> done(fds.size());
+  std::vector<epoll_event> ready(1024);
   char tmp[4096];
   while (answered.size() < fds.size()) {
-    if (::poll(fds.data(), fds.size(), 20000) <= 0) {
+    int k = ::epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 20000);
+    if (k <= 0) {
       std::fprintf(stderr, "timed out with %zu of %d answered\n", answered.size(), n);
       std::exit(1);
     }
     auto now = clk::now();
-    for (size_t i = 0; i < fds.size(); ++i)
-      if (!done[i] && (fds[i].revents & POLLIN)) {
-        // The first bytes of the answer; a long-poll answer is one small response.
-        ::recv(fds[i].fd, tmp, sizeof tmp, 0);
-        done[i] = true;
-        fds[i].events = 0;
-        answered.push_back(std::chrono::duration<double, std::micro>(now - t0).count());
-      }
+    for (int j = 0; j < k; ++j) {
+      // The first bytes of the answer; a long-poll answer is one small response.
+      int fd = fds[ready[static_cast<size_t>(j)].data.u64].fd;
+      ::recv(fd, tmp, sizeof tmp, 0);
+      ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+      answered.push_back(std::chrono::duration<double, std::micro>(now - t0).count());
+    }
   }
+  ::close(ep);
   read_response(ctl);
   double base = pct(rtt, 0.5);
-  std::printf("longpoll n=%d post_rtt_p50_us=%.0f answer_p50_us=%.0f answer_p99_us=%.0f "
+  std::printf("longpoll n=%d parked=%lld threads_before=%lld threads_waiting=%lld "
+              "post_rtt_p50_us=%.0f answer_p50_us=%.0f answer_p99_us=%.0f "
               "answer_max_us=%.0f p99_over_rtt=%.1f\n",
-              n, base, pct(answered, 0.5), pct(answered, 0.99), pct(answered, 1.0),
-              pct(answered, 0.99) / base);
+              n, static_cast<long long>(parked), static_cast<long long>(threads_before),
+              static_cast<long long>(threads_waiting), base, pct(answered, 0.5),
+              pct(answered, 0.99), pct(answered, 1.0), pct(answered, 0.99) / base);
   for (auto& p : fds)
     ::close(p.fd);
   ::close(ctl);

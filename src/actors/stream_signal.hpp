@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -21,10 +22,10 @@ constexpr int64_t event_log_signal = -1;
 /// that found nothing past its offset waits through a stream_watch. Only streams with a
 /// watcher are tracked, so the memory is bounded by the waiting readers.
 ///
-/// This is the one place where a request waits. With an event loop, a watch would hold
-/// a callback that resumes the parked response instead of a blocked thread; the
-/// version check (watch, read, wait for a version past the one seen before the read)
-/// stays the same, and so does the writer's side.
+/// This is the one place where a request waits: a blocked thread (stream_watch::wait) or
+/// a callback (on_change) that resumes a parked response or wakes a follower's poll. The
+/// version check is the same for both (watch, read, wait for a version past the one seen
+/// before the read), and so is the writer's side.
 class stream_signal {
 public:
   /// Marks `ids` changed and wakes their watchers.
@@ -36,18 +37,32 @@ public:
   /// Whether shutdown() was called.
   bool stopped() const;
 
+  /// Calls `wake` once when stream `id`'s version moves past `seen` (taken by a
+  /// stream_watch that is still alive) or the signal shuts down: from the notifying
+  /// thread, or from this one at once when that already happened. This is how a parked
+  /// response waits without a thread. Returns a token for cancel() (0: already called).
+  uint64_t on_change(int64_t id, uint64_t seen, std::function<void()> wake);
+
+  /// Forgets a callback of on_change() not called yet (a no-op after it was).
+  void cancel(int64_t id, uint64_t token);
+
 private:
   friend class stream_watch;
 
   struct entry {
     uint64_t version = 0;
-    int watchers = 0;
+    int watchers = 0; ///< stream_watch objects and callbacks
+    std::unordered_map<uint64_t, std::function<void()>> callbacks; ///< by token
   };
 
   mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::unordered_map<int64_t, entry> streams_;
   bool stopped_ = false;
+  uint64_t next_token_ = 0;
+
+  // Moves the callbacks of `e` into `out` (called once each, outside the lock).
+  static void take_callbacks(entry& e, std::vector<std::function<void()>>& out);
 };
 
 /// Interest in one stream for as long as it lives. Take the version, read the stream,

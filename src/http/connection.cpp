@@ -41,6 +41,16 @@ using clock = std::chrono::steady_clock;
 thread_local socket_stream* current_stream = nullptr;
 thread_local std::chrono::nanoseconds current_read_timeout{0};
 
+// The pass of the request this thread runs, for parking.
+struct park_pass {
+  loop_conn* conn = nullptr;
+  event_loop* loop = nullptr;
+  bool parkable = false;                 ///< the loop framed the whole request
+  std::shared_ptr<park_ticket> resumed;  ///< it runs again after this park
+  std::shared_ptr<park_ticket> parked;   ///< it parked during this pass
+};
+thread_local park_pass current_pass;
+
 // How long a worker waits for an active client's next request before returning its
 // connection to the loop: longer than a client's round trip under load, so a busy
 // connection keeps its worker (one wake-up per request) while workers are plentiful.
@@ -93,8 +103,57 @@ bool client_disconnected() {
   return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
+wait_result wait_or_hangup(int fd, std::chrono::steady_clock::time_point deadline) {
+  socket_t sock = current_stream ? current_stream->socket() : INVALID_SOCKET;
+  for (;;) {
+    auto now = clock::now();
+    if (now >= deadline)
+      return wait_result::deadline;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    pollfd p[2] = {{fd, POLLIN, 0}, {sock, POLLRDHUP, 0}};
+    int n = ::poll(p, sock == INVALID_SOCKET ? 1 : 2,
+                   static_cast<int>(std::min<long long>(ms, 60000)));
+    if (n < 0 && errno != EINTR)
+      return wait_result::deadline;
+    if (n <= 0)
+      continue;
+    if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+      return wait_result::hangup;
+    if (p[0].revents)
+      return wait_result::ready;
+  }
+}
+
 bool current_request_timed_out() noexcept {
   return current_stream && current_stream->timed_out();
+}
+
+bool park_request(std::chrono::steady_clock::time_point deadline,
+                  const park_subscribe& subscribe) {
+  auto& p = current_pass;
+  if (!p.conn || !p.parkable || p.parked || !p.loop->parking())
+    return false;
+  auto t = std::make_shared<park_ticket>();
+  t->conn = p.conn;
+  t->deadline = deadline;
+  t->start = current_request().start;
+  t->release = subscribe(p.loop->waker(t));
+  p.parked = std::move(t);
+  current_stream->discard_output();
+  return true;
+}
+
+bool request_resumed() noexcept {
+  return current_pass.resumed != nullptr;
+}
+
+std::chrono::steady_clock::time_point resumed_deadline() noexcept {
+  return current_pass.resumed ? current_pass.resumed->deadline
+                              : std::chrono::steady_clock::time_point::max();
+}
+
+bool request_parked() noexcept {
+  return current_pass.parked != nullptr;
 }
 
 connection_server::connection_server(connection_limits limits, std::size_t max_body)
@@ -128,6 +187,7 @@ connection_counts connection_server::counts() const {
   out.reading = f.reading.load();
   out.idle = f.idle.load();
   out.in_worker = f.in_worker.load();
+  out.parked = f.parked.load();
   out.queued = f.queued.load();
   out.workers_busy = f.busy.load();
   out.read_cut = f.read_cut.load() + read_cut_.load();
@@ -177,16 +237,28 @@ void connection_server::run_requests(loop_conn& c) {
   current_read_timeout = limits_.read_timeout;
   auto keep_alive_max = std::max<std::size_t>(1, limits_.keep_alive_max);
   for (;;) {
+    // Only a request the loop framed whole can park: it is all in `in`, to run again.
+    bool whole = frame_request(c.in, c.scan, max_body_) == frame_kind::complete;
     strm.preload(std::move(c.in));
     c.in.clear();
     c.scan = head_scan{};
     strm.set_read_deadline(c.started + limits_.read_timeout);
     begin_request(c.peer_ip);
+    current_pass = park_pass{&c, loop_.get(), whole, std::move(c.resumed), nullptr};
+    if (current_pass.resumed)
+      current_request().start = current_pass.resumed->start;
     strm.start_request();
     close_requested = false;
     bool closed = false;
     ++c.requests;
     bool ret = process_request(strm, c.requests >= keep_alive_max, closed, nullptr);
+    if (current_pass.parked) {
+      // Back to the loop with the request and whatever was pipelined after it.
+      c.park = std::move(current_pass.parked);
+      c.in = strm.take_all();
+      --c.requests;
+      break;
+    }
     strm.flush();
     if (close_requested)
       closed = true;
@@ -212,6 +284,7 @@ void connection_server::run_requests(loop_conn& c) {
     if (frame_request(c.in, c.scan, max_body_) == frame_kind::incomplete)
       break;
   }
+  current_pass = park_pass{};
   current_stream = nullptr;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,8 +41,39 @@ void renew_read_deadline();
 /// connection (checked without blocking), for work done before a response starts.
 bool client_disconnected();
 
+/// What wait_or_hangup() saw first.
+enum class wait_result { ready, deadline, hangup };
+
+/// Waits until `fd` is readable, `deadline` passes or the client of the current request
+/// closes or resets its connection (a follower whose client left ends at once instead of
+/// at the next commit or heartbeat).
+wait_result wait_or_hangup(int fd, std::chrono::steady_clock::time_point deadline);
+
 /// True while the current thread's request exceeded READ_TIMEOUT (for the 408 answer).
 bool current_request_timed_out() noexcept;
+
+/// Registers `wake` (callable from any thread, once or more) with what will wake a parked
+/// request, and returns what forgets that registration (called once, when the park ends
+/// in any way).
+using park_subscribe = std::function<std::function<void()>(std::function<void()> wake)>;
+
+/// Parks the current request instead of waiting on this thread: the handler returns at
+/// once, the response it leaves is never sent (nor logged), and the connection waits in
+/// the event loop, without a thread, until `wake` is called, `deadline` passes or the
+/// server stops; then the same request runs again with request_resumed() true and
+/// answers. False when it cannot park (the loop did not frame it, or the server is
+/// stopping): the caller waits on its thread instead.
+bool park_request(std::chrono::steady_clock::time_point deadline,
+                  const park_subscribe& subscribe);
+
+/// Whether the current request runs again after it was parked.
+bool request_resumed() noexcept;
+
+/// The deadline the current request was parked with (when resumed).
+std::chrono::steady_clock::time_point resumed_deadline() noexcept;
+
+/// Whether the current request parked during this pass (its response is discarded).
+bool request_parked() noexcept;
 
 /// What a failed accept() means for the accept loop.
 enum class accept_failure {

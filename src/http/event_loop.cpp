@@ -32,10 +32,18 @@ event_loop::event_loop(connection_limits limits, std::size_t max_body, runner ru
   ev.events = EPOLLIN;
   ev.data.ptr = &wake_tag;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  wakes_ = std::make_shared<wake_queue>();
+  wakes_->fd = wake_fd_;
 }
 
 event_loop::~event_loop() {
+  {
+    std::lock_guard<std::mutex> guard{wakes_->mtx};
+    wakes_->fd = -1;
+    wakes_->woken.clear();
+  }
   for (auto* c : conns_) {
+    end_park(*c);
     ::close(c->fd);
     delete c;
   }
@@ -62,9 +70,10 @@ void event_loop::close_all() {
 
 void event_loop::set_state(loop_conn& c, loop_conn::state s) {
   auto counter = [this](loop_conn::state x) -> std::atomic<std::size_t>& {
-    return x == loop_conn::state::reading ? figures_.reading
-           : x == loop_conn::state::idle  ? figures_.idle
-                                          : figures_.in_worker;
+    return x == loop_conn::state::reading  ? figures_.reading
+           : x == loop_conn::state::idle   ? figures_.idle
+           : x == loop_conn::state::parked ? figures_.parked
+                                           : figures_.in_worker;
   };
   counter(c.st).fetch_sub(1, std::memory_order_relaxed);
   counter(s).fetch_add(1, std::memory_order_relaxed);
@@ -112,6 +121,7 @@ void event_loop::close_conn(loop_conn& c) {
   if (c.registered)
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
   set_timer(c, clock::time_point::max());
+  end_park(c);
   on_close_(c);
   ::close(c.fd);
   c.dead = true;
@@ -162,17 +172,24 @@ void event_loop::hand_off(loop_conn& c) {
     figures_.busy.fetch_add(1, std::memory_order_relaxed);
     run_(*conn);
     figures_.busy.fetch_sub(1, std::memory_order_relaxed);
+    // One wake-up of the loop per batch of returns (a burst of resumed long-polls): the
+    // loop takes every returned connection each time it wakes.
+    bool first;
     {
       std::lock_guard<std::mutex> guard{returned_mtx_};
+      first = returned_.empty();
       returned_.push_back(conn);
     }
-    wake();
+    if (first)
+      wake();
   });
 }
 
 // A worker is done with `c`: close it, or wait for its next request (whose first bytes
 // may already be buffered).
 void event_loop::take_back(loop_conn& c) {
+  if (c.park)
+    return park(c);
   if (c.close || draining_)
     return close_conn(c);
   c.scan = head_scan{};
@@ -194,7 +211,9 @@ void event_loop::expire(clock::time_point now) {
   while (!timers_.empty() && timers_.begin()->first <= now) {
     auto& c = *timers_.begin()->second;
     set_timer(c, clock::time_point::max());
-    if (c.st == loop_conn::state::idle) {
+    if (c.st == loop_conn::state::parked) {
+      resume(c); // its deadline: answered with what there is
+    } else if (c.st == loop_conn::state::idle) {
       figures_.idle_closed.fetch_add(1, std::memory_order_relaxed);
       close_conn(c);
     } else if (c.in.empty()) {
@@ -225,6 +244,7 @@ void event_loop::commands() {
     for (auto* c : back)
       take_back(*c);
   }
+  resume_woken();
   if (!accepting_.load() && !draining_) {
     draining_ = true;
     if (listen_fd_ != INVALID_SOCKET) {
@@ -234,6 +254,8 @@ void event_loop::commands() {
       listen_fd_ = INVALID_SOCKET;
       listening_ = false;
     }
+    // Parked requests are answered at once (a long-poll with what there is).
+    resume_all_parked();
     // Idle connections close now; one with part of a request finishes it (503).
     std::vector<loop_conn*> idle;
     for (auto* c : conns_)
@@ -300,7 +322,12 @@ bool event_loop::run(socket_t listen_fd, acceptor accept) {
         }
       } else {
         auto* c = static_cast<loop_conn*>(tag);
-        if (!c->dead && c->registered)
+        if (c->dead || !c->registered)
+          continue;
+        // A parked connection is watched only for its client leaving.
+        if (c->st == loop_conn::state::parked)
+          close_conn(*c);
+        else
           on_readable(*c);
       }
     }

@@ -23,11 +23,25 @@
 
 namespace ebuse {
 
+struct loop_conn;
+
+/// A request parked in the loop without a thread until it is woken (from any thread: a
+/// commit), its deadline passes, its client leaves or the server shuts down; then the
+/// same buffered request runs again on a worker, which answers it.
+struct park_ticket {
+  using clock = std::chrono::steady_clock;
+  loop_conn* conn = nullptr;  ///< its connection: compared by the loop, never dereferenced elsewhere
+  clock::time_point deadline; ///< when the loop resumes it anyway
+  clock::time_point start;    ///< the request's first byte (its log line times the whole wait)
+  std::atomic<bool> fired{false};   ///< woken (the first wake-up counts)
+  std::function<void()> release;    ///< forgets the wake-up source's registration (loop thread, once)
+};
+
 /// One open connection. While a worker runs it, only that worker touches it (except its
 /// descriptor, which the loop may shut down to cut it); otherwise only the loop does.
 struct loop_conn {
   using clock = std::chrono::steady_clock;
-  enum class state { reading, idle, worker };
+  enum class state { reading, idle, worker, parked };
 
   socket_t fd = INVALID_SOCKET;
   ip_address peer;
@@ -39,6 +53,8 @@ struct loop_conn {
   clock::time_point started; ///< READ_TIMEOUT of the current request counts from here
   std::size_t requests = 0;  ///< requests served
   bool close = false;        ///< set by the worker: close instead of waiting again
+  std::shared_ptr<park_ticket> park;    ///< set by the worker: its request parked (`in` holds it)
+  std::shared_ptr<park_ticket> resumed; ///< set by the loop: the first request runs again
 
   // The loop's own.
   state st = state::reading;
@@ -53,6 +69,7 @@ struct loop_figures {
   std::atomic<std::size_t> reading{0};
   std::atomic<std::size_t> idle{0};
   std::atomic<std::size_t> in_worker{0};
+  std::atomic<std::size_t> parked{0};
   std::atomic<std::size_t> queued{0};
   std::atomic<std::size_t> busy{0};
   std::atomic<uint64_t> read_cut{0};
@@ -93,6 +110,19 @@ public:
     return figures_;
   }
 
+  /// For a worker parking its request: what wakes `ticket`. Callable from any thread,
+  /// any number of times (the first counts), also after the connection closed or the
+  /// loop ended (then it does nothing).
+  std::function<void()> waker(std::shared_ptr<park_ticket> ticket);
+
+  /// False once the server stops accepting: a request answers instead of parking.
+  bool parking() const noexcept {
+    return accepting_.load(std::memory_order_relaxed);
+  }
+
+  /// Woken tickets, pushed from any thread (event_loop_park.cpp).
+  struct wake_queue;
+
 private:
   void wake();
   void on_readable(loop_conn& c);
@@ -105,6 +135,12 @@ private:
   void commands();
   int wait_ms(clock::time_point now) const;
   void watch(loop_conn& c);
+  // Parking (event_loop_park.cpp).
+  void park(loop_conn& c);
+  void resume(loop_conn& c);
+  void end_park(loop_conn& c);
+  void resume_woken();
+  void resume_all_parked();
 
   connection_limits limits_;
   std::size_t max_body_;
@@ -126,6 +162,17 @@ private:
   std::vector<char> scratch_;
   loop_figures figures_;
   std::unique_ptr<httplib::ThreadPool> pool_;
+  std::shared_ptr<wake_queue> wakes_;
+};
+
+/// Tickets woken since the loop last looked, and the loop's wake-up descriptor. Outlives
+/// the loop while a wake-up source still holds a waker.
+struct event_loop::wake_queue {
+  std::mutex mtx;
+  std::vector<std::shared_ptr<park_ticket>> woken;
+  int fd = -1;         ///< the loop's eventfd; -1 once the loop ended
+  /// Queues `t` and wakes the loop when the queue was empty.
+  void push(std::shared_ptr<park_ticket> t);
 };
 
 } // namespace ebuse

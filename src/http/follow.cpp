@@ -64,12 +64,15 @@ struct follower {
   bool step(httplib::DataSink& sink) {
     auto& signal = t->streams_signal();
     if (!have_page && !signal.stopped()) {
-      if (follow)
-        wait_for_events(*t, std::chrono::steady_clock::now() + heartbeat, [this] {
-          return read();
-        });
-      else
+      if (!follow) {
         read();
+      } else {
+        bool client_left = false;
+        follow_events(*t, std::chrono::steady_clock::now() + heartbeat,
+                      [this] { return read(); }, client_left);
+        if (client_left)
+          return false; // nobody to write to: end now, not at the next commit or heartbeat
+      }
     }
     if (have_page && !page)
       return false; // a read failed: cut off, so the client sees the truncation

@@ -3,11 +3,15 @@
 
 #include <string>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "actors/stream_signal.hpp"
 #include "actors/tenant_stats.hpp"
 #include "core/decimal.hpp"
 #include "core/duration.hpp"
 #include "core/errc.hpp"
+#include "http/connection.hpp"
 
 namespace ebuse {
 
@@ -50,6 +54,79 @@ caf::expected<type_filter> parse_type_param(const httplib::Request& req) {
 void set_head_header(httplib::Response& res, const tenant& t, int64_t seen) {
   auto head = t.stats().head.load(std::memory_order_acquire);
   res.set_header("Ebuse-Head", std::to_string(head > seen ? head : seen));
+}
+
+live_wait wait_or_park(const std::shared_ptr<tenant>& t, std::chrono::nanoseconds wait,
+                       const std::function<bool()>& read) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = request_resumed() ? resumed_deadline() : clock::now() + wait;
+  auto& signal = t->streams_signal();
+  stream_watch watch{signal, event_log_signal};
+  // Taken before the read: a commit after it wakes the parked request.
+  auto seen = watch.version();
+  if (read())
+    return live_wait::found;
+  if (signal.stopped() || clock::now() >= deadline)
+    return live_wait::none;
+  bool parked = park_request(deadline, [&](std::function<void()> wake) {
+    t->stats().events_waiting.fetch_add(1, std::memory_order_relaxed);
+    auto token = signal.on_change(event_log_signal, seen, std::move(wake));
+    return std::function<void()>{[t, token] {
+      t->streams_signal().cancel(event_log_signal, token);
+      t->stats().events_waiting.fetch_sub(1, std::memory_order_relaxed);
+    }};
+  });
+  if (parked)
+    return live_wait::parked;
+  // Run again but cannot park again: the server stops.
+  if (request_resumed())
+    return live_wait::none;
+  return wait_for_events(*t, deadline, read) ? live_wait::found : live_wait::none;
+}
+
+namespace {
+
+// An eventfd the signal's callback may still write to after its waiter gave up: closed
+// when the last holder lets go.
+struct wake_fd {
+  int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ~wake_fd() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+} // namespace
+
+bool follow_events(tenant& t, std::chrono::steady_clock::time_point deadline,
+                   const std::function<bool()>& read, bool& client_left) {
+  client_left = false;
+  auto& signal = t.streams_signal();
+  stream_watch watch{signal, event_log_signal};
+  auto efd = std::make_shared<wake_fd>();
+  if (efd->fd < 0)
+    return wait_for_events(t, deadline, read);
+  for (;;) {
+    auto seen = watch.version();
+    if (read())
+      return true;
+    if (signal.stopped())
+      return false;
+    auto token = signal.on_change(event_log_signal, seen, [efd] {
+      uint64_t one = 1;
+      [[maybe_unused]] auto n = ::write(efd->fd, &one, sizeof(one));
+    });
+    t.stats().events_waiting.fetch_add(1, std::memory_order_relaxed);
+    auto got = wait_or_hangup(efd->fd, deadline);
+    t.stats().events_waiting.fetch_sub(1, std::memory_order_relaxed);
+    signal.cancel(event_log_signal, token);
+    uint64_t drained;
+    [[maybe_unused]] auto n = ::read(efd->fd, &drained, sizeof(drained));
+    if (got != wait_result::ready) {
+      client_left = got == wait_result::hangup;
+      return false;
+    }
+  }
 }
 
 bool wait_for_events(tenant& t, std::chrono::steady_clock::time_point deadline,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include <caf/expected.hpp>
 #include <httplib.h>
@@ -47,14 +48,35 @@ void handle_stream_lines(const httplib::Request& req, httplib::Response& res,
                          request_context& ctx, int64_t from, int64_t page_size,
                          const type_filter& types);
 
+/// What became of a live read.
+enum class live_wait {
+  found,  ///< `read` answered true
+  none,   ///< nothing by the deadline, or the server stops: answer what there is
+  parked, ///< the request parked: return at once, it runs again when woken
+};
+
+/// Reads, and when `read` finds nothing, parks the request in the event loop until a
+/// commit of `t`'s writer, the deadline (`wait` from the request's first pass) or
+/// shutdown; the request then runs again and this call reads again: found, or none when
+/// the deadline passed or the server stops (a filtered read whose new events all have
+/// other types parks again until its deadline). A request the loop cannot park waits on
+/// its thread (wait_for_events).
+live_wait wait_or_park(const std::shared_ptr<tenant>& t, std::chrono::nanoseconds wait,
+                       const std::function<bool()>& read);
+
+/// For a follower: as wait_for_events, but the wait also ends, returning false with
+/// `client_left` set, as soon as the client of the current request closes its connection.
+bool follow_events(tenant& t, std::chrono::steady_clock::time_point deadline,
+                   const std::function<bool()>& read, bool& client_left);
+
 /// Calls `read` until it answers true (it found events, or failed), then returns true;
 /// between calls, waits for a commit of the tenant's writer that appended events. Returns
 /// false when `deadline` passes or the server shuts down first.
 ///
-/// This is where a live read waits, on its worker thread: the version of the event log's
-/// signal is taken before each read, so a commit between the read and the wait is not
-/// missed, and SQLite is read only after a commit. An event loop that parks responses
-/// replaces the blocking wait with a callback on the same signal; callers do not change.
+/// This is where a live read waits on its worker thread (a follow; a request the loop
+/// cannot park): the version of the event log's signal is taken before each read, so a
+/// commit between the read and the wait is not missed, and SQLite is read only after a
+/// commit.
 bool wait_for_events(tenant& t, std::chrono::steady_clock::time_point deadline,
                      const std::function<bool()>& read);
 

@@ -75,6 +75,12 @@ request_pipeline::request_pipeline(const http_options& opts,
 bool request_pipeline::before_handler(httplib::Request& req, httplib::Response& res,
                                       request_state& st) {
   identify(req, st);
+  if (request_resumed()) {
+    // A parked request running again was admitted and counted by the limits on its
+    // first pass; during shutdown it is answered, not refused.
+    prepare(req, res, st);
+    return authenticate(req, res, st);
+  }
   if (refuse(res, st))
     return false;
   prepare(req, res, st);
@@ -239,6 +245,11 @@ void request_pipeline::answer_unserved(const httplib::Request& req, httplib::Res
 
 void request_pipeline::log(const httplib::Request& req, const httplib::Response& res,
                            request_state& st) {
+  // A parked request is logged and counted once, when it is answered.
+  if (request_parked()) {
+    st.t.reset();
+    return;
+  }
   // After the response was written. A short one is still in the connection's buffer and
   // goes out when this returns, so a client that has it finds the request counted in
   // /metrics. Timed from the request's first byte: reading a slow request counts too.

@@ -149,10 +149,10 @@ void send_event_page(const httplib::Request& req, httplib::Response& res,
     }
     return !page || page->count > 0;
   };
-  if (wait.count() > 0)
-    wait_for_events(*ctx.t, std::chrono::steady_clock::now() + wait, read);
-  else
+  if (wait.count() == 0)
     read();
+  else if (wait_or_park(ctx.t, wait, read) == live_wait::parked)
+    return;
   if (!page)
     return send_error(req, res, page.error());
   set_head_header(res, *ctx.t, page->last_position);
@@ -167,11 +167,12 @@ void send_one_page(const httplib::Request& req, httplib::Response& res, request_
   send_event_page(req, res, ctx, from, to, default_load_limit, wait, types);
 }
 
-// Waits until some event of [from, to] exists, the deadline passes or the server stops;
-// false when none came (or reading failed: the response then reads again and says so).
-bool wait_for_range(request_context& ctx, int64_t from, int64_t to,
-                    std::chrono::nanoseconds wait, const type_filter& types) {
-  return wait_for_events(*ctx.t, std::chrono::steady_clock::now() + wait, [&] {
+// Waits (parked) until some event of [from, to] exists, the deadline passes or the server
+// stops; none when none came (or reading failed: the response then reads again and says
+// so).
+live_wait wait_for_range(request_context& ctx, int64_t from, int64_t to,
+                         std::chrono::nanoseconds wait, const type_filter& types) {
+  return wait_or_park(ctx.t, wait, [&] {
     auto probe = load_once(*ctx.t, from, to, 1, false, ctx.timeout(), types);
     return !probe || probe->count > 0;
   });
@@ -248,9 +249,14 @@ void handle_load(const httplib::Request& req, httplib::Response& res,
   if (to - *from < default_load_limit) {
     return send_one_page(req, res, ctx, *from, to, *wait, *types);
   }
-  if (wait->count() > 0 && !wait_for_range(ctx, *from, to, *wait, *types)) {
-    set_head_header(res, *ctx.t);
-    return send_event_json(res, "[]\n");
+  if (wait->count() > 0) {
+    auto waited = wait_for_range(ctx, *from, to, *wait, *types);
+    if (waited == live_wait::parked)
+      return;
+    if (waited == live_wait::none) {
+      set_head_header(res, *ctx.t);
+      return send_event_json(res, "[]\n");
+    }
   }
   stream_pages(req, res, ctx, *from, to, range_page_size, "]\n", false, *types);
 }

@@ -49,6 +49,15 @@ int socket_stream::wait(short events, clock::time_point until) const {
 void socket_stream::preload(std::string bytes) {
   pre_ = std::move(bytes);
   pre_off_ = 0;
+  discard_ = false;
+}
+
+std::string socket_stream::take_all() {
+  std::string out = std::move(pre_);
+  out.append(buf_ + off_, len_ - off_);
+  pre_.clear();
+  pre_off_ = off_ = len_ = 0;
+  return out;
 }
 
 std::string socket_stream::take_buffered() {
@@ -184,6 +193,8 @@ ssize_t socket_stream::read_raw(char* ptr, size_t size) {
 }
 
 ssize_t socket_stream::write(const char* ptr, size_t size) {
+  if (discard_)
+    return static_cast<ssize_t>(size);
   if (write_failed_)
     return -1;
   if (out_len_ + size <= out_capacity) {

@@ -40,6 +40,17 @@ public:
   /// Removes and returns the bytes read but not consumed (pipelined requests).
   std::string take_buffered();
 
+  /// Removes and returns every byte buffered, the consumed preloaded ones included: for
+  /// a request parked to run again later, its whole text and what follows it.
+  std::string take_all();
+
+  /// From now until the next preload(), writes are dropped: the response of a request
+  /// that parked is never sent (it runs again and answers when woken).
+  void discard_output() noexcept {
+    discard_ = true;
+    out_len_ = 0;
+  }
+
   /// True once a read saw the peer close its side.
   bool peer_closed() const noexcept {
     return eof_;
@@ -101,6 +112,7 @@ private:
   mutable endpoint remote_; ///< looked up on first use
   mutable endpoint local_;
   bool eof_ = false;                        ///< the peer closed (seen while waiting)
+  bool discard_ = false;                    ///< see discard_output()
   std::string pre_; ///< bytes the loop read, consumed before buf_
   size_t pre_off_ = 0;
   static constexpr size_t out_capacity = 16 * 1024;

@@ -55,6 +55,7 @@ struct connection_counts {
   std::size_t reading = 0;   ///< of those, waiting for (the rest of) a request
   std::size_t idle = 0;      ///< of those, keep-alive between requests
   std::size_t in_worker = 0; ///< of those, with a worker or waiting for one
+  std::size_t parked = 0;    ///< of those, a request parked in the loop (a long-poll)
   std::size_t queued = 0;    ///< whole requests waiting for a free worker
   std::size_t workers_busy = 0; ///< workers running a request
   uint64_t read_cut = 0;    ///< closed: request not received within READ_TIMEOUT

@@ -220,5 +220,6 @@ TEST_CASE("/metrics counts connections by state and busy workers", "[http][loop]
   CHECK(c["in_worker"].get<int>() >= 1);
   CHECK(c["workers_busy"].get<int>() >= 1);
   CHECK(c["open"].get<int>()
-        == c["idle"].get<int>() + c["reading"].get<int>() + c["in_worker"].get<int>());
+        == c["idle"].get<int>() + c["reading"].get<int>() + c["in_worker"].get<int>()
+             + c["parked"].get<int>());
 }

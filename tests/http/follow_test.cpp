@@ -241,3 +241,29 @@ TEST_CASE("a follower that accepts no bytes is closed after WRITE_TIMEOUT", "[ht
   CHECK(closed);
   CHECK(got.size() < 10000 * 2000);
 }
+
+TEST_CASE("a follower whose client leaves ends at once, not at the next heartbeat",
+          "[http][live]") {
+  temp_dir dir;
+  auto cfg = quiet_config();
+  cfg.heartbeat = std::chrono::seconds(60);
+  test_server srv{dir.file("events.db"), cfg};
+  auto cli = srv.client();
+  auto open_conns = [&] {
+    auto m = json::parse(get(*cli, "/metrics").body);
+    return m["http"]["connections"]["open"].get<int>();
+  };
+  for (bool reset : {false, true}) {
+    raw_socket s{srv.port()};
+    REQUIRE(s.send("GET /events/stream?from=1&follow=true HTTP/1.1\r\nHost: x\r\n"
+                   "X-API-Key: test-key\r\nAccept: text/event-stream\r\n\r\n"));
+    REQUIRE(eventually([&] { return parked(srv) == 1; }));
+    if (reset)
+      s.reset();
+    else
+      s.close();
+    // Well before the heartbeat: its wait ended and its connection closed.
+    CHECK(eventually([&] { return parked(srv) == 0 && open_conns() == 1; },
+                     std::chrono::seconds(10)));
+  }
+}
