@@ -11,8 +11,8 @@ std::vector<std::size_t> least_recently_used(std::vector<idle_tenant> candidates
     return a.last_used < b.last_used;
   };
   count = std::min(count, candidates.size());
-  // Only the oldest `count` need an order: a partial sort keeps a choice among thousands
-  // of open tenants cheap.
+  // At most a few thousand candidates, each far cheaper than the stop it may lead to;
+  // stable, so that ties keep the candidates' order.
   std::stable_sort(candidates.begin(), candidates.end(), older);
   std::vector<std::size_t> out;
   out.reserve(count);

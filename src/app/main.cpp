@@ -96,9 +96,11 @@ void apply_budgets(const server_config& cfg, int64_t descriptors, registry_optio
   // Writers that can be open at once: fewer than the budget when fewer are configured.
   auto writers = std::min<int64_t>(reg.max_open_tenants,
                                    std::max<std::size_t>(1, reg.tenants.size()));
+  // Pooled readers: at most READERS connections of each open tenant are in use at once.
+  auto readers = std::min<int64_t>(static_cast<int64_t>(cfg.reader_connections),
+                                   writers * static_cast<int64_t>(cfg.readers));
   auto& store = reg.defaults.store;
-  store = share_page_cache(store, cfg.page_cache_bytes, writers,
-                           static_cast<int64_t>(cfg.reader_connections));
+  store = share_page_cache(store, cfg.page_cache_bytes, writers, readers);
   log::write(log::level::info, "tenant budgets",
              {{"max_open_tenants", log::num(reg.max_open_tenants)},
               {"derived", log::str(cfg.max_open_tenants > 0 ? "false" : "true")},
