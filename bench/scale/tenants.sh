@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPEC §10 scale: TENANTS configured tenants, every one receiving appends and reads within
-# a minute; reports the server's peak threads and RSS, open descriptors and any EMFILE.
+# a minute; reports requests by status, the server's peak threads and RSS, open
+# descriptors, the open-tenant budget's figures and any EMFILE.
 # Usage: bench/scale/tenants.sh [BUILD_DIR] (environment: TENANTS=10000 THREADS=32
 #        ROUNDS=1, PORT=18860, and any server settings)
 set -euo pipefail
@@ -32,7 +33,8 @@ trap cleanup EXIT
   done
 } >"$work/tenants.yaml"
 
-HOST=127.0.0.1 PORT=$port LOG_LEVEL=warn RATE_LIMIT=0 MAX_CONNS_PER_IP=100000 \
+HOST=127.0.0.1 PORT=$port LOG_LEVEL=${LOG_LEVEL:-warn} RATE_LIMIT=0 MAX_CONNS_PER_IP=100000 \
+  ADMIN_API_KEY=bench-admin \
   "$bin" -config "$work/tenants.yaml" >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 1000); do curl -s -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.01; done
@@ -55,6 +57,8 @@ spid=$!
 
 "$client" 127.0.0.1 "$port" "$tenants" "$threads" "$rounds" | tee "$work/client.out"
 sleep 0.5
+curl -s -H 'X-API-Key: bench-admin' "http://127.0.0.1:$port/metrics/prometheus" \
+  | grep -E '^ebuse_(tenants_(open|active|open_budget)|tenant_(budget|idle)_[a-z_]+|tenant_spawns_total) ' || true
 read -r pt pr pf <"$work/peak"
 echo "server peak: $pt threads, $((pr / 1024)) MiB RSS, $pf descriptors"
 echo "EMFILE / too many open files in the log: $(grep -ci 'too many open files\|emfile' "$work/server.log" || true)"

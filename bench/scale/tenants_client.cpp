@@ -3,11 +3,12 @@
 //
 // Usage: tenants_client HOST PORT TENANTS THREADS ROUNDS
 //   Keys are key-1 .. key-TENANTS (bench/scale/tenants.sh writes the matching file). Prints
-//   `TENANTS requests=.. ok=.. non2xx=.. errors=.. seconds=.. first_failure=..`.
+//   `TENANTS requests=.. ok=.. non2xx=.. errors=.. seconds=.. by_status=503:n,.. first_failure=..`.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -28,8 +29,11 @@ int main(int argc, char** argv) {
   std::atomic<long> requests{0}, ok{0}, non2xx{0}, errors{0};
   std::mutex mtx;
   std::string first_failure;
-  auto note = [&](const std::string& what) {
+  std::map<int, long> failed_by_status;
+  auto note = [&](const std::string& what, int status) {
     std::lock_guard<std::mutex> guard{mtx};
+    if (status)
+      ++failed_by_status[status];
     if (first_failure.empty())
       first_failure = what;
   };
@@ -47,10 +51,11 @@ int main(int argc, char** argv) {
             ++requests;
             if (!res) {
               ++errors;
-              note(std::string(what) + ": " + httplib::to_string(res.error()));
+              note(std::string(what) + ": " + httplib::to_string(res.error()), 0);
             } else if (res->status / 100 != 2) {
               ++non2xx;
-              note(std::string(what) + ": " + std::to_string(res->status) + " " + res->body);
+              note(std::string(what) + ": " + std::to_string(res->status) + " " + res->body,
+                   res->status);
             } else {
               ++ok;
             }
@@ -68,8 +73,14 @@ int main(int argc, char** argv) {
   for (auto& th : pool)
     th.join();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("TENANTS requests=%ld ok=%ld non2xx=%ld errors=%ld seconds=%.1f first_failure=%s\n",
+  std::string by_status;
+  for (auto& [status, count] : failed_by_status)
+    by_status += (by_status.empty() ? "" : ",") + std::to_string(status) + ":"
+                 + std::to_string(count);
+  std::printf("TENANTS requests=%ld ok=%ld non2xx=%ld errors=%ld seconds=%.1f by_status=%s "
+              "first_failure=%s\n",
               requests.load(), ok.load(), non2xx.load(), errors.load(), secs,
+              by_status.empty() ? "none" : by_status.c_str(),
               first_failure.empty() ? "none" : first_failure.c_str());
   return 0;
 }

@@ -230,11 +230,12 @@ struct stop_all_cmd {
   reply_to<int64_t> reply;
 };
 
-/// The tenant registry; `reap_atom` is its own timer for idle tenants.
+/// The tenant registry; `reap_atom` is its own timer for idle tenants, `budget_atom` for
+/// requests waiting for a place under the open-tenant budget.
 using registry_actor =
   caf::typed_actor<caf::reacts_to<acquire_cmd>, caf::reacts_to<start_done_cmd>,
                    caf::reacts_to<reload_cmd>, caf::reacts_to<stop_all_cmd>,
-                   caf::reacts_to<reap_atom>>;
+                   caf::reacts_to<reap_atom>, caf::reacts_to<budget_atom>>;
 
 // -- rate limiter -----------------------------------------------------------------------
 

@@ -48,6 +48,12 @@ struct registry_options {
   /// How long a request for a tenant whose previous instance is still closing its file
   /// waits for it before 503 tenant_stopping.
   std::chrono::nanoseconds close_wait = std::chrono::seconds(5);
+  /// Tenants that may hold their database files open at once (0: no limit). Starting one
+  /// more stops the least recently used idle tenant first (as an idle stop does); with
+  /// none idle, the request waits for a place up to `room_wait`, then gets 503
+  /// overloaded with Retry-After.
+  int64_t max_open_tenants = 0;
+  std::chrono::nanoseconds room_wait = std::chrono::seconds(5);
   /// Adds `tenant` to /metrics and serves /tenants.
   bool multi_tenant = true;
   /// How often each running tenant's storage is probed in the background (a reader
@@ -69,6 +75,12 @@ struct registry_stats {
   std::atomic<uint64_t> reloads{0};    ///< configurations applied
   std::atomic<int64_t> active{0};      ///< tenants running now
   std::atomic<int64_t> configured{0};  ///< tenants configured now
+  /// Tenants holding their files (running, starting or still closing them).
+  std::atomic<int64_t> open{0};
+  std::atomic<int64_t> max_open{0};          ///< the open-tenant budget (0: none)
+  std::atomic<uint64_t> budget_stops{0};     ///< idle tenants stopped to make room
+  std::atomic<uint64_t> budget_waits{0};     ///< requests that waited for a place
+  std::atomic<uint64_t> budget_refusals{0};  ///< of those, refused after room_wait
   actor_metrics actor;                 ///< the registry actor itself
   /// What every tenant shares (for /metrics): the storage workers and, on SQLite, the
   /// read-only connections (null when unused).

@@ -86,6 +86,7 @@ void watch_close(registry_self self, const tenant& t, bool writer_down, bool cou
   }
   if (!counted)
     st.view->closing_begins(entry->name);
+  ++st.closing_count;
 }
 
 // A file owner of a stopped tenant is down: the last one releases the checkpointer's
@@ -111,7 +112,7 @@ void owner_down(registry_self self, const caf::actor_addr& who) {
 // one, and no request can take another without the slot's lock. Unless `self` is null
 // (shutdown), the tenant is watched until its file is closed.
 bool stop_if_unused(registry_self self, registry_state& st, tenant_slot& slot, bool force,
-                    std::string_view why, bool writer_down = false) {
+                    std::string_view why, bool writer_down) {
   std::shared_ptr<tenant> t;
   bool counted;
   {
@@ -181,6 +182,7 @@ void watch_running(registry_self self) {
   for (auto& slot : self->state.view->current()->slots) {
     std::lock_guard<std::mutex> guard{slot->mtx};
     if (slot->running) {
+      ++self->state.open;
       self->monitor(slot->running->writer());
       self->state.by_writer.emplace(slot->running->writer().address(), slot);
     }
@@ -249,6 +251,9 @@ void stop_all(registry_self self, stop_all_cmd& cmd) {
       deliver<std::shared_ptr<tenant>>(p.cmd.reply,
                                        make_error(errc::tenant_stopping, "the server is stopping"));
   st.parked.clear();
+  for (auto& p : std::exchange(st.over_budget, {}))
+    deliver<std::shared_ptr<tenant>>(p.cmd.reply,
+                                     make_error(errc::tenant_stopping, "the server is stopping"));
   int64_t stopped = 0;
   for (auto& slot : st.view->current()->slots)
     stopped += stop_if_unused(nullptr, st, *slot, true, "shutdown") ? 1 : 0;
@@ -268,6 +273,8 @@ registry_actor::behavior_type registry_impl(registry_self self,
   self->state.view = std::move(view);
   self->state.next_probe = std::chrono::steady_clock::now() + self->state.view->opts.health_interval;
   watch_running(self);
+  self->state.view->stats.open.store(self->state.open);
+  self->state.view->stats.max_open.store(self->state.view->opts.max_open_tenants);
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   self->send(self, reap_atom::value);
   auto& figures = self->state.view->stats.actor;
@@ -288,6 +295,10 @@ registry_actor::behavior_type registry_impl(registry_self self,
       handling_scope scope{figures, self->mailbox().size()};
       reap(self);
       self->delayed_send(self, reap_period(self->state.view->opts), reap_atom::value);
+    },
+    [self, &figures](budget_atom) {
+      handling_scope scope{figures, self->mailbox().size()};
+      budget_tick(self);
     },
     [self, &figures](stop_all_cmd& cmd) {
       handling_scope scope{figures, self->mailbox().size()};

@@ -57,13 +57,16 @@ void closed(registry_self self, const closing_tenant& entry) {
   auto& st = self->state;
   st.view->closing_ends(entry.name);
   notify(st, "tenant closed", entry.name, "every connection to its file is closed");
+  --st.closing_count;
+  st.view->stats.open.store(--st.open, std::memory_order_relaxed);
   auto i = st.parked.find(entry.name);
-  if (i == st.parked.end() || st.view->is_closing(entry.name))
-    return;
-  auto waiting = std::move(i->second);
-  st.parked.erase(i);
-  for (auto& p : waiting)
-    acquire(self, p.cmd);
+  if (i != st.parked.end() && !st.view->is_closing(entry.name)) {
+    auto waiting = std::move(i->second);
+    st.parked.erase(i);
+    for (auto& p : waiting)
+      acquire(self, p.cmd);
+  }
+  room_freed(self);
 }
 
 // Parked requests that waited too long are told to come back.
@@ -115,9 +118,13 @@ void acquire(registry_self self, acquire_cmd& cmd) {
                             "tenant " + slot.name + " failed to start; retry later",
                             std::max<int64_t>(1, wait.count())));
   }
+  if (park_for_room(self, cmd))
+    return;
   entry.running = true;
   entry.waiters.push_back(std::move(cmd.reply));
-  if (!launch_start(self, cmd.slot)) {
+  if (launch_start(self, cmd.slot)) {
+    st.view->stats.open.store(++st.open, std::memory_order_relaxed);
+  } else {
     entry.running = false;
     for (auto& w : std::exchange(entry.waiters, {}))
       deliver<std::shared_ptr<tenant>>(w, make_error(errc::tenant_stopping,
@@ -141,7 +148,8 @@ void start_done(registry_self self, start_done_cmd& msg) {
     entry.last_error = err;
     for (auto& w : waiters)
       deliver<std::shared_ptr<tenant>>(w, err);
-    return;
+    st.view->stats.open.store(--st.open, std::memory_order_relaxed);
+    return room_freed(self);
   }
   st.starts.erase(msg.slot);
   auto t = std::move(msg.started);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,6 +52,13 @@ struct registry_state {
   /// File owners of stopped tenants, until their down message.
   std::map<caf::actor_addr, std::shared_ptr<closing_tenant>> closing;
   std::chrono::steady_clock::time_point next_probe; ///< of the running tenants' storage
+  /// Tenants holding their files: running, starting, or stopped and still closing them
+  /// (what the open-tenant budget counts).
+  int64_t open = 0;
+  std::size_t closing_count = 0; ///< stopped tenants still closing their files
+  /// Requests for tenants that cannot start until a place under the budget frees up.
+  std::deque<parked_acquire> over_budget;
+  bool budget_tick_scheduled = false;
 
   static inline const char* name = "tenant_registry";
 };
@@ -73,6 +81,22 @@ void start_done(registry_self self, start_done_cmd& msg);
 
 /// The previous instance of `entry.name` has closed its file.
 void closed(registry_self self, const closing_tenant& entry);
+
+/// Stops the tenant of `slot` if nobody holds it (or always, with `force`); unless `self`
+/// is null (shutdown), watches it until its file is closed. False if it was not stopped.
+bool stop_if_unused(registry_self self, registry_state& st, tenant_slot& slot, bool force,
+                    std::string_view why, bool writer_down = false);
+
+/// Whether starting one more tenant would exceed the open-tenant budget; if so, parks
+/// `cmd` until a place frees up and stops idle tenants to free one (registry_budget.cpp).
+bool park_for_room(registry_self self, acquire_cmd& cmd);
+
+/// A tenant let go of its files (closed, or its start failed): parked requests go on.
+void room_freed(registry_self self);
+
+/// Retries parked requests: stops tenants that have become idle, refuses those that
+/// waited past their deadline.
+void budget_tick(registry_self self);
 
 /// Answers parked requests that waited past their deadline.
 void expire_parked(registry_state& st, std::chrono::steady_clock::time_point now);

@@ -167,6 +167,8 @@ bool load_env_config(const env_lookup& env, server_config& cfg, std::string& err
             && r.number("READERS", 1, 64, cfg.readers)
             && r.number("STORAGE_WORKERS", 1, 256, cfg.storage_workers)
             && r.number("READER_CONNECTIONS", 1, 1000000, cfg.reader_connections)
+            && r.number("MAX_OPEN_TENANTS", 0, 1000000, cfg.max_open_tenants)
+            && r.number("PAGE_CACHE_BYTES", 0, int64_t{1} << 40, cfg.page_cache_bytes)
             && r.duration("IDEMPOTENCY_TTL", false, cfg.idempotency_ttl, max_tenant_idle)
             && r.number("WRITER_QUEUE_EVENTS", 1, 100000000, cfg.writer_queue_events)
             && r.number("WRITER_QUEUE_BYTES", 1024, int64_t{1} << 40, cfg.writer_queue_bytes)
@@ -269,6 +271,11 @@ Environment (default in brackets):
                       checkpoints, page reads, closes) [4]
   READER_CONNECTIONS  read-only SQLite connections open across all tenants; the
                       least recently used idle ones close beyond it [256]
+  MAX_OPEN_TENANTS    tenants holding their database files at once; the least
+                      recently used idle one stops to make room, 0 = derived from
+                      the descriptor limit [0]
+  PAGE_CACHE_BYTES    SQLite page caches across all tenants, shared out as each
+                      connection's cache_size; 0 = none [268435456]
   IDEMPOTENCY_TTL     how long an idempotency key and its response are kept [24h]
   WRITER_QUEUE_EVENTS events a tenant's writer may hold uncommitted; beyond, appends
                       get 503 overloaded, nothing written [100000]

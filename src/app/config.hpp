@@ -52,6 +52,9 @@ struct server_config {
   std::size_t readers = 3;                   ///< READERS, reader actors per tenant
   std::size_t storage_workers = 4;           ///< STORAGE_WORKERS, threads of storage jobs
   std::size_t reader_connections = 256;      ///< READER_CONNECTIONS, open read-only connections
+  int64_t max_open_tenants = 0;              ///< MAX_OPEN_TENANTS (0: from the descriptor limit)
+  /// PAGE_CACHE_BYTES: SQLite page caches across all tenants (0: none).
+  int64_t page_cache_bytes = int64_t{256} << 20;
   std::chrono::nanoseconds idempotency_ttl = std::chrono::hours(24); ///< IDEMPOTENCY_TTL
   int64_t writer_queue_events = 100000;      ///< WRITER_QUEUE_EVENTS, per tenant writer
   int64_t writer_queue_bytes = int64_t{256} << 20; ///< WRITER_QUEUE_BYTES, per tenant writer

@@ -54,6 +54,8 @@ std::vector<log::field> config_fields(const server_config& cfg) {
     {"readers", num(static_cast<int64_t>(cfg.readers))},
     {"storage_workers", num(static_cast<int64_t>(cfg.storage_workers))},
     {"reader_connections", num(static_cast<int64_t>(cfg.reader_connections))},
+    {"max_open_tenants", num(cfg.max_open_tenants)},
+    {"page_cache_bytes", num(cfg.page_cache_bytes)},
     {"idempotency_ttl", dur(cfg.idempotency_ttl)},
     {"writer_queue_events", num(cfg.writer_queue_events)},
     {"writer_queue_bytes", num(cfg.writer_queue_bytes)},

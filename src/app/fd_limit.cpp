@@ -1,6 +1,7 @@
 // Raising RLIMIT_NOFILE's soft value to its hard value.
 #include "app/fd_limit.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -35,6 +36,14 @@ fd_limit raise_fd_limit() noexcept {
   }
   out.now = out.hard;
   return out;
+}
+
+int64_t open_tenant_budget(int64_t descriptor_limit, std::size_t reader_connections) noexcept {
+  constexpr int64_t margin = 256;
+  auto clients = std::max<int64_t>(1024, descriptor_limit / 4);
+  auto readers = 2 * static_cast<int64_t>(std::min<std::size_t>(reader_connections, INT32_MAX));
+  auto left = descriptor_limit - readers - clients - margin;
+  return std::clamp<int64_t>(left / descriptors_per_tenant, 16, 1000000);
 }
 
 } // namespace ebuse

@@ -1,5 +1,6 @@
 // ebuse entry point: configuration, actor system, tenant registry, HTTP server, signals.
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "obs/logger.hpp"
 #include "storage/pg_schema.hpp"
 #include "storage/pg_url.hpp"
+#include "storage/event_store.hpp"
 
 namespace {
 
@@ -69,18 +71,47 @@ void log_started(const server_config& cfg, int port, const tenancy& plan) {
 }
 
 // Raises the descriptor limit and says what it is: the number of tenants and clients a
-// node can hold follows from it.
-void log_fd_limit() {
+// node can hold follows from it. Returns the limit in force.
+int64_t log_fd_limit() {
   auto lim = raise_fd_limit();
   if (!lim.error.empty()) {
     log::write(log::level::warn, "cannot raise the descriptor limit",
                {{"soft", log::num(lim.now)}, {"hard", log::num(lim.hard)},
                 {"detail", log::str(lim.error)}});
-    return;
+    return lim.now;
   }
   log::write(log::level::info, "descriptor limit",
              {{"soft_before", log::num(lim.before)}, {"soft", log::num(lim.now)},
               {"hard", log::num(lim.hard)}});
+  return lim.now;
+}
+
+// Sets the descriptor and memory budgets every tenant shares, and says what they are.
+void apply_budgets(const server_config& cfg, int64_t descriptors, registry_options& reg) {
+  auto derived = open_tenant_budget(descriptors, cfg.reader_connections);
+  reg.max_open_tenants = cfg.max_open_tenants > 0 ? cfg.max_open_tenants : derived;
+  // Waiting for a place is part of the request: bounded by REQUEST_TIMEOUT, and short
+  // enough that the request still gets its answer within the registry's start timeout.
+  reg.room_wait = std::min<std::chrono::nanoseconds>(cfg.request_timeout, std::chrono::seconds(10));
+  // Writers that can be open at once: fewer than the budget when fewer are configured.
+  auto writers = std::min<int64_t>(reg.max_open_tenants,
+                                   std::max<std::size_t>(1, reg.tenants.size()));
+  // Pooled readers: at most READERS connections of each open tenant are in use at once.
+  auto readers = std::min<int64_t>(static_cast<int64_t>(cfg.reader_connections),
+                                   writers * static_cast<int64_t>(cfg.readers));
+  auto& store = reg.defaults.store;
+  store = share_page_cache(store, cfg.page_cache_bytes, writers, readers);
+  log::write(log::level::info, "tenant budgets",
+             {{"max_open_tenants", log::num(reg.max_open_tenants)},
+              {"derived", log::str(cfg.max_open_tenants > 0 ? "false" : "true")},
+              {"descriptor_limit", log::num(descriptors)},
+              {"page_cache_bytes", log::num(cfg.page_cache_bytes)},
+              {"writer_cache_kib", log::num(-static_cast<int64_t>(store.cache_size))},
+              {"reader_cache_kib", log::num(-static_cast<int64_t>(store.reader_cache_size))}});
+  if (cfg.max_open_tenants > derived)
+    log::write(log::level::warn, "MAX_OPEN_TENANTS exceeds what the descriptor limit allows",
+               {{"max_open_tenants", log::num(cfg.max_open_tenants)},
+                {"allowed", log::num(derived)}});
 }
 
 // Serves until SIGINT/SIGTERM (or until serving fails); in-flight requests get
@@ -128,10 +159,11 @@ int main(int argc, char** argv) {
     log::write(log::level::warn, "setting lowered to its maximum",
                {{"setting", log::str(c.name)}, {"given", log::str(c.given)},
                 {"used", log::str(format_duration(max_timeout))}});
-  log_fd_limit();
+  auto descriptors = log_fd_limit();
   tenancy plan;
   if (!plan_tenants(cfg, plan, err))
     return usage_error(err);
+  apply_budgets(cfg, descriptors, plan.registry);
   if (plan.storage.storage == "postgres") {
     // PostgreSQL down at start is fatal, with its own status: a supervisor restarts the
     // node, and nothing is served that could not be stored.

@@ -74,7 +74,8 @@ const char* generic_message(errc code) {
     case errc::timeout:
       return "the store did not answer in time; a write may still have been applied";
     case errc::overloaded:
-      return "the tenant's write queue is full; nothing was written, retry later";
+      return "overloaded (a full write queue, or no place to open the tenant); nothing was "
+             "written, retry later";
     default:
       return "internal error";
   }

@@ -232,4 +232,13 @@ private:
   std::map<std::pair<std::size_t, std::size_t>, sql::statement> filtered_;
 };
 
+/// Shares a page-cache budget (PAGE_CACHE_BYTES) over every connection that may be open
+/// at once: half to `writers` writer connections (one per open tenant), half to `readers`
+/// pooled read-only ones, as each connection's cache_size, never above what `opts` asks
+/// and at least 64 KiB. Per connection, because SQLite's process-wide soft heap limit
+/// acts only with its memory statistics, which cost a mutex on every allocation. A
+/// budget of 0 keeps `opts`.
+store_options share_page_cache(store_options opts, int64_t budget_bytes, int64_t writers,
+                               int64_t readers);
+
 } // namespace ebuse
