@@ -27,9 +27,6 @@ bool worker_pool::submit(std::function<void()> job) {
       return false;
     jobs_.push_back(std::move(job));
     waiting_.store(jobs_.size(), std::memory_order_relaxed);
-    // A lingering thread takes the job: waking a sleeping one would only cost a switch.
-    if (lingering_ >= jobs_.size())
-      return true;
   }
   cv_.notify_one();
   return true;
@@ -81,14 +78,12 @@ void worker_pool::run() {
     ++done_;
     if (linger_.count() > 0 && jobs_.empty() && !stopping_) {
       // Lingering is not busy: busy() counts only threads running a job.
-      ++lingering_;
       lock.unlock();
       auto until = std::chrono::steady_clock::now() + linger_;
       while (waiting_.load(std::memory_order_relaxed) == 0
              && std::chrono::steady_clock::now() < until)
         sched_yield();
       lock.lock();
-      --lingering_;
     }
   }
 }

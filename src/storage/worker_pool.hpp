@@ -55,7 +55,6 @@ private:
   uint64_t done_ = 0;                      ///< guarded by mtx_
   bool stopping_ = false;                  ///< guarded by mtx_
   std::atomic<std::size_t> waiting_{0};    ///< jobs_.size(), readable without the lock
-  std::size_t lingering_ = 0;              ///< threads spinning for the next job (under mtx_)
   std::chrono::microseconds linger_;
   std::vector<std::thread> threads_;
   std::once_flag joined_;
