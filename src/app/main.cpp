@@ -1,6 +1,6 @@
 // ebuse entry point: configuration, actor system, tenant registry, HTTP server, signals.
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -19,9 +19,9 @@
 #include "app/startup.hpp"
 #include "http/server.hpp"
 #include "obs/logger.hpp"
+#include "storage/event_store.hpp"
 #include "storage/pg_schema.hpp"
 #include "storage/pg_url.hpp"
-#include "storage/event_store.hpp"
 
 namespace {
 

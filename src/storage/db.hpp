@@ -114,5 +114,4 @@ caf::error step_done(connection& db, statement& st, const char* what);
 /// Maps a SQLite (extended) result code to a domain error with `message`.
 caf::error error_from_code(int rc, std::string message);
 
-
 } // namespace ebuse::sql
