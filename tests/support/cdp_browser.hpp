@@ -35,7 +35,9 @@ public:
   cdp_browser(const std::string& binary, const std::string& profile_dir, int width, int height)
     : profile_(profile_dir) {
     spawn(binary);
-    auto target = call("Target.createTarget", {{"url", "about:blank"}}, ms(20000), true);
+    // The first command waits for Chromium's start-up, which on a fresh machine builds
+    // its caches first (once it took over 20 s on a loaded one).
+    auto target = call("Target.createTarget", {{"url", "about:blank"}}, ms(60000), true);
     auto attached = call("Target.attachToTarget",
                          {{"targetId", target["targetId"]}, {"flatten", true}}, ms(5000), true);
     session_ = attached["sessionId"].get<std::string>();
