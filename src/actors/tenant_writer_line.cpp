@@ -18,7 +18,7 @@ writer_front::writer_front(std::shared_ptr<writer::write_line> line,
 writer_front::~writer_front() = default;
 
 void writer_front::append(append_cmd cmd) {
-  writer::queue_op(line_, *pool_, actor_, writer::make_append_op(cmd));
+  writer::queue_op(line_, *pool_, actor_, writer::make_append_op(cmd), true);
   // The writer's figures count the appends taken here as handled messages (once
   // queued, as the actor counts a message once handled); its mailbox figures stay the
   // actor's.
@@ -82,34 +82,48 @@ bool run_step(writer_core& c, step& s, finished_step& done) {
   return false;
 }
 
+// Runs the line's next step; false when the line was empty (it is idle now: the next
+// write starts a job).
+bool run_next(const std::shared_ptr<write_line>& line, const writer_actor& me) {
+  step s;
+  {
+    std::lock_guard<std::mutex> guard{line->mtx};
+    if (line->steps.empty()) {
+      line->busy = false;
+      return false;
+    }
+    s = std::move(line->steps.front());
+    line->steps.pop_front();
+  }
+  finished_step done;
+  if (run_step(*line->core, s, done)) {
+    {
+      std::lock_guard<std::mutex> guard{line->mtx};
+      line->finished.push_back(std::move(done));
+    }
+    caf::anon_send(me, job_done_atom::value);
+  }
+  return true;
+}
+
+// Marks the line idle when nothing is queued on it (true).
+bool idle_if_empty(write_line& line) {
+  std::lock_guard<std::mutex> guard{line.mtx};
+  if (!line.steps.empty())
+    return false;
+  line.busy = false;
+  return true;
+}
+
 // The job: the line's steps in order until it is empty. While other jobs wait for a
 // thread, the rest of this tenant's queue goes behind them instead of holding the
 // thread. The job holds the line, never the pool (a job dropping the pool's last
 // holder would join its own thread): the pool outlives every job it runs.
 void drain(const std::shared_ptr<write_line>& line, worker_pool* pool,
            const writer_actor& me) {
-  for (;;) {
-    step s;
-    {
-      std::lock_guard<std::mutex> guard{line->mtx};
-      if (line->steps.empty()) {
-        line->busy = false;
-        return;
-      }
-      s = std::move(line->steps.front());
-      line->steps.pop_front();
-    }
-    finished_step done;
-    if (run_step(*line->core, s, done)) {
-      {
-        std::lock_guard<std::mutex> guard{line->mtx};
-        line->finished.push_back(std::move(done));
-      }
-      caf::anon_send(me, job_done_atom::value);
-    }
+  while (run_next(line, me))
     if (pool->queued() > 0 && pool->submit([line, pool, me] { drain(line, pool, me); }))
       return;
-  }
 }
 
 void start_job(const std::shared_ptr<write_line>& line, worker_pool* pool,
@@ -117,6 +131,19 @@ void start_job(const std::shared_ptr<write_line>& line, worker_pool* pool,
   auto job = [line, pool, me] { drain(line, pool, me); };
   if (!pool->submit(job))
     job(); // the pool has stopped (process exit): the work still runs, here
+}
+
+// A write from a thread that may block (an HTTP worker) on an idle line: when the
+// pool is idle too, that thread commits the first group itself, as one of the pool's
+// jobs, instead of waking a sleeping storage worker and then waiting for its answer
+// (a lone client's append saves two thread wake-ups). Whatever queued behind that
+// group meanwhile goes on as an ordinary job, so the caller commits one group only.
+void start_here_or_job(const std::shared_ptr<write_line>& line, worker_pool* pool,
+                       const writer_actor& me) {
+  bool more = false;
+  auto first = [&] { more = run_next(line, me) && !idle_if_empty(*line); };
+  if (!pool->run_here_if_idle(first) || more)
+    start_job(line, pool, me);
 }
 
 } // namespace
@@ -134,7 +161,7 @@ pending_op make_append_op(append_cmd& cmd) {
 }
 
 void queue_op(const std::shared_ptr<write_line>& line, worker_pool& pool,
-              const writer_actor& me, pending_op op) {
+              const writer_actor& me, pending_op op, bool may_run_here) {
   const std::size_t n = is_append(op) ? op.append.events.size() : 1;
   {
     std::unique_lock<std::mutex> lock{line->mtx};
@@ -152,7 +179,10 @@ void queue_op(const std::shared_ptr<write_line>& line, worker_pool& pool,
     if (std::exchange(line->busy, true))
       return; // the job in flight takes it: everything queued meanwhile joins its group
   }
-  start_job(line, &pool, me);
+  if (may_run_here)
+    start_here_or_job(line, &pool, me);
+  else
+    start_job(line, &pool, me);
 }
 
 bool queue_step(const std::shared_ptr<write_line>& line, worker_pool& pool,

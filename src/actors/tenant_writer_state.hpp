@@ -135,8 +135,10 @@ pending_op make_append_op(append_cmd& cmd);
 /// Queues `op` behind every write queued before it (a new group once the last one is
 /// full) and starts a job on `pool` unless one is in flight; `me` hears of the steps
 /// that need the actor (job_done_atom). Refuses `op` once the close is queued.
+/// `may_run_here`: the caller may block (not an actor), so on an idle line and an idle
+/// pool it commits the first group itself (worker_pool::run_here_if_idle).
 void queue_op(const std::shared_ptr<write_line>& line, worker_pool& pool,
-              const writer_actor& me, pending_op op);
+              const writer_actor& me, pending_op op, bool may_run_here = false);
 
 /// Queues a step of its own (an import, a key sweep, the close; closing marks the line
 /// closing first) and starts a job unless one is in flight; false when the line is

@@ -9,8 +9,8 @@
 namespace ebuse {
 
 worker_pool::worker_pool(std::size_t threads, std::chrono::microseconds linger)
-    : linger_(linger) {
-  threads = std::max<std::size_t>(threads, 1);
+    : linger_(linger), cap_(std::max<std::size_t>(threads, 1)) {
+  threads = cap_;
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i)
     threads_.emplace_back([this] { run(); });
@@ -30,6 +30,30 @@ bool worker_pool::submit(std::function<void()> job) {
   }
   cv_.notify_one();
   return true;
+}
+
+bool worker_pool::run_here_if_idle(const std::function<void()>& job) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopping_ || !jobs_.empty() || busy_ >= cap_)
+      return false;
+    ++busy_;
+  }
+  job();
+  bool waiting = false;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    --busy_;
+    ++done_;
+    waiting = !jobs_.empty();
+  }
+  if (waiting)
+    cv_.notify_one(); // a job queued while this one held the last place
+  return true;
+}
+
+bool worker_pool::may_start() const {
+  return !jobs_.empty() && busy_ < cap_;
 }
 
 void worker_pool::stop() {
@@ -62,9 +86,9 @@ uint64_t worker_pool::done() const {
 void worker_pool::run() {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    cv_.wait(lock, [this] { return may_start() || (stopping_ && jobs_.empty()); });
     // Stopping drains the queue first: a queued job may hold a promise someone waits on.
-    if (jobs_.empty())
+    if (!may_start())
       return;
     auto job = std::move(jobs_.front());
     jobs_.pop_front();

@@ -33,6 +33,14 @@ public:
   /// Queues `job`; false (and the job is dropped unrun) once stop() has begun.
   bool submit(std::function<void()> job);
 
+  /// Runs `job` on the calling thread, as one of the pool's jobs, when the pool is idle
+  /// enough that a submitted job would only wait for a sleeping thread to wake: nothing
+  /// queued and fewer jobs running than the pool has threads. The job takes a place
+  /// under the same bound (the pool's threads start no job beyond it meanwhile), so at
+  /// most `threads` jobs run at once wherever they run. False (the job is not run) when
+  /// the pool is not idle or has stopped. For callers that may block (not actors).
+  bool run_here_if_idle(const std::function<void()>& job);
+
   /// Runs every job queued so far, then joins the threads. Idempotent; not from a job.
   void stop();
 
@@ -47,6 +55,7 @@ public:
 
 private:
   void run();
+  bool may_start() const; ///< a queued job may start now; under mtx_
 
   mutable std::mutex mtx_;
   std::condition_variable cv_;
@@ -56,6 +65,7 @@ private:
   bool stopping_ = false;                  ///< guarded by mtx_
   std::atomic<std::size_t> waiting_{0};    ///< jobs_.size(), readable without the lock
   std::chrono::microseconds linger_;
+  std::size_t cap_;                        ///< jobs running at once, at most
   std::vector<std::thread> threads_;
   std::once_flag joined_;
 };

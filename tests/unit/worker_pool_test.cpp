@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <future>
+#include <thread>
 
 #include "storage/worker_pool.hpp"
 #include "support/eventually.hpp"
@@ -52,4 +53,56 @@ TEST_CASE("stopping runs what is queued, then refuses new jobs", "[worker_pool]"
   CHECK(ran.load() == 5);
   CHECK_FALSE(pool.submit([&] { ++ran; }));
   CHECK(ran.load() == 5);
+}
+
+TEST_CASE("an idle pool lets the caller run a job under the same bound", "[worker_pool]") {
+  worker_pool pool{1};
+  const auto caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  REQUIRE(pool.run_here_if_idle([&] { ran_on = std::this_thread::get_id(); }));
+  CHECK(ran_on == caller);
+  CHECK(pool.done() == 1);
+
+  // While the caller's job holds the pool's only place, a submitted job waits for it.
+  std::promise<void> inside;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<bool> caller_done{false};
+  std::atomic<bool> queued_saw_caller_done{false};
+  auto holder = std::async(std::launch::async, [&] {
+    return pool.run_here_if_idle([&] {
+      inside.set_value();
+      released.wait();
+      caller_done = true;
+    });
+  });
+  inside.get_future().wait();
+  CHECK(pool.busy() == 1);
+  CHECK_FALSE(pool.run_here_if_idle([] {})); // no place left
+  std::promise<void> second;
+  REQUIRE(pool.submit([&] {
+    queued_saw_caller_done = caller_done.load();
+    second.set_value();
+  }));
+  CHECK(pool.queued() == 1);
+  CHECK_FALSE(pool.run_here_if_idle([] {})); // a job is queued: it goes first
+  release.set_value();
+  CHECK(holder.get());
+  CHECK(second.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(queued_saw_caller_done.load());
+
+  // A busy pool thread leaves no place for the caller.
+  std::promise<void> blocked;
+  std::promise<void> unblock;
+  auto unblocked = unblock.get_future().share();
+  REQUIRE(pool.submit([&blocked, unblocked] {
+    blocked.set_value();
+    unblocked.wait();
+  }));
+  blocked.get_future().wait();
+  CHECK_FALSE(pool.run_here_if_idle([] {}));
+  unblock.set_value();
+  pool.stop();
+  CHECK_FALSE(pool.run_here_if_idle([] {})); // stopped
+  CHECK(pool.done() == 4);
 }
