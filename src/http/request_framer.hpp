@@ -10,10 +10,14 @@ namespace ebuse {
 /// What the buffered bytes of a connection hold.
 enum class frame_kind {
   incomplete, ///< more bytes are needed
-  complete,   ///< a whole request (head and Content-Length body) is buffered
-  takeover,   ///< a worker must read the rest itself (chunked body, 100-continue, a head
-              ///< over the limits, an announced body over MAX_BODY_BYTES, ambiguous framing)
+  complete,   ///< a whole request (head and Content-Length or chunked body) is buffered
+  takeover,   ///< a worker must read the rest itself (100-continue, a head over the limits,
+              ///< a body over MAX_BODY_BYTES, ambiguous framing, chunks the loop does not
+              ///< frame exactly as the library's parser would)
 };
+
+/// Where the scan of a chunked body is.
+enum class chunk_step : unsigned char { size_line, data, data_end, last_end, done };
 
 /// Incremental scan of one request head; reset for each request.
 struct head_scan {
@@ -22,6 +26,11 @@ struct head_scan {
   std::size_t head_end = 0;   ///< past the blank line, once found
   std::size_t body = 0;       ///< Content-Length, once the head is found
   frame_kind at_head_end = frame_kind::incomplete;
+  bool chunked = false;       ///< the body is `Transfer-Encoding: chunked`
+  chunk_step step = chunk_step::size_line;
+  std::size_t chunk_pos = 0;  ///< next byte of the chunked body to scan
+  std::size_t chunk_left = 0; ///< bytes of the current chunk's data still to come
+  std::size_t decoded = 0;    ///< body bytes in the chunks so far
 };
 
 /// Scans `in` (the connection's input, which only grows while a request arrives) from

@@ -8,7 +8,7 @@ set -uo pipefail
 build=$1
 seconds=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
-targets="fuzz_event fuzz_batch fuzz_timestamp fuzz_query fuzz_subscription fuzz_tenants_yaml fuzz_env fuzz_streams"
+targets="fuzz_event fuzz_batch fuzz_timestamp fuzz_query fuzz_subscription fuzz_tenants_yaml fuzz_env fuzz_streams fuzz_framer"
 mkdir -p "$build/fuzz-findings"
 failed=0
 for t in $targets; do

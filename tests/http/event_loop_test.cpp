@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -130,6 +131,39 @@ TEST_CASE("a slow body is served within READ_TIMEOUT and cut after it", "[http][
     // A body cut short is answered as unreadable (400), as on a blocking read.
     CHECK(got.rfind("HTTP/1.1 400", 0) == 0);
   }
+}
+
+TEST_CASE("chunked bodies arriving slowly hold no worker", "[http][loop]") {
+  temp_dir dir;
+  test_server srv{dir.file("events.db"), few_workers()};
+  const std::string event = R"({"type":"chunked","data":{"x":1}})";
+  const std::string head = "POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\n"
+                           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  // Twenty uploads on four workers, each stopped after its first chunk.
+  auto slow = open_sockets(srv.port(), 20);
+  for (auto& s : slow)
+    REQUIRE(s->send(head + "5\r\n" + event.substr(0, 5) + "\r\n"));
+  raw_socket fresh{srv.port()};
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(fresh.send(position_req));
+  std::string got;
+  CHECK(fresh.read_responses(2s, got));
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+  // Each upload, finished in two more chunks, is appended once.
+  std::ostringstream rest;
+  rest << std::hex << event.size() - 5 << "\r\n" << event.substr(5) << "\r\n0\r\n\r\n";
+  for (auto& s : slow)
+    REQUIRE(s->send(rest.str()));
+  int appended = 0;
+  for (auto& s : slow) {
+    std::string r;
+    if (s->read_responses(10s, r) && r.rfind("HTTP/1.1 200", 0) == 0)
+      ++appended;
+  }
+  CHECK(appended == 20);
+  auto cli = srv.client();
+  CHECK(get(*cli, "/position").body.find("\"position\":20") != std::string::npos);
 }
 
 TEST_CASE("pipelined requests in one write are all answered in order", "[http][loop]") {

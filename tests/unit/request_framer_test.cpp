@@ -47,7 +47,15 @@ TEST_CASE("a Content-Length body is waited for", "[framer]") {
 }
 
 TEST_CASE("what the loop does not frame goes to a worker", "[framer]") {
-  CHECK(frame("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n") == frame_kind::takeover);
+  CHECK(frame("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n") == frame_kind::takeover);
+  CHECK(frame("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+        == frame_kind::takeover);
+  CHECK(frame("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"
+              "\r\n")
+        == frame_kind::takeover);
+  // A length and a coding: ambiguous framing, judged by the library's rules.
+  CHECK(frame("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n")
+        == frame_kind::takeover);
   CHECK(frame("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
         == frame_kind::takeover);
   CHECK(frame("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n")
@@ -66,4 +74,66 @@ TEST_CASE("a line or head over its limit goes to a worker (431)", "[framer]") {
     many += "X-A: " + std::string(100, 'a') + "\r\n";
   CHECK(frame(many) == frame_kind::takeover);
   CHECK(frame("GET / HTTP/1.1\r\nX-A: " + std::string(100, 'a')) == frame_kind::incomplete);
+}
+
+namespace {
+
+const std::string chunked_head = "POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n";
+
+} // namespace
+
+TEST_CASE("a chunked body is framed to its last chunk", "[framer]") {
+  CHECK(frame(chunked_head) == frame_kind::incomplete);
+  CHECK(frame(chunked_head + "3\r\nabc\r\n") == frame_kind::incomplete);
+  CHECK(frame(chunked_head + "3\r\nabc\r\n0\r\n") == frame_kind::incomplete);
+  CHECK(frame(chunked_head + "3\r\nabc\r\n0\r\n\r\n") == frame_kind::complete);
+  CHECK(frame(chunked_head + "0\r\n\r\n") == frame_kind::complete);
+  // Extensions, upper-case hex digits, leading zeros; pipelined bytes do not matter.
+  CHECK(frame(chunked_head + "A;x=1\r\n0123456789\r\n000\r\n\r\nGET /") == frame_kind::complete);
+}
+
+TEST_CASE("a chunked body is scanned as its bytes arrive", "[framer]") {
+  const std::string whole = chunked_head + "4\r\nabcd\r\n2;e\r\nef\r\n0\r\n\r\n";
+  head_scan scan;
+  std::string in;
+  for (std::size_t i = 0; i + 1 < whole.size(); ++i) {
+    in += whole[i];
+    REQUIRE(ebuse::frame_request(in, scan, 1000) == frame_kind::incomplete);
+  }
+  in += whole.back();
+  CHECK(ebuse::frame_request(in, scan, 1000) == frame_kind::complete);
+  CHECK(scan.decoded == 6);
+  // Asked again (the worker's pass frames the same bytes), still whole.
+  CHECK(ebuse::frame_request(in, scan, 1000) == frame_kind::complete);
+}
+
+TEST_CASE("chunks the loop does not frame exactly go to a worker", "[framer]") {
+  for (const char* body : {"x\r\n", "0x3\r\nabc\r\n0\r\n\r\n", "3\nabc\r\n",
+                           "3\r\nabcX\r\n", "0\r\nTrailer: 1\r\n\r\n",
+                           "-3\r\nabc\r\n", " 3\r\nabc\r\n", "3 \r\nabc\r\n",
+                           "1234567890123456\r\n"})
+    CHECK(frame(chunked_head + body) == frame_kind::takeover);
+  // A route that reads its body as it arrives (an import) gets the chunks as they come.
+  CHECK(frame("POST /events/import HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        == frame_kind::takeover);
+  CHECK(frame("POST //events/import?x=1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        == frame_kind::takeover);
+  CHECK(frame("POST /events/batch HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        == frame_kind::incomplete);
+  // A size line that never ends.
+  CHECK(frame(chunked_head + std::string(2000, '0')) == frame_kind::takeover);
+}
+
+TEST_CASE("a chunked body over MAX_BODY_BYTES goes to a worker (413)", "[framer]") {
+  CHECK(frame(chunked_head + "3e8\r\n", 1000) == frame_kind::incomplete);
+  CHECK(frame(chunked_head + "3e9\r\n", 1000) == frame_kind::takeover);
+  CHECK(frame(chunked_head + "1f4\r\n" + std::string(500, 'a') + "\r\n1f5\r\n", 1000)
+        == frame_kind::takeover);
+  CHECK(frame(chunked_head + "fffffffffffffff\r\n", 1000) == frame_kind::takeover);
+  // Many one-byte chunks: the raw bytes are held to twice the limit (and 64 KiB).
+  std::string tiny;
+  for (int i = 0; i < 30000; ++i)
+    tiny += "1\r\na\r\n";
+  CHECK(frame(chunked_head + tiny.substr(0, 6 * 20000), 40000) == frame_kind::incomplete);
+  CHECK(frame(chunked_head + tiny, 40000) == frame_kind::takeover);
 }
