@@ -31,6 +31,17 @@ ebuse::server_config few_workers() {
   return cfg;
 }
 
+// A new client's request on its own connection is answered at once (workers are free).
+void check_new_client_served(int port) {
+  raw_socket fresh{port};
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(fresh.send(position_req));
+  std::string got;
+  CHECK(fresh.read_responses(2s, got));
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+}
+
 std::vector<std::unique_ptr<raw_socket>> open_sockets(int port, int n) {
   std::vector<std::unique_ptr<raw_socket>> out;
   for (int i = 0; i < n; ++i)
@@ -49,13 +60,7 @@ TEST_CASE("connections holding half a head do not delay a new client", "[http][l
     sent += s->send("GET /position HTTP/1.1\r\nHost: x\r\n") ? 1 : 0;
   REQUIRE(sent == 500);
   // Four workers, 500 unfinished heads: a new client is answered at once.
-  raw_socket fresh{srv.port()};
-  auto start = std::chrono::steady_clock::now();
-  REQUIRE(fresh.send(position_req));
-  std::string got;
-  CHECK(fresh.read_responses(2s, got));
-  CHECK(std::chrono::steady_clock::now() - start < 2s);
-  CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+  check_new_client_served(srv.port());
   // The slow heads were kept: once finished, each is answered.
   for (auto& s : slow)
     REQUIRE(s->send("X-API-Key: test-key\r\n\r\n"));
@@ -143,13 +148,7 @@ TEST_CASE("chunked bodies arriving slowly hold no worker", "[http][loop]") {
   auto slow = open_sockets(srv.port(), 20);
   for (auto& s : slow)
     REQUIRE(s->send(head + "5\r\n" + event.substr(0, 5) + "\r\n"));
-  raw_socket fresh{srv.port()};
-  auto start = std::chrono::steady_clock::now();
-  REQUIRE(fresh.send(position_req));
-  std::string got;
-  CHECK(fresh.read_responses(2s, got));
-  CHECK(std::chrono::steady_clock::now() - start < 2s);
-  CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+  check_new_client_served(srv.port());
   // Each upload, finished in two more chunks, is appended once.
   std::ostringstream rest;
   rest << std::hex << event.size() - 5 << "\r\n" << event.substr(5) << "\r\n0\r\n\r\n";

@@ -17,6 +17,16 @@ frame_kind frame(const std::string& in, std::size_t max_body = 1000) {
   return ebuse::frame_request(in, scan, max_body);
 }
 
+// Feeds `whole` one byte at a time: incomplete until its last byte, then complete.
+void check_framed_bytewise(const std::string& whole, head_scan& scan) {
+  std::string in;
+  for (std::size_t i = 0; i + 1 < whole.size(); ++i) {
+    in += whole[i];
+    REQUIRE(ebuse::frame_request(in, scan, 1000) == frame_kind::incomplete);
+  }
+  CHECK(ebuse::frame_request(whole, scan, 1000) == frame_kind::complete);
+}
+
 } // namespace
 
 TEST_CASE("a head is whole at its blank line", "[framer]") {
@@ -28,15 +38,8 @@ TEST_CASE("a head is whole at its blank line", "[framer]") {
 }
 
 TEST_CASE("scanning resumes where it stopped as bytes arrive", "[framer]") {
-  const std::string whole = "POST /events HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd";
   head_scan scan;
-  std::string in;
-  for (std::size_t i = 0; i + 1 < whole.size(); ++i) {
-    in += whole[i];
-    REQUIRE(ebuse::frame_request(in, scan, 1000) == frame_kind::incomplete);
-  }
-  in += whole.back();
-  CHECK(ebuse::frame_request(in, scan, 1000) == frame_kind::complete);
+  check_framed_bytewise("POST /events HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd", scan);
 }
 
 TEST_CASE("a Content-Length body is waited for", "[framer]") {
@@ -95,16 +98,10 @@ TEST_CASE("a chunked body is framed to its last chunk", "[framer]") {
 TEST_CASE("a chunked body is scanned as its bytes arrive", "[framer]") {
   const std::string whole = chunked_head + "4\r\nabcd\r\n2;e\r\nef\r\n0\r\n\r\n";
   head_scan scan;
-  std::string in;
-  for (std::size_t i = 0; i + 1 < whole.size(); ++i) {
-    in += whole[i];
-    REQUIRE(ebuse::frame_request(in, scan, 1000) == frame_kind::incomplete);
-  }
-  in += whole.back();
-  CHECK(ebuse::frame_request(in, scan, 1000) == frame_kind::complete);
+  check_framed_bytewise(whole, scan);
   CHECK(scan.decoded == 6);
   // Asked again (the worker's pass frames the same bytes), still whole.
-  CHECK(ebuse::frame_request(in, scan, 1000) == frame_kind::complete);
+  CHECK(ebuse::frame_request(whole, scan, 1000) == frame_kind::complete);
 }
 
 TEST_CASE("chunks the loop does not frame exactly go to a worker", "[framer]") {
