@@ -37,11 +37,16 @@ void run_backup(const std::string& db_path, const snapshot_options& opts,
 
 backup_job start_backup_job(caf::actor_system&, const std::string& db_path,
                             const snapshot_options& opts) {
+  return start_backup_job(backup_pool(), db_path, opts);
+}
+
+backup_job start_backup_job(worker_pool& pool, const std::string& db_path,
+                            const snapshot_options& opts) {
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   auto [tx, rx] = make_reply<std::shared_ptr<snapshot_file>>();
   reply_to<std::shared_ptr<snapshot_file>> reply = std::move(tx);
   auto job = [db_path, opts, cancel, reply] { run_backup(db_path, opts, *cancel, reply); };
-  if (!backup_pool().submit(job))
+  if (!pool.submit(job))
     job(); // the pool has stopped (process exit): the copy runs here
   return backup_job{std::move(cancel), std::move(rx)};
 }

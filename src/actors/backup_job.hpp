@@ -15,6 +15,8 @@
 
 namespace ebuse {
 
+class worker_pool;
+
 /// Threads of the process-wide backup pool. A copy blocks on SQLite and the disk for as
 /// long as the file takes, so it runs there, never on the storage pool (two long copies
 /// would hold most of its workers while commits wait) nor on the thread of a request or
@@ -50,6 +52,10 @@ private:
 /// after removing temporaries a killed process left there. The caller must make sure
 /// that no other backup of the same file runs meanwhile (tenant::try_begin_backup).
 backup_job start_backup_job(caf::actor_system& sys, const std::string& db_path,
+                            const snapshot_options& opts);
+
+/// As above, on `pool` instead of the backup pool (tests).
+backup_job start_backup_job(worker_pool& pool, const std::string& db_path,
                             const snapshot_options& opts);
 
 } // namespace ebuse
