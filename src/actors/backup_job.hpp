@@ -1,8 +1,9 @@
-// A tenant snapshot copied on a thread of its own while the requester waits for it.
+// A tenant snapshot copied as a job on the backup pool while the requester waits for it.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -14,9 +15,15 @@
 
 namespace ebuse {
 
-/// A running snapshot_database(); the copy blocks on SQLite and the disk for as long as
-/// the file takes, so it runs in a detached actor of its own, never on the thread of a
-/// request or of an event-based actor.
+class worker_pool;
+
+/// Threads of the process-wide backup pool. A copy blocks on SQLite and the disk for as
+/// long as the file takes, so it runs there, never on the storage pool (two long copies
+/// would hold most of its workers while commits wait) nor on the thread of a request or
+/// of an actor; more backups at once wait for a thread, in order.
+constexpr std::size_t backup_workers = 2;
+
+/// A queued or running snapshot_database() on the backup pool.
 class backup_job {
 public:
   backup_job(std::shared_ptr<std::atomic<bool>> cancel,
@@ -30,7 +37,8 @@ public:
     return await(result_, timeout);
   }
 
-  /// Asks the copy to stop at its next step; it then removes its temporary file.
+  /// Asks the copy to stop at its next step (it then removes its temporary file), or
+  /// not to start if it still waits for a thread.
   void cancel() noexcept {
     cancel_->store(true);
   }
@@ -44,6 +52,10 @@ private:
 /// after removing temporaries a killed process left there. The caller must make sure
 /// that no other backup of the same file runs meanwhile (tenant::try_begin_backup).
 backup_job start_backup_job(caf::actor_system& sys, const std::string& db_path,
+                            const snapshot_options& opts);
+
+/// As above, on `pool` instead of the backup pool (tests).
+backup_job start_backup_job(worker_pool& pool, const std::string& db_path,
                             const snapshot_options& opts);
 
 } // namespace ebuse

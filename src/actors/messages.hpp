@@ -197,10 +197,12 @@ struct checkpoint_cmd {
 
 /// The process-wide checkpointer; `reap_atom` is its own timer for idle connections;
 /// `(release_atom, path)` closes its connection to the file `path` of a stopped tenant
-/// (which may then be replaced, as by a restore) and answers when it is closed.
+/// (which may then be replaced, as by a restore) and answers when it is closed;
+/// `(job_done_atom, path)` is the end of its job on that file.
 using checkpointer_actor =
   caf::typed_actor<caf::reacts_to<checkpoint_cmd>, caf::reacts_to<reap_atom>,
-                   caf::replies_to<release_atom, std::string>::with<bool>>;
+                   caf::replies_to<release_atom, std::string>::with<bool>,
+                   caf::reacts_to<job_done_atom, std::string>>;
 
 // -- tenant registry --------------------------------------------------------------------
 

@@ -31,8 +31,11 @@ caf::expected<std::shared_ptr<tenant_registry>>
 tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   auto view = std::make_shared<registry_view>();
   // One checkpointer serves every tenant's writer.
-  if (!opts.defaults.writer.checkpointer)
-    opts.defaults.writer.checkpointer = spawn_checkpointer(sys);
+  if (!opts.defaults.writer.checkpointer) {
+    checkpointer_options copts;
+    copts.pool = opts.defaults.writer.pool;
+    opts.defaults.writer.checkpointer = spawn_checkpointer(sys, std::move(copts));
+  }
   opts.defaults.unhealthy = view->unhealthy;
   std::vector<std::shared_ptr<tenant_slot>> unused;
   auto directory = build_directory(opts.tenants, opts.admin_keys, nullptr, unused);

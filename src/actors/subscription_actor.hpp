@@ -15,6 +15,7 @@
 namespace ebuse {
 
 class pg_reader_pool;
+class worker_pool;
 struct tenant_stats;
 
 /// The listing of sub_list_cmd from every stored position: the total, and the `limit`
@@ -31,10 +32,12 @@ subscription_actor spawn_subscription_actor(caf::actor_system& sys, writer_actor
                                             std::shared_ptr<tenant_stats> stats);
 
 /// Spawns the subscription actor of tenant `tenant` on PostgreSQL, where other nodes
-/// may save positions too: a detached actor that answers every read from the database
-/// (through a connection borrowed from `pool`) and saves through `writer`.
+/// may save positions too: a cooperative actor that answers every read from the
+/// database in a job on `jobs` (with a connection borrowed from `pool`) and saves
+/// through `writer`.
 subscription_actor spawn_pg_subscription_actor(caf::actor_system& sys, writer_actor writer,
                                                std::shared_ptr<pg_reader_pool> pool,
+                                               std::shared_ptr<worker_pool> jobs,
                                                std::string tenant,
                                                std::shared_ptr<tenant_stats> stats);
 

@@ -30,9 +30,11 @@ struct tenant_options {
   std::string database_url;
   /// The node's PostgreSQL readers, shared by every tenant (set with database_url).
   std::shared_ptr<pg_reader_pool> pg_readers;
+  /// The threads the node's PostgreSQL reads run on, shared by every tenant (set with
+  /// pg_readers; one per reader connection).
+  std::shared_ptr<worker_pool> pg_jobs;
   store_options store;   ///< pragmas
-  /// Reads of the tenant in flight at most (page jobs on SQLite, reader actors on
-  /// PostgreSQL).
+  /// Reads of the tenant in flight at most (page jobs on SQLite and on PostgreSQL).
   std::size_t readers = 3;
   /// The process-wide read-only SQLite connections; null: default_reader_pool().
   std::shared_ptr<reader_pool> reader_connections;

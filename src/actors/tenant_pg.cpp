@@ -14,7 +14,7 @@ namespace ebuse {
 
 caf::expected<std::shared_ptr<tenant>> tenant::start_pg(caf::actor_system& sys,
                                                         const tenant_options& opts) {
-  if (!opts.pg_readers)
+  if (!opts.pg_readers || !opts.pg_jobs)
     return make_error(errc::internal, "tenant " + opts.name + ": no PostgreSQL reader pool");
   // The writer's connection is the tenant's own; the schema was migrated at start.
   pg_options popts;
@@ -42,11 +42,13 @@ caf::expected<std::shared_ptr<tenant>> tenant::start_pg(caf::actor_system& sys,
   result->writer_ = std::move(writer.actor);
   result->writer_front_ = std::move(writer.front);
   result->subscriptions_ = spawn_pg_subscription_actor(sys, result->writer_, opts.pg_readers,
-                                                       opts.name, result->stats_);
-  auto readers = opts.readers == 0 ? std::size_t{1} : opts.readers;
-  for (std::size_t i = 0; i < readers; ++i)
-    result->readers_.push_back(spawn_pg_tenant_reader(sys, opts.pg_readers, opts.name,
-                                                      result->stats_, opts.writer.spin));
+                                                       opts.pg_jobs, opts.name, result->stats_);
+  pg_reader_setup rs;
+  rs.tenant = opts.name;
+  rs.connections = opts.pg_readers;
+  rs.jobs = opts.pg_jobs;
+  rs.max_jobs = opts.readers;
+  result->readers_.push_back(spawn_pg_tenant_reader(sys, std::move(rs), result->stats_));
   return result;
 }
 

@@ -2,18 +2,15 @@
 #include "actors/tenant_reader.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <utility>
 
-#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
-#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
-#include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/job_line.hpp"
 #include "actors/messages.hpp"
 #include "actors/tenant_stats.hpp"
 #include "actors/tenant_writer.hpp"
@@ -30,8 +27,7 @@ using read_work = std::function<void(reader_conn*, const caf::error&)>;
 struct reader_state {
   reader_setup setup;
   std::shared_ptr<tenant_stats> stats;
-  std::size_t running = 0;       ///< page jobs in flight
-  std::deque<read_work> waiting; ///< beyond setup.max_jobs
+  job_line jobs; ///< page jobs, at most setup.max_jobs in flight
   bool closing = false;
   bool closed = false;
   caf::error exit_reason;
@@ -51,15 +47,15 @@ void noted(tenant_stats& stats, reader_conn& c, const caf::error& err) {
   }
 }
 
-void start_job(reader_self self, read_work work) {
+// A read arrived: runs it as a job with a pooled connection (or queues it behind the
+// jobs in flight).
+void submit(reader_self self, read_work work) {
   auto& st = self->state;
-  ++st.running;
-  auto me = caf::actor_cast<reader_actor>(self);
   auto conns = st.setup.connections;
   auto stats = st.stats;
   auto path = st.setup.db_path;
   auto opts = st.setup.opts;
-  auto job = [me, conns, stats, path, opts, work]() {
+  st.jobs.submit([conns, stats, path, opts, work]() {
     auto conn = conns->acquire(path, opts);
     if (!conn) {
       if (code_of(conn.error()) == errc::storage_unavailable)
@@ -69,41 +65,22 @@ void start_job(reader_self self, read_work work) {
       work(conn->get(), caf::none);
       conns->release(path, std::move(*conn));
     }
-    caf::anon_send(me, job_done_atom::value);
-  };
-  if (!st.setup.jobs->submit(job))
-    job(); // the pool has stopped (process exit): the read still runs, here
-}
-
-// A read arrived: run it, or queue it behind the jobs in flight.
-void submit(reader_self self, read_work work) {
-  auto& st = self->state;
-  if (st.running < st.setup.max_jobs)
-    start_job(self, std::move(work));
-  else
-    st.waiting.push_back(std::move(work));
+  });
 }
 
 // Once stopping and idle: closes the tenant's idle connections (a job), then quits.
 void close_when_idle(reader_self self) {
   auto& st = self->state;
-  if (!st.closing || st.running > 0)
+  if (!st.closing || !st.jobs.idle())
     return;
   if (st.closed) {
     self->quit(st.exit_reason);
     return;
   }
   st.closed = true;
-  ++st.running;
-  auto me = caf::actor_cast<reader_actor>(self);
   auto conns = st.setup.connections;
   auto path = st.setup.db_path;
-  auto job = [me, conns, path]() {
-    conns->close_file(path);
-    caf::anon_send(me, job_done_atom::value);
-  };
-  if (!st.setup.jobs->submit(job))
-    job();
+  st.jobs.submit([conns, path]() { conns->close_file(path); });
 }
 
 // Rough size of one rendered event, to reserve the page buffer once.
@@ -171,18 +148,9 @@ reader_actor::behavior_type reader_impl(reader_self self, reader_setup setup,
                                         std::shared_ptr<tenant_stats> stats) {
   auto& st = self->state;
   st.setup = std::move(setup);
-  st.setup.max_jobs = std::max<std::size_t>(st.setup.max_jobs, 1);
   st.stats = std::move(stats);
-  self->set_exit_handler([self](const caf::exit_msg& msg) {
-    auto& st = self->state;
-    if (st.closing)
-      return;
-    st.closing = true;
-    st.exit_reason = msg.reason;
-    // Reads not yet begun are dropped: their waiters learn it from their broken reply.
-    st.waiting.clear();
-    close_when_idle(self);
-  });
+  st.jobs = job_line{st.setup.jobs, st.setup.max_jobs, self->address()};
+  drop_jobs_on_exit(self, close_when_idle);
   return {
     [self](load_cmd& cmd) {
       handling_scope scope{self->state.stats->readers, self->mailbox().size()};
@@ -212,14 +180,7 @@ reader_actor::behavior_type reader_impl(reader_self self, reader_setup setup,
       submit(self, read_of<int64_t>(self->state.stats, std::move(cmd), run));
     },
     [self](job_done_atom) {
-      auto& st = self->state;
-      --st.running;
-      if (!st.waiting.empty()) {
-        auto next = std::move(st.waiting.front());
-        st.waiting.pop_front();
-        start_job(self, std::move(next));
-        return;
-      }
+      self->state.jobs.finished();
       close_when_idle(self);
     },
   };

@@ -36,9 +36,6 @@ struct writer_options {
   /// Where the writer's storage jobs run (commits, checkpoints, sweeps, the close),
   /// shared by every tenant; null: default_storage_pool().
   std::shared_ptr<worker_pool> pool;
-  /// PostgreSQL readers spin this long after a page for the next request (STORE_LINGER; see
-  /// spin_for_mail()).
-  std::chrono::microseconds spin{80};
   /// Where WAL checkpoints run (spawn_checkpointer); without one the writer runs them
   /// itself, after answering the group that filled the WAL.
   checkpointer_actor checkpointer;

@@ -99,11 +99,14 @@ http_options http_options_of(const server_config& cfg) {
 
 tenant_options tenant_defaults_of(const server_config& cfg, tenant_options t) {
   t.readers = cfg.readers;
-  t.writer.pool = std::make_shared<worker_pool>(
-    cfg.storage_workers, std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger));
+  auto linger = std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
+  t.writer.pool = std::make_shared<worker_pool>(cfg.storage_workers, linger);
   t.reader_connections = std::make_shared<reader_pool>(cfg.reader_connections);
+  // PostgreSQL reads block on the network: they get threads of their own, one per
+  // reader connection, so that they neither wait for commits nor hold up the storage pool.
+  if (t.pg_readers && !t.pg_jobs)
+    t.pg_jobs = std::make_shared<worker_pool>(t.pg_readers->size(), linger);
   t.store.wal_autocheckpoint = cfg.wal_autocheckpoint;
-  t.writer.spin = std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger);
   t.writer.streams = stream_limits{cfg.ds_max_streams, cfg.ds_max_stream_bytes};
   t.writer.queue_events = static_cast<uint64_t>(cfg.writer_queue_events);
   t.writer.idempotency_ttl =
@@ -137,6 +140,8 @@ bool plan_tenants(server_config& cfg, tenancy& out, std::string& err) {
     pg_options popts;
     popts.readers = cfg.pg_readers;
     ropts.defaults.pg_readers = std::make_shared<pg_reader_pool>(out.storage.database_url, popts);
+    ropts.defaults.pg_jobs = std::make_shared<worker_pool>(
+      cfg.pg_readers, std::chrono::duration_cast<std::chrono::microseconds>(cfg.store_linger));
   }
   if (!cfg.admin_api_key.empty())
     out.env_admins.push_back(digest_of(cfg.admin_api_key));

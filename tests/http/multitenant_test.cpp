@@ -9,24 +9,12 @@
 #include "app/tenants_file.hpp"
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
+#include "support/process_status.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
 using namespace ebuse::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-int process_threads() {
-  std::ifstream in{"/proc/self/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("Threads:", 0) == 0)
-      return std::stoi(line.substr(8));
-  return -1;
-}
-
-} // namespace
 
 TEST_CASE("tenants are isolated: positions, reads, subscriptions, metrics",
           "[http][tenants]") {

@@ -7,6 +7,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/checkpointer.hpp"
+#include "storage/worker_pool.hpp"
 #include "unit/actor_fixture.hpp"
 
 using namespace ebuse;
@@ -139,5 +140,50 @@ TEST_CASE_METHOD(fixture, "the checkpointer closes a file it has not used for a 
   CHECK(eventually([&] { return stats->checkpoints.load() == 1; }));
   CHECK(fds_on(opts.db_path) == 1);
   CHECK(eventually([&] { return fds_on(opts.db_path) == 0; }, 3000ms));
+  caf::anon_send_exit(checkpointer, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(fixture, "a held checkpoint holds neither other files nor a release") {
+  auto a = dir.file("a.db");
+  auto b = dir.file("b.db");
+  for (const auto& path : {a, b}) {
+    auto w = store_writer::open(path);
+    REQUIRE(w);
+  }
+  auto gate = commit_gate::make();
+  auto hold = commit_gate::hook(gate);
+  checkpointer_options copts;
+  copts.pool = std::make_shared<worker_pool>(2);
+  copts.before_checkpoint = [hold, a](const std::string& path) {
+    if (path == a)
+      hold(1);
+  };
+  auto checkpointer = spawn_checkpointer(sys, copts);
+  auto sa = std::make_shared<tenant_stats>();
+  auto sb = std::make_shared<tenant_stats>();
+  caf::anon_send(checkpointer, checkpoint_cmd{a, std::make_shared<checkpoint_ticket>(sa)});
+  REQUIRE(gate->wait_arrived(1));
+  // Another file's checkpoint runs while a's is held.
+  caf::anon_send(checkpointer, checkpoint_cmd{b, std::make_shared<checkpoint_ticket>(sb)});
+  CHECK(eventually([&] { return sb->checkpoints.load() == 1; }));
+  CHECK(sa->checkpoint_pending.load());
+  // A release of a while its checkpoint runs is answered only once that has ended and
+  // the connection is closed.
+  caf::scoped_actor self{sys};
+  auto released = self->request(checkpointer, caf::infinite, release_atom::value, a);
+  // Handled in order after the release: once done, an early answer would be here.
+  caf::anon_send(checkpointer, checkpoint_cmd{b, std::make_shared<checkpoint_ticket>(sb)});
+  REQUIRE(eventually([&] { return sb->checkpoints.load() == 2; }));
+  CHECK(self->mailbox().empty());
+  CHECK(fds_on(a) == 1);
+  gate->open();
+  bool answered = false;
+  released.receive([&](bool ok) { answered = ok; },
+                   [&](caf::error&) { answered = false; });
+  CHECK(answered);
+  CHECK(fds_on(a) == 0);
+  CHECK(sa->checkpoints.load() == 1);
+  CHECK(sa->checkpoint_failures.load() == 0);
+  CHECK_FALSE(sa->checkpoint_pending.load());
   caf::anon_send_exit(checkpointer, caf::exit_reason::user_shutdown);
 }

@@ -301,6 +301,8 @@ TEST_CASE("a single-tenant PostgreSQL node serves tenant default from DATABASE_U
   CHECK(plan.registry.tenants[0].database_url == "postgresql://127.0.0.1:1/db");
   CHECK(plan.storage.storage == "postgres");
   CHECK(plan.registry.defaults.pg_readers != nullptr);
+  // The read workers exist on PostgreSQL only.
+  CHECK(plan.registry.defaults.pg_jobs != nullptr);
 
   server_config sqlite_cfg;
   sqlite_cfg.api_key = "k";
@@ -308,4 +310,5 @@ TEST_CASE("a single-tenant PostgreSQL node serves tenant default from DATABASE_U
   REQUIRE(plan_tenants(sqlite_cfg, sqlite_plan, err));
   CHECK(sqlite_plan.registry.tenants[0].database_url.empty());
   CHECK(sqlite_plan.registry.defaults.pg_readers == nullptr);
+  CHECK(sqlite_plan.registry.defaults.pg_jobs == nullptr);
 }
