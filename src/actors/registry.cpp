@@ -1,14 +1,16 @@
 // The registry handle: directory lookups for HTTP threads, messages for everything else.
 #include "actors/registry.hpp"
 
-#include "actors/checkpointer.hpp"
+#include <algorithm>
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
+#include "actors/checkpointer.hpp"
 #include "actors/messages.hpp"
 #include "actors/registry_view.hpp"
+#include "storage/worker_pool.hpp"
 
 namespace ebuse {
 
@@ -34,6 +36,9 @@ tenant_registry::start(caf::actor_system& sys, registry_options opts) {
   if (!opts.defaults.writer.checkpointer) {
     checkpointer_options copts;
     copts.pool = opts.defaults.writer.pool;
+    // Syncs leave at least one storage worker to commits (none to spare with one).
+    if (copts.pool)
+      copts.max_running = std::clamp<std::size_t>(copts.pool->threads() - 1, 1, 2);
     opts.defaults.writer.checkpointer = spawn_checkpointer(sys, std::move(copts));
   }
   opts.defaults.unhealthy = view->unhealthy;

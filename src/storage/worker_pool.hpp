@@ -44,6 +44,11 @@ public:
   /// Runs every job queued so far, then joins the threads. Idempotent; not from a job.
   void stop();
 
+  /// The pool's threads: jobs that may run at once.
+  std::size_t threads() const noexcept {
+    return cap_;
+  }
+
   /// Jobs waiting for a thread.
   std::size_t queued() const;
 
