@@ -129,7 +129,7 @@ bool current_request_timed_out() noexcept {
 }
 
 bool park_request(std::chrono::steady_clock::time_point deadline,
-                  const park_subscribe& subscribe) {
+                  const park_subscribe& subscribe, std::shared_ptr<const void> note) {
   auto& p = current_pass;
   if (!p.conn || !p.parkable || p.parked || !p.loop->parking())
     return false;
@@ -137,6 +137,7 @@ bool park_request(std::chrono::steady_clock::time_point deadline,
   t->conn = p.conn;
   t->deadline = deadline;
   t->start = current_request().start;
+  t->note = std::move(note);
   t->release = subscribe(p.loop->waker(t));
   p.parked = std::move(t);
   current_stream->discard_output();
@@ -150,6 +151,26 @@ bool request_resumed() noexcept {
 std::chrono::steady_clock::time_point resumed_deadline() noexcept {
   return current_pass.resumed ? current_pass.resumed->deadline
                               : std::chrono::steady_clock::time_point::max();
+}
+
+const std::shared_ptr<const void>& resumed_note() noexcept {
+  static const std::shared_ptr<const void> none;
+  return current_pass.resumed ? current_pass.resumed->note : none;
+}
+
+void keep_headers_for_resume(const httplib::Headers& headers) {
+  if (!current_pass.parked)
+    return;
+  for (const auto& [name, value] : headers)
+    if (name.compare(0, 10, "RateLimit-") == 0)
+      current_pass.parked->kept.emplace(name, value);
+}
+
+void restore_kept_headers(httplib::Response& res) {
+  if (!current_pass.resumed)
+    return;
+  for (const auto& [name, value] : current_pass.resumed->kept)
+    res.set_header(name, value);
 }
 
 bool request_parked() noexcept {

@@ -62,15 +62,29 @@ using park_subscribe = std::function<std::function<void()>(std::function<void()>
 /// the event loop, without a thread, until `wake` is called, `deadline` passes or the
 /// server stops; then the same request runs again with request_resumed() true and
 /// answers. False when it cannot park (the loop did not frame it, or the server is
-/// stopping): the caller waits on its thread instead.
+/// stopping): the caller waits on its thread instead. `note` is handed to the next pass
+/// (resumed_note()): what the first pass learnt that a second read could not (the tail
+/// an `offset=now` named).
 bool park_request(std::chrono::steady_clock::time_point deadline,
-                  const park_subscribe& subscribe);
+                  const park_subscribe& subscribe,
+                  std::shared_ptr<const void> note = nullptr);
 
 /// Whether the current request runs again after it was parked.
 bool request_resumed() noexcept;
 
 /// The deadline the current request was parked with (when resumed).
 std::chrono::steady_clock::time_point resumed_deadline() noexcept;
+
+/// The note the current request parked with (when resumed; else null).
+const std::shared_ptr<const void>& resumed_note() noexcept;
+
+/// For the pipeline, when the current request parked: the rate-limit headers of its
+/// first pass's admission (RateLimit-*), which its answer carries as a waiting worker's
+/// would; the pass that answers is not admitted again.
+void keep_headers_for_resume(const httplib::Headers& headers);
+
+/// Puts the headers kept by keep_headers_for_resume() into `res` (when resumed).
+void restore_kept_headers(httplib::Response& res);
 
 /// Whether the current request parked during this pass (its response is discarded).
 bool request_parked() noexcept;

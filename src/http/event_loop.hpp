@@ -35,6 +35,8 @@ struct park_ticket {
   clock::time_point start;    ///< the request's first byte (its log line times the whole wait)
   std::atomic<bool> fired{false};   ///< woken (the first wake-up counts)
   std::function<void()> release;    ///< forgets the wake-up source's registration (loop thread, once)
+  std::shared_ptr<const void> note; ///< what the handler keeps for its next pass
+  httplib::Headers kept;            ///< response headers of the first pass its answer carries
 };
 
 /// One open connection. While a worker runs it, only that worker touches it (except its

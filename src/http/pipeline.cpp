@@ -77,7 +77,9 @@ bool request_pipeline::before_handler(httplib::Request& req, httplib::Response& 
   identify(req, st);
   if (request_resumed()) {
     // A parked request running again was admitted and counted by the limits on its
-    // first pass; during shutdown it is answered, not refused.
+    // first pass; during shutdown it is answered, not refused. Its answer carries the
+    // rate-limit headers of that admission.
+    restore_kept_headers(res);
     prepare(req, res, st);
     return authenticate(req, res, st);
   }
@@ -247,6 +249,7 @@ void request_pipeline::log(const httplib::Request& req, const httplib::Response&
                            request_state& st) {
   // A parked request is logged and counted once, when it is answered.
   if (request_parked()) {
+    keep_headers_for_resume(res.headers);
     st.t.reset();
     return;
   }

@@ -143,6 +143,8 @@ TEST_CASE("a parked long-poll answers [] with Ebuse-Head at its deadline",
   CHECK(status_of(raw) == 200);
   CHECK(body_of(raw) == "[]\n");
   CHECK(raw.find("Ebuse-Head: 3\r\n") != std::string::npos);
+  // The rate-limit headers of its admission on the first pass, as a waiting worker's.
+  CHECK(raw.find("RateLimit-Remaining: ") != std::string::npos);
   CHECK(status_of(raw2) == 200);
   CHECK(body_of(raw2) == "[]\n");
   CHECK(raw2.find("Ebuse-Head: 3\r\n") != std::string::npos);
