@@ -48,6 +48,8 @@ struct park_pass {
   bool parkable = false;                 ///< the loop framed the whole request
   std::shared_ptr<park_ticket> resumed;  ///< it runs again after this park
   std::shared_ptr<park_ticket> parked;   ///< it parked during this pass
+  std::vector<loop_conn*> followers;     ///< identical requests woken with it
+  bool shared = false;                   ///< its response answers the followers
 };
 thread_local park_pass current_pass;
 
@@ -173,6 +175,24 @@ void restore_kept_headers(httplib::Response& res) {
     res.set_header(name, value);
 }
 
+void share_answer_when_woken() {
+  if (current_pass.parked)
+    current_pass.parked->shareable = true;
+}
+
+bool answer_has_followers() noexcept {
+  return !current_pass.followers.empty() && !current_pass.parked;
+}
+
+void share_answer(const follower_account& account) {
+  auto& p = current_pass;
+  if (p.followers.empty() || p.parked || p.shared)
+    return;
+  for (auto* f : p.followers)
+    account(f->peer_ip, f->resumed->start);
+  p.shared = true;
+}
+
 bool request_parked() noexcept {
   return current_pass.parked != nullptr;
 }
@@ -215,6 +235,7 @@ connection_counts connection_server::counts() const {
   out.idle_closed = f.idle_closed.load();
   out.accept_errors = accept_errors_.load();
   out.per_ip_refused = peers_.refused.load();
+  out.shared_answers = f.shared_answers.load();
   return out;
 }
 
@@ -260,6 +281,7 @@ void connection_server::run_requests(loop_conn& c) {
   for (;;) {
     // Only a request the loop framed whole can park: it is all in `in`, to run again.
     bool whole = frame_request(c.in, c.scan, max_body_) == frame_kind::complete;
+    std::size_t request_bytes = whole ? c.scan.head_end + c.scan.body : 0;
     strm.preload(std::move(c.in));
     c.in.clear();
     c.scan = head_scan{};
@@ -268,12 +290,20 @@ void connection_server::run_requests(loop_conn& c) {
     current_pass = park_pass{&c, loop_.get(), whole, std::move(c.resumed), nullptr};
     if (current_pass.resumed)
       current_request().start = current_pass.resumed->start;
+    current_pass.followers.swap(c.followers);
+    std::string rendered;
+    if (!current_pass.followers.empty())
+      strm.capture_output(&rendered);
     strm.start_request();
     close_requested = false;
     bool closed = false;
     ++c.requests;
     bool ret = process_request(strm, c.requests >= keep_alive_max, closed, nullptr);
+    strm.capture_output(nullptr);
+    if (!current_pass.followers.empty())
+      answer_followers(current_pass.followers, current_pass.shared ? &rendered : nullptr);
     if (current_pass.parked) {
+      current_pass.parked->request_bytes = request_bytes;
       // Back to the loop with the request and whatever was pipelined after it.
       c.park = std::move(current_pass.parked);
       c.in = strm.take_all();

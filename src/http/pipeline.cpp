@@ -256,22 +256,33 @@ void request_pipeline::log(const httplib::Request& req, const httplib::Response&
   // After the response was written. A short one is still in the connection's buffer and
   // goes out when this returns, so a client that has it finds the request counted in
   // /metrics. Timed from the request's first byte: reading a slow request counts too.
-  double seconds =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - st.start).count();
   // Streamed bodies are counted as they are sent; both as on the wire (compressed).
   uint64_t bytes_out = res.body.size() + st.body_bytes;
-  metrics_.record(match_of(req, st).label_index(), res.status, seconds,
-                  body_bytes_in(req, st.headers), bytes_out);
-  log::request_line line;
-  line.method = req.method;
-  line.path = req.path;
-  line.status = res.status;
-  line.duration_ms = seconds * 1e3;
-  line.bytes = bytes_out;
-  line.ip = st.client;
-  line.tenant = st.t ? std::string_view{st.t->name()} : std::string_view{};
-  line.user_agent = st.headers.user_agent;
-  log::request(line);
+  auto label = match_of(req, st).label_index();
+  auto bytes_in = body_bytes_in(req, st.headers);
+  auto account = [&](std::chrono::steady_clock::time_point start, std::string_view client) {
+    double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.record(label, res.status, seconds, bytes_in, bytes_out);
+    log::request_line line;
+    line.method = req.method;
+    line.path = req.path;
+    line.status = res.status;
+    line.duration_ms = seconds * 1e3;
+    line.bytes = bytes_out;
+    line.ip = client;
+    line.tenant = st.t ? std::string_view{st.t->name()} : std::string_view{};
+    line.user_agent = st.headers.user_agent;
+    log::request(line);
+  };
+  account(st.start, st.client);
+  // Identical requests woken with this one: a whole 2xx answer that keeps the connection
+  // open is theirs too (each logged and counted with its own client and wait).
+  if (answer_has_followers() && res.status / 100 == 2 && !res.content_provider_
+      && res.get_header_value("Connection") != "close")
+    share_answer([&](const std::string& peer, std::chrono::steady_clock::time_point start) {
+      account(start, client_address(req, peer, st.headers, proxies_));
+    });
   // The slot's reference must be the only one once the request is done: the registry
   // stops idle tenants nobody holds.
   st.t.reset();

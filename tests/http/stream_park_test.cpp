@@ -14,6 +14,7 @@
 
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
+#include "support/park_helpers.hpp"
 #include "support/raw_socket.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
@@ -24,30 +25,17 @@ using namespace std::chrono_literals;
 namespace {
 
 ebuse::server_config four_workers(std::chrono::nanoseconds timeout = 60s) {
-  auto cfg = quiet_config();
-  cfg.http_threads = 4;
-  cfg.max_conns_per_ip = 0;
+  auto cfg = loop_config();
   cfg.ds_longpoll_timeout = timeout;
   return cfg;
 }
 
-std::string get_req(const std::string& path) {
-  return "GET " + path + " HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\n\r\n";
-}
-
 // The same request with an empty chunked body: the loop does not frame it, so a worker
-// reads it and waits on its thread as before parking existed.
-std::string unframed_get_req(const std::string& path) {
+// reads it and waits on its thread.
+std::string unframed_raw_get(const std::string& path) {
   return "GET " + path
          + " HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\nTransfer-Encoding: chunked\r\n\r\n"
            "0\r\n\r\n";
-}
-
-int parked_conns(httplib::Client& cli) {
-  auto r = get(cli, "/metrics");
-  if (r.status != 200)
-    return -1;
-  return nlohmann::json::parse(r.body)["http"]["connections"]["parked"].get<int>();
 }
 
 int64_t stream_waiting(const test_server& srv) {
@@ -66,17 +54,7 @@ int append(httplib::Client& cli, const std::string& name, const std::string& bod
 }
 
 std::vector<std::unique_ptr<raw_socket>> park_polls(int port, int n, const std::string& path) {
-  std::vector<std::unique_ptr<raw_socket>> out;
-  for (int i = 0; i < n; ++i) {
-    out.push_back(std::make_unique<raw_socket>(port));
-    out.back()->send(get_req(path));
-  }
-  return out;
-}
-
-std::string body_of(const std::string& raw) {
-  auto end = raw.find("\r\n\r\n");
-  return end == std::string::npos ? std::string{} : raw.substr(end + 4);
+  return send_on_many(port, n, raw_get(path));
 }
 
 // A response with its cursor (a clock reading and a random part) blanked, and without
@@ -113,7 +91,7 @@ TEST_CASE("100 parked stream long-polls hold no worker and are all answered once
         && raw.find("Stream-Up-To-Date: true\r\n") != std::string::npos) {
       // The next response on the connection is the next request's: nothing came twice.
       std::string next;
-      if (s->send(get_req("/v1/stream/s")) && s->read_responses(5s, next)
+      if (s->send(raw_get("/v1/stream/s")) && s->read_responses(5s, next)
           && count_responses(next) == 1 && body_of(next) == "oldnew")
         ++exactly_once;
     }
@@ -131,7 +109,7 @@ TEST_CASE("a parked stream long-poll at offset=now gets the append that woke it"
   create_stream(*cli, "n");
   create_stream(*cli, "other");
   raw_socket s{srv.port()};
-  REQUIRE(s.send(get_req("/v1/stream/n?offset=now&live=long-poll")));
+  REQUIRE(s.send(raw_get("/v1/stream/n?offset=now&live=long-poll")));
   REQUIRE(eventually([&] { return parked_conns(*cli) == 1; }));
   // An append to another stream does not wake it.
   REQUIRE(append(*cli, "other", "x") == 204);
@@ -171,8 +149,8 @@ TEST_CASE("a parked stream long-poll times out with the answer of a waiting work
   raw_socket parked{srv.port()};
   raw_socket blocked{srv.port()};
   auto start = std::chrono::steady_clock::now();
-  REQUIRE(parked.send(get_req(path)));
-  REQUIRE(blocked.send(unframed_get_req(path)));
+  REQUIRE(parked.send(raw_get(path)));
+  REQUIRE(blocked.send(unframed_raw_get(path)));
   // One parked in the loop, one waiting on a worker; both counted as waiting.
   bool seen = eventually([&] { return parked_conns(*cli) == 1 && stream_waiting(srv) == 2; },
                          900ms);
