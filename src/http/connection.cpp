@@ -300,8 +300,10 @@ void connection_server::run_requests(loop_conn& c) {
     ++c.requests;
     bool ret = process_request(strm, c.requests >= keep_alive_max, closed, nullptr);
     strm.capture_output(nullptr);
-    if (!current_pass.followers.empty())
+    if (!current_pass.followers.empty()) {
+      strm.flush(); // its own answer first: the followers' take a while
       answer_followers(current_pass.followers, current_pass.shared ? &rendered : nullptr);
+    }
     if (current_pass.parked) {
       current_pass.parked->request_bytes = request_bytes;
       // Back to the loop with the request and whatever was pipelined after it.
