@@ -86,10 +86,11 @@ void budget_tick(registry_self self) {
       ++i;
       continue;
     }
+    // Counted before the answer: a client that has its 503 finds it in /metrics.
+    st.view->stats.budget_refusals.fetch_add(1, std::memory_order_relaxed);
     deliver<std::shared_ptr<tenant>>(
       i->cmd.reply, make_error(errc::overloaded,
                                "every open tenant is busy (MAX_OPEN_TENANTS); retry later", 1));
-    st.view->stats.budget_refusals.fetch_add(1, std::memory_order_relaxed);
     i = st.over_budget.erase(i);
   }
   make_room(self);

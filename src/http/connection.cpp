@@ -48,6 +48,8 @@ struct park_pass {
   bool parkable = false;                 ///< the loop framed the whole request
   std::shared_ptr<park_ticket> resumed;  ///< it runs again after this park
   std::shared_ptr<park_ticket> parked;   ///< it parked during this pass
+  std::vector<loop_conn*> followers;     ///< identical requests woken with it
+  bool shared = false;                   ///< its response answers the followers
 };
 thread_local park_pass current_pass;
 
@@ -129,7 +131,7 @@ bool current_request_timed_out() noexcept {
 }
 
 bool park_request(std::chrono::steady_clock::time_point deadline,
-                  const park_subscribe& subscribe) {
+                  const park_subscribe& subscribe, std::shared_ptr<const void> note) {
   auto& p = current_pass;
   if (!p.conn || !p.parkable || p.parked || !p.loop->parking())
     return false;
@@ -137,6 +139,7 @@ bool park_request(std::chrono::steady_clock::time_point deadline,
   t->conn = p.conn;
   t->deadline = deadline;
   t->start = current_request().start;
+  t->note = std::move(note);
   t->release = subscribe(p.loop->waker(t));
   p.parked = std::move(t);
   current_stream->discard_output();
@@ -150,6 +153,44 @@ bool request_resumed() noexcept {
 std::chrono::steady_clock::time_point resumed_deadline() noexcept {
   return current_pass.resumed ? current_pass.resumed->deadline
                               : std::chrono::steady_clock::time_point::max();
+}
+
+const std::shared_ptr<const void>& resumed_note() noexcept {
+  static const std::shared_ptr<const void> none;
+  return current_pass.resumed ? current_pass.resumed->note : none;
+}
+
+void keep_headers_for_resume(const httplib::Headers& headers) {
+  if (!current_pass.parked)
+    return;
+  for (const auto& [name, value] : headers)
+    if (name.compare(0, 10, "RateLimit-") == 0)
+      current_pass.parked->kept.emplace(name, value);
+}
+
+void restore_kept_headers(httplib::Response& res) {
+  if (!current_pass.resumed)
+    return;
+  for (const auto& [name, value] : current_pass.resumed->kept)
+    res.set_header(name, value);
+}
+
+void share_answer_when_woken() {
+  if (current_pass.parked)
+    current_pass.parked->shareable = true;
+}
+
+bool answer_has_followers() noexcept {
+  return !current_pass.followers.empty() && !current_pass.parked;
+}
+
+void share_answer(const follower_account& account) {
+  auto& p = current_pass;
+  if (p.followers.empty() || p.parked || p.shared)
+    return;
+  for (auto* f : p.followers)
+    account(f->peer_ip, f->resumed->start);
+  p.shared = true;
 }
 
 bool request_parked() noexcept {
@@ -194,6 +235,7 @@ connection_counts connection_server::counts() const {
   out.idle_closed = f.idle_closed.load();
   out.accept_errors = accept_errors_.load();
   out.per_ip_refused = peers_.refused.load();
+  out.shared_answers = f.shared_answers.load();
   return out;
 }
 
@@ -239,6 +281,7 @@ void connection_server::run_requests(loop_conn& c) {
   for (;;) {
     // Only a request the loop framed whole can park: it is all in `in`, to run again.
     bool whole = frame_request(c.in, c.scan, max_body_) == frame_kind::complete;
+    std::size_t request_bytes = whole ? c.scan.head_end + c.scan.body : 0;
     strm.preload(std::move(c.in));
     c.in.clear();
     c.scan = head_scan{};
@@ -247,12 +290,22 @@ void connection_server::run_requests(loop_conn& c) {
     current_pass = park_pass{&c, loop_.get(), whole, std::move(c.resumed), nullptr};
     if (current_pass.resumed)
       current_request().start = current_pass.resumed->start;
+    current_pass.followers.swap(c.followers);
+    std::string rendered;
+    if (!current_pass.followers.empty())
+      strm.capture_output(&rendered);
     strm.start_request();
     close_requested = false;
     bool closed = false;
     ++c.requests;
     bool ret = process_request(strm, c.requests >= keep_alive_max, closed, nullptr);
+    strm.capture_output(nullptr);
+    if (!current_pass.followers.empty()) {
+      strm.flush(); // its own answer first: the followers' take a while
+      answer_followers(current_pass.followers, current_pass.shared ? &rendered : nullptr);
+    }
     if (current_pass.parked) {
+      current_pass.parked->request_bytes = request_bytes;
       // Back to the loop with the request and whatever was pipelined after it.
       c.park = std::move(current_pass.parked);
       c.in = strm.take_all();

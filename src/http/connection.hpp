@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include <httplib.h>
 
@@ -62,15 +64,47 @@ using park_subscribe = std::function<std::function<void()>(std::function<void()>
 /// the event loop, without a thread, until `wake` is called, `deadline` passes or the
 /// server stops; then the same request runs again with request_resumed() true and
 /// answers. False when it cannot park (the loop did not frame it, or the server is
-/// stopping): the caller waits on its thread instead.
+/// stopping): the caller waits on its thread instead. `note` is handed to the next pass
+/// (resumed_note()): what the first pass learnt that a second read could not (the tail
+/// an `offset=now` named).
 bool park_request(std::chrono::steady_clock::time_point deadline,
-                  const park_subscribe& subscribe);
+                  const park_subscribe& subscribe,
+                  std::shared_ptr<const void> note = nullptr);
 
 /// Whether the current request runs again after it was parked.
 bool request_resumed() noexcept;
 
 /// The deadline the current request was parked with (when resumed).
 std::chrono::steady_clock::time_point resumed_deadline() noexcept;
+
+/// The note the current request parked with (when resumed; else null).
+const std::shared_ptr<const void>& resumed_note() noexcept;
+
+/// For the pipeline, when the current request parked: the rate-limit headers of its
+/// first pass's admission (RateLimit-*), which its answer carries as a waiting worker's
+/// would; the pass that answers is not admitted again.
+void keep_headers_for_resume(const httplib::Headers& headers);
+
+/// Puts the headers kept by keep_headers_for_resume() into `res` (when resumed).
+void restore_kept_headers(httplib::Response& res);
+
+/// For a handler that parked the current request: its answer is decided by the request's
+/// bytes and the store alone (a page of the event log), so requests woken in the same
+/// burst with byte-identical text can be answered from one rendering.
+void share_answer_when_woken();
+
+/// Whether other woken connections wait for the current request's answer.
+bool answer_has_followers() noexcept;
+
+/// Called once for each follower answered: its peer address (as accepted) and its
+/// request's first byte.
+using follower_account =
+  std::function<void(const std::string& peer_ip, std::chrono::steady_clock::time_point start)>;
+
+/// For the pipeline's log step, once the current response is written whole and would be
+/// the same for every follower: its bytes answer them too, and `account` logs and counts
+/// each. When not called, each follower runs its own resumed pass.
+void share_answer(const follower_account& account);
 
 /// Whether the current request parked during this pass (its response is discarded).
 bool request_parked() noexcept;
@@ -129,6 +163,9 @@ public:
 private:
   // Runs the buffered requests of a connection on a worker (connection.cpp).
   void run_requests(loop_conn& c);
+  // Writes `bytes` (the leader's response) to each follower, or without bytes runs each
+  // on a worker; then gives them back to the loop (shared_answers.cpp).
+  void answer_followers(std::vector<loop_conn*>& followers, const std::string* bytes);
   // Accepts what the listening socket holds (accept_loop.cpp).
   std::chrono::milliseconds accept_ready(socket_t listen_fd);
   // MAX_CONNS_PER_IP at accept: false if `sock` was refused (answered and closed).

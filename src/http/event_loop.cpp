@@ -158,13 +158,22 @@ void event_loop::on_readable(loop_conn& c) {
   }
 }
 
-void event_loop::hand_off(loop_conn& c) {
+// Takes `c` out of the loop's watch: a worker holds it from now on.
+void event_loop::detach(loop_conn& c) {
   if (c.registered) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
     c.registered = false;
   }
   set_timer(c, clock::time_point::max());
   set_state(c, loop_conn::state::worker);
+}
+
+void event_loop::hand_off(loop_conn& c) {
+  detach(c);
+  run_on_worker(c);
+}
+
+void event_loop::run_on_worker(loop_conn& c) {
   figures_.queued.fetch_add(1, std::memory_order_relaxed);
   auto* conn = &c;
   pool_->enqueue([this, conn] {
@@ -172,17 +181,21 @@ void event_loop::hand_off(loop_conn& c) {
     figures_.busy.fetch_add(1, std::memory_order_relaxed);
     run_(*conn);
     figures_.busy.fetch_sub(1, std::memory_order_relaxed);
-    // One wake-up of the loop per batch of returns (a burst of resumed long-polls): the
-    // loop takes every returned connection each time it wakes.
-    bool first;
-    {
-      std::lock_guard<std::mutex> guard{returned_mtx_};
-      first = returned_.empty();
-      returned_.push_back(conn);
-    }
-    if (first)
-      wake();
+    give_back(*conn);
   });
+}
+
+void event_loop::give_back(loop_conn& c) {
+  // One wake-up of the loop per batch of returns (a burst of resumed long-polls): the
+  // loop takes every returned connection each time it wakes.
+  bool first;
+  {
+    std::lock_guard<std::mutex> guard{returned_mtx_};
+    first = returned_.empty();
+    returned_.push_back(&c);
+  }
+  if (first)
+    wake();
 }
 
 // A worker is done with `c`: close it, or wait for its next request (whose first bytes

@@ -35,6 +35,10 @@ struct park_ticket {
   clock::time_point start;    ///< the request's first byte (its log line times the whole wait)
   std::atomic<bool> fired{false};   ///< woken (the first wake-up counts)
   std::function<void()> release;    ///< forgets the wake-up source's registration (loop thread, once)
+  std::shared_ptr<const void> note; ///< what the handler keeps for its next pass
+  httplib::Headers kept;            ///< response headers of the first pass its answer carries
+  std::size_t request_bytes = 0;    ///< the request's length at the front of its connection's input
+  bool shareable = false;           ///< its answer is decided by its bytes and the store alone
 };
 
 /// One open connection. While a worker runs it, only that worker touches it (except its
@@ -55,6 +59,9 @@ struct loop_conn {
   bool close = false;        ///< set by the worker: close instead of waiting again
   std::shared_ptr<park_ticket> park;    ///< set by the worker: its request parked (`in` holds it)
   std::shared_ptr<park_ticket> resumed; ///< set by the loop: the first request runs again
+  /// Set by the loop on a resumed connection: others woken in the same burst with
+  /// byte-identical requests, held for this one's worker, which answers them too.
+  std::vector<loop_conn*> followers;
 
   // The loop's own.
   state st = state::reading;
@@ -74,6 +81,7 @@ struct loop_figures {
   std::atomic<std::size_t> busy{0};
   std::atomic<uint64_t> read_cut{0};
   std::atomic<uint64_t> idle_closed{0};
+  std::atomic<uint64_t> shared_answers{0};
 };
 
 /// The loop and its worker pool.
@@ -115,6 +123,18 @@ public:
   /// loop ended (then it does nothing).
   std::function<void()> waker(std::shared_ptr<park_ticket> ticket);
 
+  /// From a worker: runs a follower (loop_conn::followers) on a worker as a resumed
+  /// request of its own.
+  void run_on_worker(loop_conn& c);
+
+  /// From a worker: gives back a connection it holds (a follower it answered).
+  void give_back(loop_conn& c);
+
+  /// Counts an answer written from another request's rendering.
+  void count_shared_answer() noexcept {
+    figures_.shared_answers.fetch_add(1, std::memory_order_relaxed);
+  }
+
   /// False once the server stops accepting: a request answers instead of parking.
   bool parking() const noexcept {
     return accepting_.load(std::memory_order_relaxed);
@@ -127,6 +147,7 @@ private:
   void wake();
   void on_readable(loop_conn& c);
   void hand_off(loop_conn& c);
+  void detach(loop_conn& c);
   void take_back(loop_conn& c);
   void close_conn(loop_conn& c);
   void set_state(loop_conn& c, loop_conn::state s);
@@ -140,6 +161,7 @@ private:
   void resume(loop_conn& c);
   void end_park(loop_conn& c);
   void resume_woken();
+  bool shares_answer(const loop_conn& c) const;
   void resume_all_parked();
 
   connection_limits limits_;

@@ -76,8 +76,11 @@ live_wait wait_or_park(const std::shared_ptr<tenant>& t, std::chrono::nanosecond
       t->stats().events_waiting.fetch_sub(1, std::memory_order_relaxed);
     }};
   });
-  if (parked)
+  if (parked) {
+    // The page is decided by the request (range, limit, filter, format) and the store.
+    share_answer_when_woken();
     return live_wait::parked;
+  }
   // Run again but cannot park again: the server stops.
   if (request_resumed())
     return live_wait::none;

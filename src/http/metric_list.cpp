@@ -247,6 +247,9 @@ const figure_list<connection_counts>& connection_figures() {
     counter("per_ip_refused", "ebuse_http_connections_refused_total",
             "Connections answered 429 and closed at accept: MAX_CONNS_PER_IP reached.",
             field<&cc::per_ip_refused>),
+    counter("shared_answers", "ebuse_http_shared_answers_total",
+            "Woken long-polls answered with the bytes rendered for an identical request.",
+            field<&cc::shared_answers>),
   };
   return list;
 }

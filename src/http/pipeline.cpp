@@ -77,7 +77,9 @@ bool request_pipeline::before_handler(httplib::Request& req, httplib::Response& 
   identify(req, st);
   if (request_resumed()) {
     // A parked request running again was admitted and counted by the limits on its
-    // first pass; during shutdown it is answered, not refused.
+    // first pass; during shutdown it is answered, not refused. Its answer carries the
+    // rate-limit headers of that admission.
+    restore_kept_headers(res);
     prepare(req, res, st);
     return authenticate(req, res, st);
   }
@@ -247,28 +249,40 @@ void request_pipeline::log(const httplib::Request& req, const httplib::Response&
                            request_state& st) {
   // A parked request is logged and counted once, when it is answered.
   if (request_parked()) {
+    keep_headers_for_resume(res.headers);
     st.t.reset();
     return;
   }
   // After the response was written. A short one is still in the connection's buffer and
   // goes out when this returns, so a client that has it finds the request counted in
   // /metrics. Timed from the request's first byte: reading a slow request counts too.
-  double seconds =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - st.start).count();
   // Streamed bodies are counted as they are sent; both as on the wire (compressed).
   uint64_t bytes_out = res.body.size() + st.body_bytes;
-  metrics_.record(match_of(req, st).label_index(), res.status, seconds,
-                  body_bytes_in(req, st.headers), bytes_out);
-  log::request_line line;
-  line.method = req.method;
-  line.path = req.path;
-  line.status = res.status;
-  line.duration_ms = seconds * 1e3;
-  line.bytes = bytes_out;
-  line.ip = st.client;
-  line.tenant = st.t ? std::string_view{st.t->name()} : std::string_view{};
-  line.user_agent = st.headers.user_agent;
-  log::request(line);
+  auto label = match_of(req, st).label_index();
+  auto bytes_in = body_bytes_in(req, st.headers);
+  auto account = [&](std::chrono::steady_clock::time_point start, std::string_view client) {
+    double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.record(label, res.status, seconds, bytes_in, bytes_out);
+    log::request_line line;
+    line.method = req.method;
+    line.path = req.path;
+    line.status = res.status;
+    line.duration_ms = seconds * 1e3;
+    line.bytes = bytes_out;
+    line.ip = client;
+    line.tenant = st.t ? std::string_view{st.t->name()} : std::string_view{};
+    line.user_agent = st.headers.user_agent;
+    log::request(line);
+  };
+  account(st.start, st.client);
+  // Identical requests woken with this one: a whole 2xx answer that keeps the connection
+  // open is theirs too (each logged and counted with its own client and wait).
+  if (answer_has_followers() && res.status / 100 == 2 && !res.content_provider_
+      && res.get_header_value("Connection") != "close")
+    share_answer([&](const std::string& peer, std::chrono::steady_clock::time_point start) {
+      account(start, client_address(req, peer, st.headers, proxies_));
+    });
   // The slot's reference must be the only one once the request is done: the registry
   // stops idle tenants nobody holds.
   st.t.reset();

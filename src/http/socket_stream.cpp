@@ -197,6 +197,8 @@ ssize_t socket_stream::write(const char* ptr, size_t size) {
     return static_cast<ssize_t>(size);
   if (write_failed_)
     return -1;
+  if (capture_)
+    capture_->append(ptr, size);
   if (out_len_ + size <= out_capacity) {
     std::memcpy(out_ + out_len_, ptr, size);
     out_len_ += size;

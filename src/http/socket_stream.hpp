@@ -51,6 +51,12 @@ public:
     out_len_ = 0;
   }
 
+  /// Until called again with null, appends every byte written (the response of a
+  /// request whose rendering answers identical requests too) to `*into`.
+  void capture_output(std::string* into) noexcept {
+    capture_ = into;
+  }
+
   /// True once a read saw the peer close its side.
   bool peer_closed() const noexcept {
     return eof_;
@@ -113,6 +119,7 @@ private:
   mutable endpoint local_;
   bool eof_ = false;                        ///< the peer closed (seen while waiting)
   bool discard_ = false;                    ///< see discard_output()
+  std::string* capture_ = nullptr;          ///< see capture_output()
   std::string pre_; ///< bytes the loop read, consumed before buf_
   size_t pre_off_ = 0;
   static constexpr size_t out_capacity = 16 * 1024;

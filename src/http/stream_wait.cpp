@@ -1,9 +1,13 @@
-// Waiting for a stream to change: read, and if there is nothing, sleep on the signal.
+// Waiting for a stream to change: read, and if there is nothing, park the request in the
+// event loop (or, when it cannot park, sleep on the signal).
+#include "http/connection.hpp"
 #include "http/streams_http.hpp"
 
 namespace ebuse {
 
 namespace {
+
+using clock_type = std::chrono::steady_clock;
 
 // Counts a waiting reader in the tenant's figures while it waits.
 class waiting_scope {
@@ -21,6 +25,20 @@ private:
   std::atomic<int64_t>& n_;
 };
 
+streams::read_request read_at(const std::string& path, streams::offset from) {
+  streams::read_request req;
+  req.path = path;
+  req.from = {streams::offset_kind::at, from};
+  return req;
+}
+
+// Whether `rr` ends the wait: a failure, another outcome, data, the closed end, or
+// another stream under the same path.
+bool settles(const caf::expected<streams::read_result>& rr, int64_t stream_id) {
+  return !rr || rr->result != streams::outcome::ok || rr->appends > 0
+         || (rr->meta.closed && rr->up_to_date) || rr->meta.id != stream_id;
+}
+
 } // namespace
 
 caf::expected<streams::read_result> wait_for_data(request_context& ctx, const std::string& path,
@@ -29,19 +47,53 @@ caf::expected<streams::read_result> wait_for_data(request_context& ctx, const st
   auto& signal = ctx.t->streams_signal();
   stream_watch watch{signal, stream_id};
   waiting_scope counted{ctx.t->stats()};
-  streams::read_request req;
-  req.path = path;
-  req.from = {streams::offset_kind::at, from};
   for (;;) {
     // The version is taken before the read: a commit after it wakes the wait below.
     auto seen = watch.version();
-    auto rr = stream_read(ctx, req);
-    if (!rr || rr->result != streams::outcome::ok || rr->appends > 0
-        || (rr->meta.closed && rr->up_to_date) || rr->meta.id != stream_id)
+    auto rr = stream_read(ctx, read_at(path, from));
+    if (settles(rr, stream_id))
       return rr;
     if (signal.stopped() || !watch.wait(seen, deadline))
       return rr;
   }
+}
+
+caf::expected<streams::read_result>
+wait_or_park_for_data(request_context& ctx, const std::string& path, streams::offset from,
+                      int64_t stream_id, std::chrono::steady_clock::time_point deadline,
+                      bool& parked) {
+  parked = false;
+  auto t = ctx.t;
+  auto& signal = t->streams_signal();
+  stream_watch watch{signal, stream_id};
+  // Taken before the read: a commit after it wakes the parked request.
+  auto seen = watch.version();
+  auto rr = stream_read(ctx, read_at(path, from));
+  if (settles(rr, stream_id) || signal.stopped() || clock_type::now() >= deadline)
+    return rr;
+  auto note = std::make_shared<const stream_wait_point>(stream_wait_point{from, stream_id});
+  parked = park_request(
+    deadline,
+    [&](std::function<void()> wake) {
+      t->stats().stream_waiting.fetch_add(1, std::memory_order_relaxed);
+      auto token = signal.on_change(stream_id, seen, std::move(wake));
+      return std::function<void()>{[t, stream_id, token] {
+        t->streams_signal().cancel(stream_id, token);
+        t->stats().stream_waiting.fetch_sub(1, std::memory_order_relaxed);
+      }};
+    },
+    std::move(note));
+  // Parked, or run again but cannot park again (the server stops): answer what there is.
+  if (parked || request_resumed())
+    return rr;
+  return wait_for_data(ctx, path, from, stream_id, deadline);
+}
+
+std::optional<stream_wait_point> resumed_stream_wait() {
+  const auto& note = resumed_note();
+  if (!note)
+    return std::nullopt;
+  return *static_cast<const stream_wait_point*>(note.get());
 }
 
 } // namespace ebuse

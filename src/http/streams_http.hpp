@@ -39,11 +39,30 @@ void touch_after_read(request_context& ctx, const streams::read_result& rr);
 
 /// Waits until the stream at `path` (internal id `stream_id`) has data past `from`, is
 /// closed there, is deleted, or `deadline` passes (or the server stops), and answers
-/// the last read. The only wait of the stream API, in stream_wait.cpp: it blocks the
-/// calling worker thread on the tenant's stream_signal; with an event loop the
-/// response is parked instead and resumed by the same signal.
+/// the last read, blocking the calling worker thread on the tenant's stream_signal (an
+/// SSE response; a long-poll the event loop cannot park). In stream_wait.cpp.
 caf::expected<streams::read_result> wait_for_data(request_context& ctx, const std::string& path,
                                                   streams::offset from, int64_t stream_id,
                                                   std::chrono::steady_clock::time_point deadline);
+
+/// Where a long-poll parked: the offset it waits past and the stream it watches.
+struct stream_wait_point {
+  streams::offset from;
+  int64_t stream_id = 0;
+};
+
+/// For a long-poll: reads past `from`, and when there is nothing yet, parks the request
+/// in the event loop (`parked` set: return at once, the request runs again when the
+/// stream changes, at `deadline`, or at shutdown; resumed_stream_wait() then says where
+/// to read). A pass that cannot park waits on its thread as wait_for_data(), except a
+/// resumed one (the server stops), which answers its read at once.
+caf::expected<streams::read_result>
+wait_or_park_for_data(request_context& ctx, const std::string& path, streams::offset from,
+                      int64_t stream_id, std::chrono::steady_clock::time_point deadline,
+                      bool& parked);
+
+/// The wait point of the current request when it runs again after parking in
+/// wait_or_park_for_data(); nullopt on its first pass.
+std::optional<stream_wait_point> resumed_stream_wait();
 
 } // namespace ebuse

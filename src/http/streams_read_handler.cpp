@@ -36,20 +36,31 @@ void send_read_error(const httplib::Request& req, httplib::Response& res,
   res.set_header("Cache-Control", "no-store");
 }
 
+// The wait of a long-poll that found nothing parks the request: its next pass reads
+// from where the first one stopped (an `offset=now` names a tail that has moved since),
+// without touching the stream a second time.
 void long_poll(const httplib::Request& req, httplib::Response& res, request_context& ctx,
                const std::string& path, const streams::read_params& p, std::string_view start) {
-  auto deadline = clock_type::now() + ctx.server.opts.streams.longpoll_timeout;
-  auto rr = stream_read(ctx, request_at(path, p.from, p.limit));
-  if (!rr)
-    return send_read_error(req, res, rr.error());
-  touch_after_read(ctx, *rr);
-  auto inm = req.get_header_value("If-None-Match");
-  if (rr->result == streams::outcome::ok && rr->appends == 0
-      && !(rr->meta.closed && rr->up_to_date)) {
-    rr = wait_for_data(ctx, path, rr->next, rr->meta.id, deadline);
+  bool parked = false;
+  caf::expected<streams::read_result> rr{caf::error{}};
+  if (auto resumed = resumed_stream_wait()) {
+    rr = wait_or_park_for_data(ctx, path, resumed->from, resumed->stream_id, resumed_deadline(),
+                               parked);
+  } else {
+    auto deadline = clock_type::now() + ctx.server.opts.streams.longpoll_timeout;
+    rr = stream_read(ctx, request_at(path, p.from, p.limit));
     if (!rr)
       return send_read_error(req, res, rr.error());
+    touch_after_read(ctx, *rr);
+    if (rr->result == streams::outcome::ok && rr->appends == 0
+        && !(rr->meta.closed && rr->up_to_date))
+      rr = wait_or_park_for_data(ctx, path, rr->next, rr->meta.id, deadline, parked);
   }
+  if (parked)
+    return;
+  if (!rr)
+    return send_read_error(req, res, rr.error());
+  auto inm = req.get_header_value("If-None-Match");
   if (rr->result == streams::outcome::ok && rr->appends == 0)
     return send_stream_response(res, streams::poll_timeout_response(*rr, new_cursor(p.cursor)));
   send_stream_response(res, streams::read_response(*rr, start, inm, new_cursor(p.cursor)));

@@ -62,6 +62,7 @@ struct connection_counts {
   uint64_t idle_closed = 0; ///< closed: idle for IDLE_TIMEOUT
   uint64_t accept_errors = 0; ///< accept() failures survived (EMFILE, ENFILE, ...)
   uint64_t per_ip_refused = 0; ///< connections refused at accept for MAX_CONNS_PER_IP
+  uint64_t shared_answers = 0; ///< woken long-polls answered from an identical one's rendering
 };
 
 /// Process-wide figures read from /proc.

@@ -12,6 +12,7 @@
 
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
+#include "support/park_helpers.hpp"
 #include "support/raw_socket.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
@@ -21,49 +22,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-ebuse::server_config four_workers() {
-  auto cfg = quiet_config();
-  cfg.http_threads = 4;
-  cfg.max_conns_per_ip = 0;
-  return cfg;
-}
-
-std::string get_req(const std::string& path) {
-  return "GET " + path + " HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\n\r\n";
-}
-
-const std::string position_req = get_req("/position");
-
-// Requests parked in the loop now, as /metrics shows them.
-int parked_conns(httplib::Client& cli) {
-  auto r = get(cli, "/metrics");
-  if (r.status != 200)
-    return -1;
-  return nlohmann::json::parse(r.body)["http"]["connections"]["parked"].get<int>();
-}
+const std::string position_req = raw_get("/position");
 
 int64_t waiting(const test_server& srv) {
   return srv.get_tenant()->stats().events_waiting.load();
 }
 
 std::vector<std::unique_ptr<raw_socket>> park_polls(int port, int n, const std::string& path) {
-  std::vector<std::unique_ptr<raw_socket>> out;
-  for (int i = 0; i < n; ++i) {
-    out.push_back(std::make_unique<raw_socket>(port));
-    out.back()->send(get_req(path));
-  }
-  return out;
-}
-
-// Appends one event of `type`.
-reply post_event(httplib::Client& cli, const std::string& type) {
-  return post(cli, "/events", event_body(type, "{}"));
-}
-
-// The body of the only response in `raw`.
-std::string body_of(const std::string& raw) {
-  auto end = raw.find("\r\n\r\n");
-  return end == std::string::npos ? std::string{} : raw.substr(end + 4);
+  return send_on_many(port, n, raw_get(path));
 }
 
 } // namespace
@@ -71,7 +37,7 @@ std::string body_of(const std::string& raw) {
 TEST_CASE("200 parked long-polls hold no worker and are all answered once by one append",
           "[http][live][park]") {
   temp_dir dir;
-  test_server srv{dir.file("events.db"), four_workers()};
+  test_server srv{dir.file("events.db"), loop_config()};
   auto cli = srv.client();
   seed(*cli, 1);
   auto polls = park_polls(srv.port(), 200, "/events?from=2&wait=60s");
@@ -107,7 +73,7 @@ TEST_CASE("200 parked long-polls hold no worker and are all answered once by one
 
 TEST_CASE("a parked long-poll whose client leaves is dropped", "[http][live][park]") {
   temp_dir dir;
-  test_server srv{dir.file("events.db"), four_workers()};
+  test_server srv{dir.file("events.db"), loop_config()};
   auto cli = srv.client();
   auto polls = park_polls(srv.port(), 6, "/events?from=1&wait=60s");
   REQUIRE(eventually([&] { return parked_conns(*cli) == 6; }));
@@ -125,15 +91,15 @@ TEST_CASE("a parked long-poll whose client leaves is dropped", "[http][live][par
 TEST_CASE("a parked long-poll answers [] with Ebuse-Head at its deadline",
           "[http][live][park]") {
   temp_dir dir;
-  test_server srv{dir.file("events.db"), four_workers()};
+  test_server srv{dir.file("events.db"), loop_config()};
   auto cli = srv.client();
   seed(*cli, 3);
   REQUIRE(put(*cli, "/subscriptions/s1/position", R"({"position":3})").status == 204);
   raw_socket poll{srv.port()};
   auto start = std::chrono::steady_clock::now();
-  REQUIRE(poll.send(get_req("/subscriptions/s1/events?wait=1s&limit=5")));
+  REQUIRE(poll.send(raw_get("/subscriptions/s1/events?wait=1s&limit=5")));
   raw_socket poll2{srv.port()};
-  REQUIRE(poll2.send(get_req("/events?from=4&wait=1s")));
+  REQUIRE(poll2.send(raw_get("/events?from=4&wait=1s")));
   std::string raw, raw2;
   bool seen_parked = eventually([&] { return parked_conns(*cli) == 2; }, 900ms);
   REQUIRE(poll.read_responses(10s, raw));
@@ -143,6 +109,8 @@ TEST_CASE("a parked long-poll answers [] with Ebuse-Head at its deadline",
   CHECK(status_of(raw) == 200);
   CHECK(body_of(raw) == "[]\n");
   CHECK(raw.find("Ebuse-Head: 3\r\n") != std::string::npos);
+  // The rate-limit headers of its admission on the first pass, as a waiting worker's.
+  CHECK(raw.find("RateLimit-Remaining: ") != std::string::npos);
   CHECK(status_of(raw2) == 200);
   CHECK(body_of(raw2) == "[]\n");
   CHECK(raw2.find("Ebuse-Head: 3\r\n") != std::string::npos);
@@ -151,10 +119,10 @@ TEST_CASE("a parked long-poll answers [] with Ebuse-Head at its deadline",
 TEST_CASE("a request pipelined behind a parked long-poll is served after it, in order",
           "[http][live][park]") {
   temp_dir dir;
-  test_server srv{dir.file("events.db"), four_workers()};
+  test_server srv{dir.file("events.db"), loop_config()};
   auto cli = srv.client();
   raw_socket s{srv.port()};
-  REQUIRE(s.send(get_req("/events?from=1&wait=60s") + position_req));
+  REQUIRE(s.send(raw_get("/events?from=1&wait=60s") + position_req));
   REQUIRE(eventually([&] { return parked_conns(*cli) == 1; }));
   REQUIRE(post_event(*cli, "first").status == 200);
   std::string raw;
@@ -169,10 +137,10 @@ TEST_CASE("a request pipelined behind a parked long-poll is served after it, in 
 TEST_CASE("a filtered parked long-poll parks again when a commit holds other types",
           "[http][live][park]") {
   temp_dir dir;
-  test_server srv{dir.file("events.db"), four_workers()};
+  test_server srv{dir.file("events.db"), loop_config()};
   auto cli = srv.client();
   raw_socket s{srv.port()};
-  REQUIRE(s.send(get_req("/events?from=1&type=wanted&wait=60s")));
+  REQUIRE(s.send(raw_get("/events?from=1&type=wanted&wait=60s")));
   REQUIRE(eventually([&] { return parked_conns(*cli) == 1; }));
   REQUIRE(post_event(*cli, "other").status == 200);
   // Woken, read, nothing of its type: parked again (not answered []).
@@ -190,7 +158,7 @@ TEST_CASE("a filtered parked long-poll parks again when a commit holds other typ
 
 TEST_CASE("shutdown answers parked long-polls at once", "[http][live][park]") {
   temp_dir dir;
-  test_server srv{dir.file("events.db"), four_workers()};
+  test_server srv{dir.file("events.db"), loop_config()};
   auto cli = srv.client();
   seed(*cli, 2);
   auto polls = park_polls(srv.port(), 50, "/events?from=3&wait=60s");
@@ -212,14 +180,14 @@ TEST_CASE("shutdown answers parked long-polls at once", "[http][live][park]") {
 TEST_CASE("a long-poll parked past READ_TIMEOUT is still answered, and so is the next request",
           "[http][live][park]") {
   temp_dir dir;
-  auto cfg = four_workers();
+  auto cfg = loop_config();
   cfg.read_timeout = 1s;
   test_server srv{dir.file("events.db"), cfg};
   auto cli = srv.client();
   seed(*cli, 1);
   raw_socket s{srv.port()};
   auto start = std::chrono::steady_clock::now();
-  REQUIRE(s.send(get_req("/events?from=2&wait=2s")));
+  REQUIRE(s.send(raw_get("/events?from=2&wait=2s")));
   std::string raw;
   REQUIRE(s.read_responses(10s, raw));
   CHECK(std::chrono::steady_clock::now() - start >= 2s);
