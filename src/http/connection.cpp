@@ -3,9 +3,11 @@
 #include "http/connection.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,6 +59,8 @@ thread_local park_pass current_pass;
 // connection to the loop: longer than a client's round trip under load, so a busy
 // connection keeps its worker (one wake-up per request) while workers are plentiful.
 constexpr long linger_ns = 20 * 1000 * 1000;
+constexpr auto spin_before_sleep = std::chrono::microseconds(300);
+std::atomic<int> spinning_workers{0}; ///< workers in linger()'s spin (at most one spins)
 
 // Closes after the last response. A client still sending (a body we refused) would get
 // a reset on close, and a reset can destroy the response it has not read yet: so when
@@ -250,8 +254,21 @@ void linger(loop_conn& c, const loop_figures& f, int threads) {
       || f.queued.load(std::memory_order_relaxed) > 0)
     return;
   pollfd p{c.fd, POLLIN, 0};
+  // First about a round trip of polling without sleeping, yielding the core: a thread
+  // that sleeps gives its core back, and waking a halted core of a virtual machine costs
+  // more than a lone client's whole round trip.
+  // One worker at a time: with many clients, spinning threads would only take CPU
+  // from the busy ones.
+  bool ready = false;
+  if (spinning_workers.fetch_add(1, std::memory_order_relaxed) == 0)
+    for (auto until = clock::now() + spin_before_sleep; !ready && clock::now() < until;) {
+      ready = ::poll(&p, 1, 0) > 0;
+      if (!ready)
+        sched_yield();
+    }
+  spinning_workers.fetch_sub(1, std::memory_order_relaxed);
   timespec ts{0, linger_ns};
-  if (::ppoll(&p, 1, &ts, nullptr) <= 0)
+  if (!ready && ::ppoll(&p, 1, &ts, nullptr) <= 0)
     return;
   char buf[16 * 1024];
   for (;;) {
@@ -281,7 +298,7 @@ void connection_server::run_requests(loop_conn& c) {
   for (;;) {
     // Only a request the loop framed whole can park: it is all in `in`, to run again.
     bool whole = frame_request(c.in, c.scan, max_body_) == frame_kind::complete;
-    std::size_t request_bytes = whole ? c.scan.head_end + c.scan.body : 0;
+    std::size_t request_bytes = whole ? request_end(c.scan) : 0;
     strm.preload(std::move(c.in));
     c.in.clear();
     c.scan = head_scan{};

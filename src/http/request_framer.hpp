@@ -33,6 +33,11 @@ struct head_scan {
   std::size_t decoded = 0;    ///< body bytes in the chunks so far
 };
 
+/// Where a request framed `complete` by `scan` ends in its connection's input.
+inline std::size_t request_end(const head_scan& scan) noexcept {
+  return scan.chunked ? scan.chunk_pos : scan.head_end + scan.body;
+}
+
 /// Scans `in` (the connection's input, which only grows while a request arrives) from
 /// where `scan` stopped. `max_body`: MAX_BODY_BYTES.
 frame_kind frame_request(std::string_view in, head_scan& scan, std::size_t max_body);

@@ -39,7 +39,9 @@ TEST_CASE("a head is whole at its blank line", "[framer]") {
 
 TEST_CASE("scanning resumes where it stopped as bytes arrive", "[framer]") {
   head_scan scan;
-  check_framed_bytewise("POST /events HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd", scan);
+  const std::string whole = "POST /events HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd";
+  check_framed_bytewise(whole, scan);
+  CHECK(ebuse::request_end(scan) == whole.size());
 }
 
 TEST_CASE("a Content-Length body is waited for", "[framer]") {
@@ -100,6 +102,7 @@ TEST_CASE("a chunked body is scanned as its bytes arrive", "[framer]") {
   head_scan scan;
   check_framed_bytewise(whole, scan);
   CHECK(scan.decoded == 6);
+  CHECK(ebuse::request_end(scan) == whole.size());
   // Asked again (the worker's pass frames the same bytes), still whole.
   CHECK(ebuse::frame_request(whole, scan, 1000) == frame_kind::complete);
 }
