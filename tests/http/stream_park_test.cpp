@@ -30,12 +30,13 @@ ebuse::server_config four_workers(std::chrono::nanoseconds timeout = 60s) {
   return cfg;
 }
 
-// The same request with an empty chunked body: the loop does not frame it, so a worker
-// reads it and waits on its thread.
+// The same request with an empty chunked body whose size line ends in a bare LF: the
+// library reads it, the loop does not frame it (only chunks in their exact CRLF form), so
+// a worker reads it and waits with it.
 std::string unframed_raw_get(const std::string& path) {
   return "GET " + path
          + " HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\nTransfer-Encoding: chunked\r\n\r\n"
-           "0\r\n\r\n";
+           "0\n\r\n";
 }
 
 int64_t stream_waiting(const test_server& srv) {
