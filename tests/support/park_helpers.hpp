@@ -2,14 +2,17 @@
 // clients, and the loop's figures.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "support/http_helpers.hpp"
 #include "support/raw_socket.hpp"
+#include "support/test_server.hpp"
 
 namespace ebuse::test {
 
@@ -43,6 +46,26 @@ inline std::vector<std::unique_ptr<raw_socket>> send_on_many(int port, int n,
     out.back()->send(bytes);
   }
   return out;
+}
+
+/// Stops the server's HTTP side from another thread while `polls` wait, reads each one's
+/// answer (20 s at most) and returns how many `ok(raw)` accepts; `took` is how long the
+/// answers took from the stop.
+template <typename Ok>
+int answered_at_stop(test_server& srv, std::vector<std::unique_ptr<raw_socket>>& polls, Ok ok,
+                     std::chrono::steady_clock::duration& took) {
+  using namespace std::chrono_literals;
+  auto start = std::chrono::steady_clock::now();
+  std::thread stopper{[&] { srv.stop_http(); }};
+  int answered = 0;
+  for (auto& s : polls) {
+    std::string raw;
+    if (s->read_responses(20s, raw) && ok(raw))
+      ++answered;
+  }
+  stopper.join();
+  took = std::chrono::steady_clock::now() - start;
+  return answered;
 }
 
 /// Appends one event of `type` with an empty object as data.
