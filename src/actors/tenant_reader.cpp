@@ -174,6 +174,9 @@ reader_actor::behavior_type reader_impl(reader_self self, reader_setup setup,
       handling_scope scope{self->state.stats->readers, self->mailbox().size()};
       auto run = [](reader_conn& c, tenant_stats& stats, health_cmd& cmd) {
         auto res = c.store->max_position();
+        if (res)
+          if (auto bad = c.store->check_header())
+            res = std::move(bad);
         noted(stats, c, res ? caf::error{} : res.error());
         deliver<int64_t>(cmd.reply, std::move(res));
       };

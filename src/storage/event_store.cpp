@@ -2,9 +2,13 @@
 // migrations are in event_schema.cpp).
 #include "storage/event_store.hpp"
 
-#include <iterator>
 #include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <limits>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -317,6 +321,19 @@ caf::expected<int64_t> store_reader::max_position() {
   if (rc != SQLITE_ROW)
     return db_.error_from(rc, "max position");
   return result;
+}
+
+caf::error store_reader::check_header() const {
+  static constexpr char magic[] = "SQLite format 3"; // and its NUL: 16 bytes
+  char head[sizeof(magic)] = {};
+  int fd = ::open(db_.path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return {};
+  auto n = ::pread(fd, head, sizeof(head), 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof(head)) || std::memcmp(head, magic, sizeof(head)) == 0)
+    return {};
+  return db_.error_from(SQLITE_NOTADB, "file header");
 }
 
 caf::expected<std::vector<std::pair<std::string, int64_t>>>

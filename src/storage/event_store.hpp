@@ -207,6 +207,12 @@ public:
   /// Highest position in the file (0 when empty).
   caf::expected<int64_t> max_position();
 
+  /// Reads the file's first bytes from disk, past every page cache: an error (not a
+  /// database) when they are not SQLite's header. A file overwritten while its pages sit
+  /// in a connection's cache answers reads until the cache is dropped; this sees it at
+  /// once. A file that cannot be read here is left to the reads to judge.
+  caf::error check_header() const;
+
   /// Every stored subscription position.
   caf::expected<std::vector<std::pair<std::string, int64_t>>> subscriptions();
 
