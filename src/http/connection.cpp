@@ -304,7 +304,7 @@ void connection_server::run_requests(loop_conn& c) {
     c.scan = head_scan{};
     strm.set_read_deadline(c.started + limits_.read_timeout);
     begin_request(c.peer_ip);
-    current_pass = park_pass{&c, loop_.get(), whole, std::move(c.resumed), nullptr};
+    current_pass = park_pass{&c, loop_.get(), whole, std::move(c.resumed), nullptr, {}, false};
     if (current_pass.resumed)
       current_request().start = current_pass.resumed->start;
     current_pass.followers.swap(c.followers);
