@@ -48,6 +48,7 @@ struct park_pass {
   loop_conn* conn = nullptr;
   event_loop* loop = nullptr;
   bool parkable = false;                 ///< the loop framed the whole request
+  bool body_may_wait = false;            ///< a 100-continue head whose body the loop may read
   std::shared_ptr<park_ticket> resumed;  ///< it runs again after this park
   std::shared_ptr<park_ticket> parked;   ///< it parked during this pass
   std::vector<loop_conn*> followers;     ///< identical requests woken with it
@@ -150,7 +151,27 @@ bool park_request(std::chrono::steady_clock::time_point deadline,
   return true;
 }
 
+bool wait_for_body_in_loop() {
+  auto& p = current_pass;
+  if (!p.conn || !p.body_may_wait || p.parked || !p.loop->parking())
+    return false;
+  constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  if (current_stream->write(interim.data(), interim.size()) < 0 || !current_stream->flush())
+    return false;
+  auto t = std::make_shared<park_ticket>();
+  t->conn = p.conn;
+  t->start = current_request().start;
+  t->for_body = true;
+  p.parked = std::move(t);
+  current_stream->discard_output();
+  return true;
+}
+
 bool request_resumed() noexcept {
+  return current_pass.resumed != nullptr && !current_pass.resumed->for_body;
+}
+
+bool request_admitted_before() noexcept {
   return current_pass.resumed != nullptr;
 }
 
@@ -299,14 +320,22 @@ void connection_server::run_requests(loop_conn& c) {
     // Only a request the loop framed whole can park: it is all in `in`, to run again.
     bool whole = frame_request(c.in, c.scan, max_body_) == frame_kind::complete;
     std::size_t request_bytes = whole ? request_end(c.scan) : 0;
+    // A length-framed 100-continue head whose body has not come: admitted, it waits for
+    // the body in the loop (wait_for_body_in_loop).
+    bool body_may_wait = !whole && c.scan.at_head_end == frame_kind::complete
+                         && c.scan.expects_continue && !c.scan.continue_sent;
     strm.preload(std::move(c.in));
     c.in.clear();
     c.scan = head_scan{};
     strm.set_read_deadline(c.started + limits_.read_timeout);
     begin_request(c.peer_ip);
-    current_pass = park_pass{&c, loop_.get(), whole, std::move(c.resumed), nullptr, {}, false};
-    if (current_pass.resumed)
+    current_pass = park_pass{&c,      loop_.get(), whole, body_may_wait, std::move(c.resumed),
+                             nullptr, {},          false};
+    if (current_pass.resumed) {
       current_request().start = current_pass.resumed->start;
+      // Its head was answered on the first pass (100, or nothing when the body was here).
+      strm.swallow_continue();
+    }
     current_pass.followers.swap(c.followers);
     std::string rendered;
     if (!current_pass.followers.empty())
@@ -320,6 +349,16 @@ void connection_server::run_requests(loop_conn& c) {
     if (!current_pass.followers.empty()) {
       strm.flush(); // its own answer first: the followers' take a while
       answer_followers(current_pass.followers, current_pass.shared ? &rendered : nullptr);
+    }
+    if (current_pass.parked && current_pass.parked->for_body) {
+      // Admitted and told to send its body: the loop reads it, then the request runs
+      // again as admitted (rate limits and shutdown do not refuse it then).
+      c.resumed = std::move(current_pass.parked);
+      c.in = strm.take_all();
+      c.scan = head_scan{};
+      c.scan.continue_sent = true;
+      --c.requests;
+      break;
     }
     if (current_pass.parked) {
       current_pass.parked->request_bytes = request_bytes;

@@ -74,6 +74,18 @@ bool park_request(std::chrono::steady_clock::time_point deadline,
 /// Whether the current request runs again after it was parked.
 bool request_resumed() noexcept;
 
+/// For the `Expect: 100-continue` answer, once the head is admitted: when its body has not
+/// come and the loop can read it, sends `100 Continue` now and gives the connection back
+/// to the loop when the handler returns (its response is discarded); the request runs
+/// again once its body is here, admitted (request_admitted_before()), its answer carrying
+/// this pass's rate-limit headers. False: the caller answers 100 and the body is read on
+/// this thread.
+bool wait_for_body_in_loop();
+
+/// Whether the current request was admitted on an earlier pass (it parked, or waited for
+/// its body after `100 Continue`): it is not refused or counted by the limits again.
+bool request_admitted_before() noexcept;
+
 /// The deadline the current request was parked with (when resumed).
 std::chrono::steady_clock::time_point resumed_deadline() noexcept;
 

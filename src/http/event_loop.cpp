@@ -203,9 +203,13 @@ void event_loop::give_back(loop_conn& c) {
 void event_loop::take_back(loop_conn& c) {
   if (c.park)
     return park(c);
-  if (c.close || draining_)
+  // While draining, a request whose `100 Continue` went out still gets its answer.
+  if (c.close || (draining_ && !c.resumed))
     return close_conn(c);
+  // A request whose `100 Continue` went out keeps that mark until its body is here.
+  bool continue_sent = c.scan.continue_sent;
   c.scan = head_scan{};
+  c.scan.continue_sent = continue_sent;
   if (c.in.empty()) {
     set_state(c, loop_conn::state::idle);
     set_timer(c, clock::now() + limits_.idle_timeout);

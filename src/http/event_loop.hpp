@@ -39,6 +39,7 @@ struct park_ticket {
   httplib::Headers kept;            ///< response headers of the first pass its answer carries
   std::size_t request_bytes = 0;    ///< the request's length at the front of its connection's input
   bool shareable = false;           ///< its answer is decided by its bytes and the store alone
+  bool for_body = false; ///< not parked: its `100 Continue` is sent and the loop reads its body
 };
 
 /// One open connection. While a worker runs it, only that worker touches it (except its

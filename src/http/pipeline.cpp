@@ -75,10 +75,10 @@ request_pipeline::request_pipeline(const http_options& opts,
 bool request_pipeline::before_handler(httplib::Request& req, httplib::Response& res,
                                       request_state& st) {
   identify(req, st);
-  if (request_resumed()) {
-    // A parked request running again was admitted and counted by the limits on its
-    // first pass; during shutdown it is answered, not refused. Its answer carries the
-    // rate-limit headers of that admission.
+  if (request_admitted_before()) {
+    // A request running again (it parked, or its body came after `100 Continue`) was
+    // admitted and counted by the limits on its first pass; during shutdown it is
+    // answered, not refused. Its answer carries the rate-limit headers of that admission.
     restore_kept_headers(res);
     prepare(req, res, st);
     return authenticate(req, res, st);

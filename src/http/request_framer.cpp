@@ -47,21 +47,29 @@ bool streams_body(std::string_view head) {
 }
 
 // The head [0, end) is whole: what its framing headers ask for. Anything the library's
-// own rules must judge (100-continue, duplicate or malformed lengths, a body over the
-// limit, a transfer coding other than a lone `chunked`) goes to a worker, which answers
-// it exactly as for a blocking read.
+// own rules must judge (an Expect other than one `100-continue` whose answer is already
+// sent, duplicate or malformed lengths, a body over the limit, a transfer coding other
+// than a lone `chunked`) goes to a worker, which answers it exactly as for a blocking
+// read. A `100-continue` head with a length is noted: its worker decides on the head
+// alone and may send `100 Continue` and give the connection back to wait for the body.
 frame_kind judge_head(std::string_view head, std::size_t max_body, head_scan& scan) {
   scan.body = 0;
+  scan.expects_continue = false;
   int lengths = 0;
   int codings = 0;
+  int expects = 0;
   auto eol = head.find('\n');
   while (eol != std::string_view::npos && eol + 1 < head.size()) {
     auto next = head.find('\n', eol + 1);
     auto line = head.substr(eol + 1, next == std::string_view::npos ? std::string_view::npos
                                                                      : next - eol - 1);
     eol = next;
-    if (name_is(line, "expect"))
-      return frame_kind::takeover;
+    if (name_is(line, "expect")) {
+      // The library acts on the exact value only.
+      if (++expects > 1 || value_of(line, 6) != "100-continue")
+        return frame_kind::takeover;
+      scan.expects_continue = true;
+    }
     if (name_is(line, "transfer-encoding")) {
       if (++codings > 1 || !iequals(value_of(line, 17), "chunked"))
         return frame_kind::takeover;
@@ -79,6 +87,10 @@ frame_kind judge_head(std::string_view head, std::size_t max_body, head_scan& sc
   }
   // Both a length and a coding: ambiguous, the library's rules decide.
   if (scan.chunked && (lengths > 0 || streams_body(head)))
+    return frame_kind::takeover;
+  // A `100-continue` whose answer was not sent yet: its worker decides on the head.
+  // Only a length-framed one may wait for its body in the loop.
+  if (scan.expects_continue && !scan.continue_sent && (scan.chunked || lengths == 0))
     return frame_kind::takeover;
   return frame_kind::complete;
 }
@@ -194,8 +206,12 @@ frame_kind frame_request(std::string_view in, head_scan& scan, std::size_t max_b
     return scan.at_head_end;
   if (scan.chunked)
     return frame_chunks(in, scan, max_body);
-  return in.size() - scan.head_end >= scan.body ? frame_kind::complete
-                                                 : frame_kind::incomplete;
+  if (in.size() - scan.head_end >= scan.body)
+    return frame_kind::complete;
+  // The client waits for `100 Continue` before it sends the body: the worker answers
+  // the head now (admitted: 100; refused: the error).
+  return scan.expects_continue && !scan.continue_sent ? frame_kind::takeover
+                                                      : frame_kind::incomplete;
 }
 
 } // namespace ebuse

@@ -11,7 +11,8 @@ namespace ebuse {
 enum class frame_kind {
   incomplete, ///< more bytes are needed
   complete,   ///< a whole request (head and Content-Length or chunked body) is buffered
-  takeover,   ///< a worker must read the rest itself (100-continue, a head over the limits,
+  takeover,   ///< a worker must read the rest itself, or answer the head first (a
+              ///< 100-continue whose body is not here yet, a head over the limits,
               ///< a body over MAX_BODY_BYTES, ambiguous framing, chunks the loop does not
               ///< frame exactly as the library's parser would)
 };
@@ -31,6 +32,10 @@ struct head_scan {
   std::size_t chunk_pos = 0;  ///< next byte of the chunked body to scan
   std::size_t chunk_left = 0; ///< bytes of the current chunk's data still to come
   std::size_t decoded = 0;    ///< body bytes in the chunks so far
+  bool expects_continue = false; ///< the head has `Expect: 100-continue`
+  bool continue_sent = false;    ///< set by the connection, kept across resets for the
+                                 ///< request it was set for: its `100 Continue` is sent, so
+                                 ///< the body is framed as any other
 };
 
 /// Where a request framed `complete` by `scan` ends in its connection's input.

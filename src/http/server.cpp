@@ -144,7 +144,12 @@ struct http_server::impl {
       bool admitted = pipeline.before_handler(const_cast<httplib::Request&>(req), res, st);
       if (admitted && st.match.status == 200) {
         st.admitted = true;
-        return 100;
+        if (!wait_for_body_in_loop())
+          return 100;
+        // Sent already; this answer is discarded and the request runs again with its body.
+        res.status = 200;
+        res.set_header("Content-Length", "0");
+        return 200;
       }
       if (admitted)
         send_unmatched(req, res, st.match);

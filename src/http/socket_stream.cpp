@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include <netdb.h>
 #include <poll.h>
@@ -50,6 +51,7 @@ void socket_stream::preload(std::string bytes) {
   pre_ = std::move(bytes);
   pre_off_ = 0;
   discard_ = false;
+  swallow_continue_ = false;
 }
 
 std::string socket_stream::take_all() {
@@ -195,6 +197,12 @@ ssize_t socket_stream::read_raw(char* ptr, size_t size) {
 ssize_t socket_stream::write(const char* ptr, size_t size) {
   if (discard_)
     return static_cast<ssize_t>(size);
+  if (swallow_continue_) {
+    swallow_continue_ = false;
+    constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (std::string_view{ptr, size} == interim)
+      return static_cast<ssize_t>(size);
+  }
   if (write_failed_)
     return -1;
   if (capture_)

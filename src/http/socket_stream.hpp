@@ -51,6 +51,13 @@ public:
     out_len_ = 0;
   }
 
+  /// Drops the next write if it is exactly an interim `100 Continue`: a request that runs
+  /// again had its head answered on its first pass, and the library sends one for the
+  /// head each time it reads it (a 100 may be left out once the final answer follows).
+  void swallow_continue() noexcept {
+    swallow_continue_ = true;
+  }
+
   /// Until called again with null, appends every byte written (the response of a
   /// request whose rendering answers identical requests too) to `*into`.
   void capture_output(std::string* into) noexcept {
@@ -119,6 +126,7 @@ private:
   mutable endpoint local_;
   bool eof_ = false;                        ///< the peer closed (seen while waiting)
   bool discard_ = false;                    ///< see discard_output()
+  bool swallow_continue_ = false;           ///< see swallow_continue()
   std::string* capture_ = nullptr;          ///< see capture_output()
   std::string pre_; ///< bytes the loop read, consumed before buf_
   size_t pre_off_ = 0;

@@ -1,5 +1,5 @@
 // HTTP tests for the connection event loop: waiting connections (slow heads, slow bodies,
-// idle keep-alive) hold no worker, pipelining, shutdown with idle and busy connections.
+// bodies awaited after 100 Continue, idle keep-alive) hold no worker, pipelining, shutdown with idle and busy connections.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -159,6 +159,42 @@ TEST_CASE("chunked bodies arriving slowly hold no worker", "[http][loop]") {
     std::string r;
     if (s->read_responses(10s, r) && r.rfind("HTTP/1.1 200", 0) == 0)
       ++appended;
+  }
+  CHECK(appended == 20);
+  auto cli = srv.client();
+  CHECK(get(*cli, "/position").body.find("\"position\":20") != std::string::npos);
+}
+
+TEST_CASE("100-continue clients yet to send their bodies hold no worker", "[http][loop]") {
+  temp_dir dir;
+  test_server srv{dir.file("events.db"), few_workers()};
+  const std::string event = R"({"type":"continued","data":{"x":1}})";
+  const std::string head = "POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\n"
+                           "Expect: 100-continue\r\nContent-Type: application/json\r\n"
+                           "Content-Length: "
+                           + std::to_string(event.size()) + "\r\n\r\n";
+  const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  // Twenty admitted heads on four workers, each told to send its body and not sending it.
+  auto waiting = open_sockets(srv.port(), 20);
+  std::vector<std::string> got(waiting.size());
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    REQUIRE(waiting[i]->send(head));
+    REQUIRE(waiting[i]->read_responses(5s, got[i]));
+    REQUIRE(got[i] == interim);
+  }
+  check_new_client_served(srv.port());
+  // Each body, sent now, is appended once and answered once: no second 100.
+  for (auto& s : waiting)
+    REQUIRE(s->send(event));
+  int appended = 0;
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    REQUIRE(waiting[i]->read_responses(10s, got[i], 2));
+    auto answer = got[i].substr(interim.size());
+    if (answer.rfind("HTTP/1.1 200 OK\r\n", 0) == 0 && raw_socket::whole_responses(answer) == 1)
+      ++appended;
+    // The connection stays usable.
+    REQUIRE(waiting[i]->send(position_req));
+    REQUIRE(waiting[i]->read_responses(5s, got[i], 3));
   }
   CHECK(appended == 20);
   auto cli = srv.client();

@@ -61,7 +61,11 @@ TEST_CASE("what the loop does not frame goes to a worker", "[framer]") {
   // A length and a coding: ambiguous framing, judged by the library's rules.
   CHECK(frame("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n")
         == frame_kind::takeover);
-  CHECK(frame("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+  // Other expectations, or more than one: the library's rules decide.
+  CHECK(frame("POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\nabc")
+        == frame_kind::takeover);
+  CHECK(frame("POST / HTTP/1.1\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n"
+              "Content-Length: 3\r\n\r\nabc")
         == frame_kind::takeover);
   CHECK(frame("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n")
         == frame_kind::takeover);
@@ -136,4 +140,24 @@ TEST_CASE("a chunked body over MAX_BODY_BYTES goes to a worker (413)", "[framer]
     tiny += "1\r\na\r\n";
   CHECK(frame(chunked_head + tiny.substr(0, 6 * 20000), 40000) == frame_kind::incomplete);
   CHECK(frame(chunked_head + tiny, 40000) == frame_kind::takeover);
+}
+
+TEST_CASE("a 100-continue head goes to a worker until its answer is sent", "[framer]") {
+  const std::string head = "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
+  head_scan scan;
+  // The client waits for `100 Continue`: the head is answered first.
+  CHECK(ebuse::frame_request(head, scan, 1000) == frame_kind::takeover);
+  CHECK(scan.expects_continue);
+  // A body that came with the head anyway: the request is whole.
+  CHECK(frame(head + "abc") == frame_kind::complete);
+  // Once the 100 is sent, the body is framed as any other, byte by byte.
+  head_scan sent;
+  sent.continue_sent = true;
+  check_framed_bytewise(head + "abc", sent);
+  CHECK(ebuse::request_end(sent) == head.size() + 3);
+  // Without a length (nothing to wait for) or chunked: a worker reads it as before.
+  CHECK(frame("POST / HTTP/1.1\r\nExpect: 100-continue\r\n"
+              "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        == frame_kind::takeover);
+  CHECK(frame("GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n") == frame_kind::takeover);
 }
