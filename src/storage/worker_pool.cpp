@@ -32,14 +32,15 @@ bool worker_pool::submit(std::function<void()> job) {
   return true;
 }
 
-bool worker_pool::run_here_if_idle(const std::function<void()>& job) {
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (stopping_ || !jobs_.empty() || busy_ >= cap_)
-      return false;
-    ++busy_;
-  }
-  job();
+bool worker_pool::enter_here() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (stopping_ || !jobs_.empty() || busy_ >= cap_)
+    return false;
+  ++busy_;
+  return true;
+}
+
+void worker_pool::leave_here() {
   bool waiting = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -49,7 +50,6 @@ bool worker_pool::run_here_if_idle(const std::function<void()>& job) {
   }
   if (waiting)
     cv_.notify_one(); // a job queued while this one held the last place
-  return true;
 }
 
 bool worker_pool::may_start() const {

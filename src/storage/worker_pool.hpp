@@ -39,7 +39,20 @@ public:
   /// under the same bound (the pool's threads start no job beyond it meanwhile), so at
   /// most `threads` jobs run at once wherever they run. False (the job is not run) when
   /// the pool is not idle or has stopped. For callers that may block (not actors).
-  bool run_here_if_idle(const std::function<void()>& job);
+  template <typename Job>
+  bool run_here_if_idle(Job&& job) {
+    if (!enter_here())
+      return false;
+    // The place is given back however the job ends.
+    struct place {
+      worker_pool* pool;
+      ~place() {
+        pool->leave_here();
+      }
+    } held{this};
+    job();
+    return true;
+  }
 
   /// Runs every job queued so far, then joins the threads. Idempotent; not from a job.
   void stop();
@@ -61,6 +74,8 @@ public:
 private:
   void run();
   bool may_start() const; ///< a queued job may start now; under mtx_
+  bool enter_here();       ///< takes a place for the caller's job if the pool is idle
+  void leave_here();       ///< gives that place back
 
   mutable std::mutex mtx_;
   std::condition_variable cv_;
