@@ -221,10 +221,12 @@ struct start_done_cmd {
   caf::error err;
 };
 
-/// Replace the registry's set of tenants.
+/// Replace the registry's set of tenants; answers how many are configured, once the new
+/// set is what requests see.
 struct reload_cmd {
   std::shared_ptr<const std::vector<tenant_spec>> tenants;
   std::shared_ptr<const std::vector<key_digest>> admin_keys;
+  reply_to<int64_t> reply;
 };
 
 /// Stop every tenant; answers how many were stopped.

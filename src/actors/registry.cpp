@@ -147,7 +147,8 @@ void tenant_registry::reload(std::vector<tenant_spec> tenants,
                              std::vector<key_digest> admin_keys) {
   auto shared = std::make_shared<const std::vector<tenant_spec>>(std::move(tenants));
   auto admins = std::make_shared<const std::vector<key_digest>>(std::move(admin_keys));
-  caf::anon_send(view_->actor, reload_cmd{std::move(shared), std::move(admins)});
+  // Waits until applied: a caller that says the configuration is reloaded means it.
+  ask(view_->actor, reload_cmd{std::move(shared), std::move(admins), {}}, start_timeout);
 }
 
 void tenant_registry::stop_all() {

@@ -128,7 +128,8 @@ public:
   std::vector<std::shared_ptr<tenant>> running() const;
 
   /// Applies a new set of tenants: added ones become reachable, removed ones stop once
-  /// their in-flight requests are done, renamed keys take effect at once.
+  /// their in-flight requests are done, renamed keys take effect at once. Returns once
+  /// requests see the new set.
   void reload(std::vector<tenant_spec> tenants, std::vector<key_digest> admin_keys = {});
 
   /// Stops every tenant (writers commit what they hold), waits until the registry has

@@ -204,7 +204,7 @@ void on_down(registry_self self, const caf::down_msg& msg) {
     st.view->stats.restarts.fetch_add(1, std::memory_order_relaxed);
 }
 
-void reload(registry_self self, const reload_cmd& cmd) {
+void reload(registry_self self, reload_cmd& cmd) {
   auto& st = self->state;
   std::vector<std::shared_ptr<tenant_slot>> dropped;
   auto old = st.view->current();
@@ -231,6 +231,7 @@ void reload(registry_self self, const reload_cmd& cmd) {
     st.starts.erase(slot);
   st.view->stats.configured.store(static_cast<int64_t>(cmd.tenants->size()));
   st.view->stats.reloads.fetch_add(1, std::memory_order_relaxed);
+  deliver<int64_t>(cmd.reply, static_cast<int64_t>(cmd.tenants->size()));
   reap(self);
 }
 
