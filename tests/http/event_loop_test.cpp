@@ -262,6 +262,34 @@ TEST_CASE("stopping closes idle connections and finishes busy ones", "[http][loo
   CHECK_FALSE(busy.read_for(1000ms, got));
 }
 
+TEST_CASE("stopping answers a body sent after 100 Continue", "[http][loop]") {
+  temp_dir dir;
+  test_server srv{dir.file("events.db"), few_workers()};
+  raw_socket idle{srv.port()};
+  std::string r;
+  REQUIRE(idle.send(position_req));
+  REQUIRE(idle.read_responses(5s, r));
+  const std::string body = R"({"type":"late","data":{}})";
+  raw_socket told{srv.port()};
+  REQUIRE(told.send("POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: test-key\r\n"
+                    "Expect: 100-continue\r\nContent-Type: application/json\r\n"
+                    "Content-Length: "
+                    + std::to_string(body.size()) + "\r\n\r\n"));
+  std::string got;
+  REQUIRE(told.read_responses(5s, got));
+  REQUIRE(got == "HTTP/1.1 100 Continue\r\n\r\n");
+  got.clear();
+  std::thread stopper{[&] { srv.stop_http(); }};
+  // The idle connection closing says the server is stopping.
+  CHECK_FALSE(idle.read_for(5000ms, r));
+  // Admitted before the stop, the request is answered (not refused) once its body is in.
+  REQUIRE(told.send(body));
+  CHECK(told.read_responses(5s, got));
+  stopper.join();
+  CHECK(got.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(got.find("\"position\":1") != std::string::npos);
+}
+
 TEST_CASE("/metrics counts connections by state and busy workers", "[http][loop]") {
   temp_dir dir;
   test_server srv{dir.file("events.db"), few_workers()};
