@@ -93,6 +93,9 @@ void connection_server::write_answers(const std::vector<loop_conn*>& followers,
   for (std::size_t i = 0; i < followers.size(); ++i) {
     auto& f = *followers[i];
     if (ok[i] && sent[i] < bytes.size()) {
+      // Those answered so far go back before waiting for a slow reader.
+      loop_->give_back(back);
+      back.clear();
       ok[i] = send_rest(f.fd, bytes, sent[i], until);
       now = clock::now();
     }
