@@ -88,11 +88,10 @@ void event_loop::set_timer(loop_conn& c, clock::time_point at) {
     timers_.insert({at, &c});
 }
 
-// A connection joins the epoll set once, at adopt, and leaves it when it closes; each
-// registration is one-shot, so handing it to a worker costs no call (the event that
-// made it whole disarmed it) and waiting again is one EPOLL_CTL_MOD. An event of a
-// connection a worker holds (its client leaving while a resumed request runs) only
-// disarms it: the next arm() reports it again (level-triggered).
+// Registrations are one-shot: an event disarms the connection until the next arm(), which
+// is one EPOLL_CTL_MOD while it is still in the set (a parked connection resumed, see
+// detach()). An event of a connection a worker holds (its client leaving while a resumed
+// request runs) only disarms it: the next arm() reports it again (level-triggered).
 void event_loop::arm(loop_conn& c, uint32_t events) {
   epoll_event ev{};
   ev.events = events | EPOLLONESHOT;
@@ -174,8 +173,15 @@ void event_loop::rewatch(loop_conn& c) {
     close_conn(c);
 }
 
-// A worker holds `c` from now on; its registration stays (see arm()).
+// A worker holds `c` from now on. A resumed parked connection keeps its registration (a
+// woken burst costs no epoll_ctl here, one MOD at take-back); any other leaves the epoll
+// set, so that the requests a worker reads itself (linger) do not run the set's wake-up
+// callback for each packet.
 void event_loop::detach(loop_conn& c) {
+  if (c.registered && c.st != loop_conn::state::parked) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+    c.registered = false;
+  }
   set_timer(c, clock::time_point::max());
   set_state(c, loop_conn::state::worker);
 }

@@ -66,7 +66,7 @@ struct loop_conn {
 
   // The loop's own.
   state st = state::reading;
-  bool registered = false; ///< in the epoll set (from adopt to close; one-shot, see arm())
+  bool registered = false; ///< in the epoll set (one-shot, see arm())
   bool dead = false;
   clock::time_point timer = clock::time_point::max();
 };
