@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -103,6 +105,36 @@ int64_t metric(int fd, const char* name) {
                                                      nullptr, 10);
 }
 
+// CPU time (ns) the threads of process `pid` have run (/proc/PID/task/*/schedstat), or
+// -1 without a pid: a burst's cost that other load on the machine does not inflate.
+int64_t process_cpu_ns(const char* pid) {
+  if (!pid)
+    return -1;
+  std::string dir = std::string{"/proc/"} + pid + "/task";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d)
+    return -1;
+  int64_t total = 0;
+  while (auto* e = ::readdir(d)) {
+    if (e->d_name[0] == '.')
+      continue;
+    if (FILE* f = std::fopen((dir + "/" + e->d_name + "/schedstat").c_str(), "r")) {
+      long long ns = 0;
+      if (std::fscanf(f, "%lld", &ns) == 1)
+        total += ns;
+      std::fclose(f);
+    }
+  }
+  ::closedir(d);
+  return total;
+}
+
+int64_t own_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 // (a) N long-polls parked on one tenant, one append, the time to each answer.
 void longpolls(int n) {
   int ctl = connect_loopback();
@@ -140,10 +172,15 @@ void longpolls(int n) {
   int ep = ::epoll_create1(0);
   for (size_t i = 0; i < fds.size(); ++i) {
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    // One-shot: an answered descriptor reports nothing more, without a removal per answer.
+    ev.events = EPOLLIN | EPOLLONESHOT;
     ev.data.u64 = i;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, fds[i].fd, &ev);
   }
+  // SERVER_PID (optional): the server's CPU for the burst is reported too.
+  const char* server_pid = std::getenv("SERVER_PID");
+  int64_t server_cpu0 = process_cpu_ns(server_pid);
+  int64_t own_cpu0 = own_cpu_ns();
   auto t0 = clk::now();
   send_all(ctl, request("POST", "/events", one_event));
   std::vector<double> answered;
@@ -160,19 +197,23 @@ void longpolls(int n) {
       // The first bytes of the answer; a long-poll answer is one small response.
       int fd = fds[ready[static_cast<size_t>(j)].data.u64].fd;
       ::recv(fd, tmp, sizeof tmp, 0);
-      ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
       answered.push_back(std::chrono::duration<double, std::micro>(now - t0).count());
     }
   }
+  int64_t own_cpu = own_cpu_ns() - own_cpu0;
+  int64_t server_cpu = server_cpu0 < 0 ? -1 : process_cpu_ns(server_pid) - server_cpu0;
   ::close(ep);
   read_response(ctl);
   double base = pct(rtt, 0.5);
   std::printf("longpoll n=%d parked=%lld threads_before=%lld threads_waiting=%lld "
               "post_rtt_p50_us=%.0f answer_p50_us=%.0f answer_p99_us=%.0f "
-              "answer_max_us=%.0f p99_over_rtt=%.1f\n",
+              "answer_max_us=%.0f p99_over_rtt=%.1f client_cpu_us_per_answer=%.2f "
+              "server_cpu_us_per_answer=%.2f\n",
               n, static_cast<long long>(parked), static_cast<long long>(threads_before),
               static_cast<long long>(threads_waiting), base, pct(answered, 0.5),
-              pct(answered, 0.99), pct(answered, 1.0), pct(answered, 0.99) / base);
+              pct(answered, 0.99), pct(answered, 1.0), pct(answered, 0.99) / base,
+              static_cast<double>(own_cpu) / 1e3 / n,
+              server_cpu < 0 ? -1.0 : static_cast<double>(server_cpu) / 1e3 / n);
   for (auto& p : fds)
     ::close(p.fd);
   ::close(ctl);

@@ -178,6 +178,8 @@ private:
   // Writes `bytes` (the leader's response) to each follower, or without bytes runs each
   // on a worker; then gives them back to the loop (shared_answers.cpp).
   void answer_followers(std::vector<loop_conn*>& followers, const std::string* bytes);
+  // Writes `bytes` to each follower and gives them back to the loop (shared_answers.cpp).
+  void write_answers(const std::vector<loop_conn*>& followers, const std::string& bytes);
   // Accepts what the listening socket holds (accept_loop.cpp).
   std::chrono::milliseconds accept_ready(socket_t listen_fd);
   // MAX_CONNS_PER_IP at accept: false if `sock` was refused (answered and closed).

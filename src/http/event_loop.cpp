@@ -88,12 +88,20 @@ void event_loop::set_timer(loop_conn& c, clock::time_point at) {
     timers_.insert({at, &c});
 }
 
-void event_loop::watch(loop_conn& c) {
+// Registrations are one-shot: an event disarms the connection until the next arm(), which
+// is one EPOLL_CTL_MOD while it is still in the set (a parked connection resumed, see
+// detach()). An event of a connection a worker holds (its client leaving while a resumed
+// request runs) only disarms it: the next arm() reports it again (level-triggered).
+void event_loop::arm(loop_conn& c, uint32_t events) {
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.events = events | EPOLLONESHOT;
   ev.data.ptr = &c;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev) == 0)
-    c.registered = true;
+  c.registered =
+    ::epoll_ctl(epoll_fd_, c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &ev) == 0;
+}
+
+void event_loop::watch(loop_conn& c) {
+  arm(c, EPOLLIN | EPOLLRDHUP);
 }
 
 void event_loop::adopt(socket_t fd, const ip_address& peer, bool counted, std::string peer_ip,
@@ -146,21 +154,31 @@ void event_loop::on_readable(loop_conn& c) {
       if (frame_request(c.in, c.scan, max_body_) != frame_kind::incomplete)
         return hand_off(c);
       if (static_cast<std::size_t>(n) < scratch_.size())
-        return;
+        return rewatch(c);
       continue;
     }
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return;
+      return rewatch(c);
     // Closed by the peer, or failed, before a whole request arrived.
     return close_conn(c);
   }
 }
 
-// Takes `c` out of the loop's watch: a worker holds it from now on.
+// Waits for more of `c`'s request (its one-shot registration fired).
+void event_loop::rewatch(loop_conn& c) {
+  watch(c);
+  if (!c.registered)
+    close_conn(c);
+}
+
+// A worker holds `c` from now on. A resumed parked connection keeps its registration (a
+// woken burst costs no epoll_ctl here, one MOD at take-back); any other leaves the epoll
+// set, so that the requests a worker reads itself (linger) do not run the set's wake-up
+// callback for each packet.
 void event_loop::detach(loop_conn& c) {
-  if (c.registered) {
+  if (c.registered && c.st != loop_conn::state::parked) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
     c.registered = false;
   }
@@ -185,14 +203,35 @@ void event_loop::run_on_worker(loop_conn& c) {
   });
 }
 
+void event_loop::run_task(std::function<void()> task) {
+  figures_.queued.fetch_add(1, std::memory_order_relaxed);
+  pool_->enqueue([this, task = std::move(task)] {
+    figures_.queued.fetch_sub(1, std::memory_order_relaxed);
+    figures_.busy.fetch_add(1, std::memory_order_relaxed);
+    task();
+    figures_.busy.fetch_sub(1, std::memory_order_relaxed);
+  });
+}
+
+void event_loop::give_back(const std::vector<loop_conn*>& cs) {
+  give_back(cs.data(), cs.size());
+}
+
 void event_loop::give_back(loop_conn& c) {
+  loop_conn* one = &c;
+  give_back(&one, 1);
+}
+
+void event_loop::give_back(loop_conn* const* cs, std::size_t n) {
   // One wake-up of the loop per batch of returns (a burst of resumed long-polls): the
   // loop takes every returned connection each time it wakes.
+  if (n == 0)
+    return;
   bool first;
   {
     std::lock_guard<std::mutex> guard{returned_mtx_};
     first = returned_.empty();
-    returned_.push_back(&c);
+    returned_.insert(returned_.end(), cs, cs + n);
   }
   if (first)
     wake();
@@ -219,9 +258,7 @@ void event_loop::take_back(loop_conn& c) {
     if (frame_request(c.in, c.scan, max_body_) != frame_kind::incomplete)
       return hand_off(c);
   }
-  watch(c);
-  if (!c.registered)
-    close_conn(c);
+  rewatch(c);
 }
 
 void event_loop::expire(clock::time_point now) {
@@ -339,7 +376,7 @@ bool event_loop::run(socket_t listen_fd, acceptor accept) {
         }
       } else {
         auto* c = static_cast<loop_conn*>(tag);
-        if (c->dead || !c->registered)
+        if (c->dead || !c->registered || c->st == loop_conn::state::worker)
           continue;
         // A parked connection is watched only for its client leaving.
         if (c->st == loop_conn::state::parked)

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -66,7 +67,7 @@ struct loop_conn {
 
   // The loop's own.
   state st = state::reading;
-  bool registered = false; ///< in the epoll set
+  bool registered = false; ///< in the epoll set (one-shot, see arm())
   bool dead = false;
   clock::time_point timer = clock::time_point::max();
 };
@@ -130,6 +131,12 @@ public:
 
   /// From a worker: gives back a connection it holds (a follower it answered).
   void give_back(loop_conn& c);
+  /// From a worker: gives back the connections it holds, with one wake-up of the loop.
+  void give_back(const std::vector<loop_conn*>& cs);
+
+  /// From a worker: runs `task` on another worker (the second half of a burst's writes).
+  /// The loop keeps running while the task holds connections: they are not given back.
+  void run_task(std::function<void()> task);
 
   /// Counts an answer written from another request's rendering.
   void count_shared_answer() noexcept {
@@ -145,6 +152,7 @@ public:
   struct wake_queue;
 
 private:
+  void give_back(loop_conn* const* cs, std::size_t n);
   void wake();
   void on_readable(loop_conn& c);
   void hand_off(loop_conn& c);
@@ -156,7 +164,9 @@ private:
   void expire(clock::time_point now);
   void commands();
   int wait_ms(clock::time_point now) const;
+  void arm(loop_conn& c, uint32_t events);
   void watch(loop_conn& c);
+  void rewatch(loop_conn& c);
   // Parking (event_loop_park.cpp).
   void park(loop_conn& c);
   void resume(loop_conn& c);

@@ -40,10 +40,7 @@ void event_loop::park(loop_conn& c) {
   set_timer(c, c.park->deadline);
   // Only the client leaving is watched: pipelined bytes stay in the socket until the
   // parked request is answered.
-  epoll_event ev{};
-  ev.events = EPOLLRDHUP;
-  ev.data.ptr = &c;
-  c.registered = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev) == 0;
+  arm(c, EPOLLRDHUP);
   if (!c.registered)
     close_conn(c);
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,6 +14,11 @@ namespace ebuse {
 namespace {
 
 using clock = std::chrono::steady_clock;
+
+// From how many followers a burst's writes are split over two workers.
+constexpr std::size_t split_from = 32;
+// How many answered followers go back to the loop at once.
+constexpr std::size_t give_back_batch = 64;
 
 // Sends what is left of `bytes` from `done` without waiting; false when the connection
 // failed.
@@ -57,22 +63,47 @@ void connection_server::answer_followers(std::vector<loop_conn*>& followers,
     followers.clear();
     return;
   }
+  // A large burst's writes are split with a second worker: each loopback send costs the
+  // kernel about as much as the whole rest of an answer, and the machine has more than
+  // one core. The second half gets its own copy of the bytes (this pass's die with it).
+  if (followers.size() >= split_from) {
+    auto half = followers.size() / 2;
+    auto copy = std::make_shared<const std::string>(*bytes);
+    auto rest = std::make_shared<std::vector<loop_conn*>>(followers.begin() + half,
+                                                           followers.end());
+    followers.resize(half);
+    loop_->run_task([this, copy, rest] { write_answers(*rest, *copy); });
+  }
+  write_answers(followers, *bytes);
+  followers.clear();
+}
+
+void connection_server::write_answers(const std::vector<loop_conn*>& followers,
+                                      const std::string& bytes) {
   // Every follower's answer is attempted without waiting first: one client slow to read
   // delays only itself and those after it in the second round.
   std::vector<std::size_t> sent(followers.size(), 0);
   std::vector<bool> ok(followers.size(), true);
   for (std::size_t i = 0; i < followers.size(); ++i)
-    ok[i] = send_some(followers[i]->fd, *bytes, sent[i]);
-  auto until = clock::now() + limits_.write_timeout;
+    ok[i] = send_some(followers[i]->fd, bytes, sent[i]);
+  auto now = clock::now();
+  auto until = now + limits_.write_timeout;
+  std::vector<loop_conn*> back;
+  back.reserve(std::min(followers.size(), give_back_batch));
   for (std::size_t i = 0; i < followers.size(); ++i) {
     auto& f = *followers[i];
-    if (ok[i] && sent[i] < bytes->size())
-      ok[i] = send_rest(f.fd, *bytes, sent[i], until);
+    if (ok[i] && sent[i] < bytes.size()) {
+      // Those answered so far go back before waiting for a slow reader.
+      loop_->give_back(back);
+      back.clear();
+      ok[i] = send_rest(f.fd, bytes, sent[i], until);
+      now = clock::now();
+    }
     if (ok[i]) {
       // As after a pass of its own: the request is served, what follows it is next.
       f.in.erase(0, f.resumed->request_bytes);
       ++f.requests;
-      f.started = clock::now();
+      f.started = now;
       loop_->count_shared_answer();
     } else {
       ::shutdown(f.fd, SHUT_RDWR);
@@ -80,9 +111,15 @@ void connection_server::answer_followers(std::vector<loop_conn*>& followers,
     }
     f.resumed.reset();
     f.scan = head_scan{};
-    loop_->give_back(f);
+    // Given back in batches: one wake-up of the loop for many, and the first ones still
+    // go back while the rest are written.
+    back.push_back(&f);
+    if (back.size() == give_back_batch) {
+      loop_->give_back(back);
+      back.clear();
+    }
   }
-  followers.clear();
+  loop_->give_back(back);
 }
 
 } // namespace ebuse
