@@ -70,10 +70,11 @@ void event_loop::close_all() {
 
 void event_loop::set_state(loop_conn& c, loop_conn::state s) {
   auto counter = [this](loop_conn::state x) -> std::atomic<std::size_t>& {
-    return x == loop_conn::state::reading  ? figures_.reading
-           : x == loop_conn::state::idle   ? figures_.idle
-           : x == loop_conn::state::parked ? figures_.parked
-                                           : figures_.in_worker;
+    return x == loop_conn::state::reading     ? figures_.reading
+           : x == loop_conn::state::idle      ? figures_.idle
+           : x == loop_conn::state::parked    ? figures_.parked
+           : x == loop_conn::state::following ? figures_.following
+                                              : figures_.in_worker;
   };
   counter(c.st).fetch_sub(1, std::memory_order_relaxed);
   counter(s).fetch_add(1, std::memory_order_relaxed);
@@ -203,6 +204,8 @@ void event_loop::give_back(loop_conn& c) {
 void event_loop::take_back(loop_conn& c) {
   if (c.park)
     return park(c);
+  if (c.cont && !c.close)
+    return wait_writable(c);
   if (c.close || draining_)
     return close_conn(c);
   c.scan = head_scan{};
@@ -224,8 +227,11 @@ void event_loop::expire(clock::time_point now) {
   while (!timers_.empty() && timers_.begin()->first <= now) {
     auto& c = *timers_.begin()->second;
     set_timer(c, clock::time_point::max());
-    if (c.st == loop_conn::state::parked) {
-      resume(c); // its deadline: answered with what there is
+    if (c.park) {
+      resume(c); // its deadline: answered with what there is (a follower: a heartbeat)
+    } else if (c.st == loop_conn::state::following) {
+      figures_.write_cut.fetch_add(1, std::memory_order_relaxed);
+      close_conn(c); // its client took no byte for WRITE_TIMEOUT
     } else if (c.st == loop_conn::state::idle) {
       figures_.idle_closed.fetch_add(1, std::memory_order_relaxed);
       close_conn(c);
@@ -272,7 +278,8 @@ void event_loop::commands() {
     // Idle connections close now; one with part of a request finishes it (503).
     std::vector<loop_conn*> idle;
     for (auto* c : conns_)
-      if (c->st != loop_conn::state::worker && c->in.empty())
+      if (c->st != loop_conn::state::worker && c->st != loop_conn::state::following
+          && c->in.empty())
         idle.push_back(c);
     for (auto* c : idle)
       close_conn(*c);
@@ -338,8 +345,10 @@ bool event_loop::run(socket_t listen_fd, acceptor accept) {
         if (c->dead || !c->registered)
           continue;
         // A parked connection is watched only for its client leaving.
-        if (c->st == loop_conn::state::parked)
+        if (c->park)
           close_conn(*c);
+        else if (c->st == loop_conn::state::following)
+          on_writable(*c, events[i].events);
         else
           on_readable(*c);
       }

@@ -6,6 +6,7 @@
 #include "core/decimal.hpp"
 #include "http/codec.hpp"
 #include "http/connection.hpp"
+#include "http/continuation.hpp"
 #include "http/handlers.hpp"
 #include "http/live.hpp"
 
@@ -15,8 +16,12 @@ namespace {
 
 /// One SSE or NDJSON response. Each call of step() reads at most one page and writes it
 /// before the next is read: a slow client is never buffered for beyond a page, and one
-/// that accepts no bytes for WRITE_TIMEOUT fails its write and is closed.
-struct follower {
+/// that accepts no bytes for WRITE_TIMEOUT is closed. A follower that has written all
+/// there is goes on in the event loop (next_part()): no thread while it waits for a
+/// commit, its heartbeat, or its client to take the last page.
+struct follower : response_continuation, std::enable_shared_from_this<follower> {
+  using clock = std::chrono::steady_clock;
+
   std::shared_ptr<tenant> t;
   std::chrono::nanoseconds timeout;
   std::chrono::nanoseconds heartbeat;
@@ -28,6 +33,7 @@ struct follower {
   int64_t page_size = 1000;
   caf::expected<event_page> page{event_page{}};
   bool have_page = false; ///< `page` was read and not yet written
+  clock::time_point beat_at; ///< in the loop: when a heartbeat is due
 
   bool read() {
     load_cmd cmd;
@@ -66,6 +72,9 @@ struct follower {
     if (!have_page && !signal.stopped()) {
       if (!follow) {
         read();
+      } else if (continue_in_loop(shared_from_this())) {
+        beat_at = clock::now() + heartbeat;
+        return false; // the loop goes on with next_part(); the library writes no more
       } else {
         bool client_left = false;
         follow_events(*t, std::chrono::steady_clock::now() + heartbeat,
@@ -95,6 +104,34 @@ struct follower {
       return false;
     flush_response();
     return true;
+  }
+
+  // The parts step() writes, framed as the library frames them, for the loop.
+  continuation_step next_part(std::string& out, bool stopping,
+                              const continuation_park& park) override {
+    auto& signal = t->streams_signal();
+    if (stopping || signal.stopped()) {
+      out.append(last_chunk);
+      return continuation_step::end;
+    }
+    stream_watch watch{signal, event_log_signal};
+    // Taken before the read: a commit after it wakes the parked follower.
+    auto seen = watch.version();
+    bool found = read();
+    have_page = false;
+    if (!page)
+      return continuation_step::cut;
+    if (found) {
+      append_chunk(out, render());
+      next = page->last_position + 1;
+    } else if (clock::now() < beat_at) {
+      park(beat_at, wake_on_commit(t, seen));
+      return continuation_step::wait;
+    } else {
+      append_chunk(out, sse ? ": keep-alive\n\n" : "\n");
+    }
+    beat_at = clock::now() + heartbeat;
+    return continuation_step::more;
   }
 };
 
