@@ -15,6 +15,10 @@ namespace {
 
 enum class sent { all, partly, failed };
 
+// Parts one worker turn makes before the connection queues again behind other work: a
+// follower catching up a long backlog shares the workers.
+constexpr int parts_per_turn = 16;
+
 // Sends the rest of `c.out` without waiting; `progress` tells whether any byte went.
 sent send_out(loop_conn& c, bool& progress) {
   progress = false;
@@ -64,7 +68,7 @@ void connection_server::run_continuation(loop_conn& c) {
     t->release = subscribe(loop_->waker(t));
     c.park = std::move(t);
   };
-  for (;;) {
+  for (int parts = 0;; ++parts) {
     bool progress;
     auto r = c.out.empty() ? sent::all : send_out(c, progress);
     if (r == sent::partly)
@@ -75,6 +79,8 @@ void connection_server::run_continuation(loop_conn& c) {
       c.close = true;
       return;
     }
+    if (parts == parts_per_turn)
+      return; // the loop hands it to a worker again, after those queued
     switch (c.cont->next_part(c.out, !loop_->parking(), park)) {
     case continuation_step::more:
       break;
@@ -91,7 +97,8 @@ void connection_server::run_continuation(loop_conn& c) {
   }
 }
 
-// A continued response came back from its worker with bytes the socket did not take.
+// A continued response came back from its worker with bytes the socket did not take, or
+// at the end of its turn (then it queues for a worker again).
 void event_loop::wait_writable(loop_conn& c) {
   if (c.out_off >= c.out.size())
     return hand_off(c);

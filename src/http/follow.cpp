@@ -68,13 +68,14 @@ struct follower : response_continuation, std::enable_shared_from_this<follower> 
 
   // Writes the next page, a heartbeat, or ends the response; false cuts it off.
   bool step(httplib::DataSink& sink) {
+    if (follow && continue_in_loop(shared_from_this())) {
+      beat_at = clock::now() + heartbeat;
+      return false; // the loop goes on with next_part(); the library writes no more
+    }
     auto& signal = t->streams_signal();
     if (!have_page && !signal.stopped()) {
       if (!follow) {
         read();
-      } else if (continue_in_loop(shared_from_this())) {
-        beat_at = clock::now() + heartbeat;
-        return false; // the loop goes on with next_part(); the library writes no more
       } else {
         bool client_left = false;
         follow_events(*t, std::chrono::steady_clock::now() + heartbeat,
@@ -91,8 +92,7 @@ struct follower : response_continuation, std::enable_shared_from_this<follower> 
         sink.done();
         return true;
       }
-      const char* beat = sse ? ": keep-alive\n\n" : "\n";
-      if (!sink.write(beat, std::char_traits<char>::length(beat)))
+      if (!sink.write(beat(), std::char_traits<char>::length(beat())))
         return false;
       flush_response();
       return true;
@@ -106,6 +106,10 @@ struct follower : response_continuation, std::enable_shared_from_this<follower> 
     return true;
   }
 
+  const char* beat() const {
+    return sse ? ": keep-alive\n\n" : "\n";
+  }
+
   // The parts step() writes, framed as the library frames them, for the loop.
   continuation_step next_part(std::string& out, bool stopping,
                               const continuation_park& park) override {
@@ -114,22 +118,23 @@ struct follower : response_continuation, std::enable_shared_from_this<follower> 
       out.append(last_chunk);
       return continuation_step::end;
     }
-    stream_watch watch{signal, event_log_signal};
-    // Taken before the read: a commit after it wakes the parked follower.
-    auto seen = watch.version();
-    bool found = read();
+    if (!have_page) {
+      stream_watch watch{signal, event_log_signal};
+      // Taken before the read: a commit after it wakes the parked follower.
+      auto seen = watch.version();
+      if (!read() && clock::now() < beat_at) {
+        have_page = false;
+        park(beat_at, wake_on_commit(t, seen));
+        return continuation_step::wait;
+      }
+    }
+    // A page (the first is read before the response's head), or a heartbeat when due.
     have_page = false;
     if (!page)
       return continuation_step::cut;
-    if (found) {
-      append_chunk(out, render());
+    append_chunk(out, page->count > 0 ? render() : std::string{beat()});
+    if (page->count > 0)
       next = page->last_position + 1;
-    } else if (clock::now() < beat_at) {
-      park(beat_at, wake_on_commit(t, seen));
-      return continuation_step::wait;
-    } else {
-      append_chunk(out, sse ? ": keep-alive\n\n" : "\n");
-    }
     beat_at = clock::now() + heartbeat;
     return continuation_step::more;
   }

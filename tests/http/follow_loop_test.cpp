@@ -79,6 +79,9 @@ TEST_CASE("100 caught-up SSE followers hold none of 4 workers and get every even
   check_bodies(f, sse_events(1, 2));
   REQUIRE(eventually([&] { return conn_figure(*cli, "following") == 100; }));
   CHECK(conn_figure(*cli, "in_worker") <= 1); // the /metrics request itself
+  // The library logged each follow when its provider handed the response to the loop.
+  auto m = nlohmann::json::parse(get(*cli, "/metrics").body);
+  CHECK(m["http"]["routes"]["events_stream"]["2xx"] == 100);
   // Other requests are answered at once: no worker is taken by a follower.
   auto quick = srv.client();
   quick->set_read_timeout(5);
@@ -112,6 +115,21 @@ TEST_CASE("NDJSON followers in the loop resume with Last-Event-ID and filter by 
   auto want = ndjson_events(9, 10) + ndjson_events(16, 17);
   REQUIRE(f.read_until(body_is(want), 20s));
   check_bodies(f, want);
+}
+
+TEST_CASE("followers catch up a long backlog page by page from the loop",
+          "[http][live][follow_loop]") {
+  temp_dir dir;
+  auto cfg = loop_config(2);
+  cfg.heartbeat = 10min;
+  test_server srv{dir.file("events.db"), cfg};
+  auto cli = srv.client();
+  seed(*cli, 2500);
+  // 50 pages each: more than one worker turn, so they queue again between turns.
+  chunked_followers f{srv.port(), 8, follow_request("text/event-stream", "from=1&batch_size=50")};
+  REQUIRE(f.read_until(body_is(sse_events(1, 2500)), 60s));
+  check_bodies(f, sse_events(1, 2500));
+  REQUIRE(eventually([&] { return conn_figure(*cli, "following") == 8; }));
 }
 
 TEST_CASE("a caught-up follower gets heartbeats from the loop", "[http][live][follow_loop]") {
