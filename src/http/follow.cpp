@@ -9,6 +9,7 @@
 #include "http/continuation.hpp"
 #include "http/handlers.hpp"
 #include "http/live.hpp"
+#include "http/page_flight.hpp"
 
 namespace ebuse {
 
@@ -36,13 +37,21 @@ struct follower : response_continuation, std::enable_shared_from_this<follower> 
   clock::time_point beat_at; ///< in the loop: when a heartbeat is due
 
   bool read() {
-    load_cmd cmd;
-    cmd.from = next;
-    cmd.to = end;
-    cmd.limit = page_size;
-    cmd.ndjson = true; // one event per line, also when the stored data has line breaks
-    cmd.types = types;
-    page = ask(t->reader(), std::move(cmd), timeout);
+    auto load = [this] {
+      load_cmd cmd;
+      cmd.from = next;
+      cmd.to = end;
+      cmd.limit = page_size;
+      cmd.ndjson = true; // one event per line, also when the stored data has line breaks
+      cmd.types = types;
+      return ask(t->reader(), std::move(cmd), timeout);
+    };
+    // The followers one commit wakes ask for the same page: one load serves them all
+    // (keyed apart from the JSON pages of long-polls).
+    auto shared = page_flight::shared().get(
+      "lines " + page_flight::key_of(*t, next, end, page_size, types), load);
+    page = shared ? caf::expected<event_page>{**shared}
+                  : caf::expected<event_page>{std::move(shared.error())};
     have_page = true;
     return !page || page->count > 0;
   }

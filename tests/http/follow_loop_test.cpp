@@ -213,3 +213,22 @@ TEST_CASE("shutdown ends 50 followers in the loop with the last chunk",
   for (std::size_t i = 0; i < f.size(); ++i)
     CHECK(f[i].ended);
 }
+
+TEST_CASE("a long-poll and a follower woken by one commit each get their own format",
+          "[http][live][follow_loop]") {
+  loop_server s{1};
+  // Past the head: the follower's first page is empty, written as a heartbeat.
+  chunked_followers f{s.srv.port(), 1, follow_request(ndjson, "from=2")};
+  REQUIRE(s.caught_up(f, "\n", 1));
+  raw_socket poll{s.srv.port()};
+  poll.send(raw_get("/events?from=2&wait=20s"));
+  REQUIRE(eventually([&] { return parked_conns(*s.cli) == 1; }));
+  s.append(2, 1);
+  std::string raw;
+  REQUIRE(poll.read_responses(20s, raw));
+  auto events = parse_array(body_of(raw));
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].dump() == nlohmann::json::parse(expected_batch_event(2, 2)).dump());
+  REQUIRE(f.read_until(body_is("\n" + ndjson_events(2, 2)), 20s));
+  check_bodies(f, "\n" + ndjson_events(2, 2));
+}
