@@ -234,8 +234,8 @@ const figure_list<connection_counts>& connection_figures() {
           "Of those, a long-poll waiting in the event loop without a thread.",
           field<&cc::parked>),
     gauge("following", "ebuse_http_following_connections",
-          "Of those, a follower caught up or waiting to write, in the event loop without a "
-          "thread.",
+          "Of those, a follower (or a metrics stream) between its writes, in the event loop "
+          "without a thread.",
           field<&cc::following>),
     gauge("queued", "ebuse_http_queued_connections", "Whole requests waiting for a free worker.",
           field<&cc::queued>),
