@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/continuation.hpp"
 #include "http/request_state.hpp"
 #include "http/socket_stream.hpp"
 
@@ -53,6 +54,7 @@ struct park_pass {
   std::shared_ptr<park_ticket> parked;   ///< it parked during this pass
   std::vector<loop_conn*> followers;     ///< identical requests woken with it
   bool shared = false;                   ///< its response answers the followers
+  std::shared_ptr<response_continuation> continued; ///< its response goes on in the loop
 };
 thread_local park_pass current_pass;
 
@@ -222,10 +224,26 @@ bool request_parked() noexcept {
   return current_pass.parked != nullptr;
 }
 
+bool continue_in_loop(std::shared_ptr<response_continuation> cont) {
+  auto& p = current_pass;
+  if (!p.conn || !p.parkable || p.parked || p.continued || !p.followers.empty()
+      || !p.loop->parking() || !current_stream->flush())
+    return false;
+  current_stream->discard_output();
+  p.continued = std::move(cont);
+  return true;
+}
+
 connection_server::connection_server(connection_limits limits, std::size_t max_body)
   : limits_(limits), max_body_(max_body) {
   loop_ = std::make_unique<event_loop>(
-    limits, max_body, [this](loop_conn& c) { run_requests(c); },
+    limits, max_body,
+    [this](loop_conn& c) {
+      if (c.cont)
+        run_continuation(c);
+      else
+        run_requests(c);
+    },
     [this](loop_conn& c) {
       if (c.counted)
         release_peer(c.peer);
@@ -254,6 +272,8 @@ connection_counts connection_server::counts() const {
   out.idle = f.idle.load();
   out.in_worker = f.in_worker.load();
   out.parked = f.parked.load();
+  out.following = f.following.load();
+  out.write_cut = f.write_cut.load();
   out.queued = f.queued.load();
   out.workers_busy = f.busy.load();
   out.read_cut = f.read_cut.load() + read_cut_.load();
@@ -330,7 +350,7 @@ void connection_server::run_requests(loop_conn& c) {
     strm.set_read_deadline(c.started + limits_.read_timeout);
     begin_request(c.peer_ip);
     current_pass = park_pass{&c,      loop_.get(), whole, body_may_wait, std::move(c.resumed),
-                             nullptr, {},          false};
+                             nullptr, {},          false, nullptr};
     if (current_pass.resumed) {
       current_request().start = current_pass.resumed->start;
       // Its head was answered on the first pass (100, or nothing when the body was here).
@@ -368,6 +388,12 @@ void connection_server::run_requests(loop_conn& c) {
       --c.requests;
       break;
     }
+    if (current_pass.continued) {
+      // Its body goes on from the loop; bytes pipelined behind it are never served (a
+      // follow ends only by closing).
+      c.cont = std::move(current_pass.continued);
+      break;
+    }
     strm.flush();
     if (close_requested)
       closed = true;
@@ -395,6 +421,8 @@ void connection_server::run_requests(loop_conn& c) {
   }
   current_pass = park_pass{};
   current_stream = nullptr;
+  if (c.cont)
+    run_continuation(c); // caught up: the next part is made (or waited for) here
 }
 
 } // namespace ebuse

@@ -175,6 +175,8 @@ public:
 private:
   // Runs the buffered requests of a connection on a worker (connection.cpp).
   void run_requests(loop_conn& c);
+  // Sends a continued response's next parts until it waits (continued_response.cpp).
+  void run_continuation(loop_conn& c);
   // Writes `bytes` (the leader's response) to each follower, or without bytes runs each
   // on a worker; then gives them back to the loop (shared_answers.cpp).
   void answer_followers(std::vector<loop_conn*>& followers, const std::string* bytes);

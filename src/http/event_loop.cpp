@@ -70,10 +70,11 @@ void event_loop::close_all() {
 
 void event_loop::set_state(loop_conn& c, loop_conn::state s) {
   auto counter = [this](loop_conn::state x) -> std::atomic<std::size_t>& {
-    return x == loop_conn::state::reading  ? figures_.reading
-           : x == loop_conn::state::idle   ? figures_.idle
-           : x == loop_conn::state::parked ? figures_.parked
-                                           : figures_.in_worker;
+    return x == loop_conn::state::reading     ? figures_.reading
+           : x == loop_conn::state::idle      ? figures_.idle
+           : x == loop_conn::state::parked    ? figures_.parked
+           : x == loop_conn::state::following ? figures_.following
+                                              : figures_.in_worker;
   };
   counter(c.st).fetch_sub(1, std::memory_order_relaxed);
   counter(s).fetch_add(1, std::memory_order_relaxed);
@@ -173,12 +174,13 @@ void event_loop::rewatch(loop_conn& c) {
     close_conn(c);
 }
 
-// A worker holds `c` from now on. A resumed parked connection keeps its registration (a
-// woken burst costs no epoll_ctl here, one MOD at take-back); any other leaves the epoll
-// set, so that the requests a worker reads itself (linger) do not run the set's wake-up
-// callback for each packet.
+// A worker holds `c` from now on. A resumed parked connection or a follower keeps its
+// registration (a woken burst costs no epoll_ctl here, one MOD at take-back); any other
+// leaves the epoll set, so that the requests a worker reads itself (linger) do not run
+// the set's wake-up callback for each packet.
 void event_loop::detach(loop_conn& c) {
-  if (c.registered && c.st != loop_conn::state::parked) {
+  if (c.registered && c.st != loop_conn::state::parked
+      && c.st != loop_conn::state::following) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
     c.registered = false;
   }
@@ -242,6 +244,8 @@ void event_loop::give_back(loop_conn* const* cs, std::size_t n) {
 void event_loop::take_back(loop_conn& c) {
   if (c.park)
     return park(c);
+  if (c.cont && !c.close)
+    return wait_writable(c);
   // While draining, a request whose `100 Continue` went out still gets its answer.
   if (c.close || (draining_ && !c.resumed))
     return close_conn(c);
@@ -265,8 +269,11 @@ void event_loop::expire(clock::time_point now) {
   while (!timers_.empty() && timers_.begin()->first <= now) {
     auto& c = *timers_.begin()->second;
     set_timer(c, clock::time_point::max());
-    if (c.st == loop_conn::state::parked) {
-      resume(c); // its deadline: answered with what there is
+    if (c.park) {
+      resume(c); // its deadline: answered with what there is (a follower: a heartbeat)
+    } else if (c.st == loop_conn::state::following) {
+      figures_.write_cut.fetch_add(1, std::memory_order_relaxed);
+      close_conn(c); // its client took no byte for WRITE_TIMEOUT
     } else if (c.st == loop_conn::state::idle) {
       figures_.idle_closed.fetch_add(1, std::memory_order_relaxed);
       close_conn(c);
@@ -313,7 +320,8 @@ void event_loop::commands() {
     // Idle connections close now; one with part of a request finishes it (503).
     std::vector<loop_conn*> idle;
     for (auto* c : conns_)
-      if (c->st != loop_conn::state::worker && c->in.empty())
+      if (c->st != loop_conn::state::worker && c->st != loop_conn::state::following
+          && c->in.empty())
         idle.push_back(c);
     for (auto* c : idle)
       close_conn(*c);
@@ -379,8 +387,10 @@ bool event_loop::run(socket_t listen_fd, acceptor accept) {
         if (c->dead || !c->registered || c->st == loop_conn::state::worker)
           continue;
         // A parked connection is watched only for its client leaving.
-        if (c->st == loop_conn::state::parked)
+        if (c->park)
           close_conn(*c);
+        else if (c->st == loop_conn::state::following)
+          on_writable(*c, events[i].events);
         else
           on_readable(*c);
       }

@@ -25,6 +25,7 @@
 namespace ebuse {
 
 struct loop_conn;
+struct response_continuation;
 
 /// A request parked in the loop without a thread until it is woken (from any thread: a
 /// commit), its deadline passes, its client leaves or the server shuts down; then the
@@ -47,7 +48,7 @@ struct park_ticket {
 /// descriptor, which the loop may shut down to cut it); otherwise only the loop does.
 struct loop_conn {
   using clock = std::chrono::steady_clock;
-  enum class state { reading, idle, worker, parked };
+  enum class state { reading, idle, worker, parked, following };
 
   socket_t fd = INVALID_SOCKET;
   ip_address peer;
@@ -64,6 +65,12 @@ struct loop_conn {
   /// Set by the loop on a resumed connection: others woken in the same burst with
   /// byte-identical requests, held for this one's worker, which answers them too.
   std::vector<loop_conn*> followers;
+  /// Set by the worker: the response goes on in the loop (a caught-up follower); its
+  /// next parts are made and sent by continued_response.cpp, never by the library.
+  std::shared_ptr<response_continuation> cont;
+  std::string out;         ///< bytes of `cont` not sent yet (at most one part)
+  std::size_t out_off = 0; ///< of those, sent
+  bool cont_ended = false; ///< `out` ends the response: close once it is sent
 
   // The loop's own.
   state st = state::reading;
@@ -79,10 +86,12 @@ struct loop_figures {
   std::atomic<std::size_t> idle{0};
   std::atomic<std::size_t> in_worker{0};
   std::atomic<std::size_t> parked{0};
+  std::atomic<std::size_t> following{0};
   std::atomic<std::size_t> queued{0};
   std::atomic<std::size_t> busy{0};
   std::atomic<uint64_t> read_cut{0};
   std::atomic<uint64_t> idle_closed{0};
+  std::atomic<uint64_t> write_cut{0};
   std::atomic<uint64_t> shared_answers{0};
 };
 
@@ -174,6 +183,10 @@ private:
   void resume_woken();
   bool shares_answer(const loop_conn& c) const;
   void resume_all_parked();
+  // Continued responses waiting to write (continued_response.cpp).
+  void wait_writable(loop_conn& c);
+  void on_writable(loop_conn& c, uint32_t events);
+  void rearm_writable(loop_conn& c); ///< waits for EPOLLOUT again (or closes)
 
   connection_limits limits_;
   std::size_t max_body_;

@@ -33,7 +33,7 @@ std::function<void()> event_loop::waker(std::shared_ptr<park_ticket> ticket) {
 
 // A worker gave back `c` with its request parked: hold it until something wakes it.
 void event_loop::park(loop_conn& c) {
-  set_state(c, loop_conn::state::parked);
+  set_state(c, c.cont ? loop_conn::state::following : loop_conn::state::parked);
   // Woken while the worker was still finishing, or shutting down: run it again now.
   if (draining_ || c.park->fired.load())
     return resume(c);
@@ -87,10 +87,12 @@ void event_loop::resume_woken() {
     // (park() sees `fired` then), is skipped. The state is the loop's own: `park` is
     // read only once the worker is done with the connection.
     auto at = conns_.find(t->conn);
-    if (at == conns_.end() || (*at)->st != loop_conn::state::parked || (*at)->park != t)
+    if (at == conns_.end()
+        || ((*at)->st != loop_conn::state::parked && (*at)->st != loop_conn::state::following)
+        || (*at)->park != t)
       continue;
     auto* c = *at;
-    if (!shares_answer(*c)) {
+    if (c->cont || !shares_answer(*c)) {
       resume(*c);
       continue;
     }
@@ -115,7 +117,7 @@ void event_loop::resume_woken() {
 void event_loop::resume_all_parked() {
   std::vector<loop_conn*> parked;
   for (auto* c : conns_)
-    if (c->st == loop_conn::state::parked)
+    if ((c->st == loop_conn::state::parked || c->st == loop_conn::state::following) && c->park)
       parked.push_back(c);
   for (auto* c : parked)
     resume(*c);

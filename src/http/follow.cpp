@@ -6,8 +6,10 @@
 #include "core/decimal.hpp"
 #include "http/codec.hpp"
 #include "http/connection.hpp"
+#include "http/continuation.hpp"
 #include "http/handlers.hpp"
 #include "http/live.hpp"
+#include "http/page_flight.hpp"
 
 namespace ebuse {
 
@@ -15,8 +17,12 @@ namespace {
 
 /// One SSE or NDJSON response. Each call of step() reads at most one page and writes it
 /// before the next is read: a slow client is never buffered for beyond a page, and one
-/// that accepts no bytes for WRITE_TIMEOUT fails its write and is closed.
-struct follower {
+/// that accepts no bytes for WRITE_TIMEOUT is closed. A follower that has written all
+/// there is goes on in the event loop (next_part()): no thread while it waits for a
+/// commit, its heartbeat, or its client to take the last page.
+struct follower : response_continuation, std::enable_shared_from_this<follower> {
+  using clock = std::chrono::steady_clock;
+
   std::shared_ptr<tenant> t;
   std::chrono::nanoseconds timeout;
   std::chrono::nanoseconds heartbeat;
@@ -28,15 +34,24 @@ struct follower {
   int64_t page_size = 1000;
   caf::expected<event_page> page{event_page{}};
   bool have_page = false; ///< `page` was read and not yet written
+  clock::time_point beat_at; ///< in the loop: when a heartbeat is due
 
   bool read() {
-    load_cmd cmd;
-    cmd.from = next;
-    cmd.to = end;
-    cmd.limit = page_size;
-    cmd.ndjson = true; // one event per line, also when the stored data has line breaks
-    cmd.types = types;
-    page = ask(t->reader(), std::move(cmd), timeout);
+    auto load = [this] {
+      load_cmd cmd;
+      cmd.from = next;
+      cmd.to = end;
+      cmd.limit = page_size;
+      cmd.ndjson = true; // one event per line, also when the stored data has line breaks
+      cmd.types = types;
+      return ask(t->reader(), std::move(cmd), timeout);
+    };
+    // The followers one commit wakes ask for the same page: one load serves them all
+    // (keyed apart from the JSON pages of long-polls).
+    auto shared = page_flight::shared().get(
+      "lines " + page_flight::key_of(*t, next, end, page_size, types), load);
+    page = shared ? caf::expected<event_page>{**shared}
+                  : caf::expected<event_page>{std::move(shared.error())};
     have_page = true;
     return !page || page->count > 0;
   }
@@ -62,6 +77,10 @@ struct follower {
 
   // Writes the next page, a heartbeat, or ends the response; false cuts it off.
   bool step(httplib::DataSink& sink) {
+    if (follow && continue_in_loop(shared_from_this())) {
+      beat_at = clock::now() + heartbeat;
+      return false; // the loop goes on with next_part(); the library writes no more
+    }
     auto& signal = t->streams_signal();
     if (!have_page && !signal.stopped()) {
       if (!follow) {
@@ -82,8 +101,7 @@ struct follower {
         sink.done();
         return true;
       }
-      const char* beat = sse ? ": keep-alive\n\n" : "\n";
-      if (!sink.write(beat, std::char_traits<char>::length(beat)))
+      if (!sink.write(beat(), std::char_traits<char>::length(beat())))
         return false;
       flush_response();
       return true;
@@ -95,6 +113,39 @@ struct follower {
       return false;
     flush_response();
     return true;
+  }
+
+  const char* beat() const {
+    return sse ? ": keep-alive\n\n" : "\n";
+  }
+
+  // The parts step() writes, framed as the library frames them, for the loop.
+  continuation_step next_part(std::string& out, bool stopping,
+                              const continuation_park& park) override {
+    auto& signal = t->streams_signal();
+    if (stopping || signal.stopped()) {
+      out.append(last_chunk);
+      return continuation_step::end;
+    }
+    if (!have_page) {
+      stream_watch watch{signal, event_log_signal};
+      // Taken before the read: a commit after it wakes the parked follower.
+      auto seen = watch.version();
+      if (!read() && clock::now() < beat_at) {
+        have_page = false;
+        park(beat_at, wake_on_commit(t, seen));
+        return continuation_step::wait;
+      }
+    }
+    // A page (the first is read before the response's head), or a heartbeat when due.
+    have_page = false;
+    if (!page)
+      return continuation_step::cut;
+    append_chunk(out, page->count > 0 ? render() : std::string{beat()});
+    if (page->count > 0)
+      next = page->last_position + 1;
+    beat_at = clock::now() + heartbeat;
+    return continuation_step::more;
   }
 };
 

@@ -56,6 +56,17 @@ void set_head_header(httplib::Response& res, const tenant& t, int64_t seen) {
   res.set_header("Ebuse-Head", std::to_string(head > seen ? head : seen));
 }
 
+park_subscribe wake_on_commit(const std::shared_ptr<tenant>& t, uint64_t seen) {
+  return [t, seen](std::function<void()> wake) {
+    t->stats().events_waiting.fetch_add(1, std::memory_order_relaxed);
+    auto token = t->streams_signal().on_change(event_log_signal, seen, std::move(wake));
+    return std::function<void()>{[t, token] {
+      t->streams_signal().cancel(event_log_signal, token);
+      t->stats().events_waiting.fetch_sub(1, std::memory_order_relaxed);
+    }};
+  };
+}
+
 live_wait wait_or_park(const std::shared_ptr<tenant>& t, std::chrono::nanoseconds wait,
                        const std::function<bool()>& read) {
   using clock = std::chrono::steady_clock;
@@ -68,15 +79,7 @@ live_wait wait_or_park(const std::shared_ptr<tenant>& t, std::chrono::nanosecond
     return live_wait::found;
   if (signal.stopped() || clock::now() >= deadline)
     return live_wait::none;
-  bool parked = park_request(deadline, [&](std::function<void()> wake) {
-    t->stats().events_waiting.fetch_add(1, std::memory_order_relaxed);
-    auto token = signal.on_change(event_log_signal, seen, std::move(wake));
-    return std::function<void()>{[t, token] {
-      t->streams_signal().cancel(event_log_signal, token);
-      t->stats().events_waiting.fetch_sub(1, std::memory_order_relaxed);
-    }};
-  });
-  if (parked) {
+  if (park_request(deadline, wake_on_commit(t, seen))) {
     // The page is decided by the request (range, limit, filter, format) and the store.
     share_answer_when_woken();
     return live_wait::parked;

@@ -12,6 +12,7 @@
 
 #include "actors/tenant.hpp"
 #include "core/type_filter.hpp"
+#include "http/connection.hpp"
 #include "http/options.hpp"
 
 namespace ebuse {
@@ -54,6 +55,11 @@ enum class live_wait {
   none,   ///< nothing by the deadline, or the server stops: answer what there is
   parked, ///< the request parked: return at once, it runs again when woken
 };
+
+/// What parks a live read of `t`'s event log: counted in `events_waiting`, woken by the
+/// first commit past `seen` (taken by a stream_watch alive during the call, before the
+/// read that found nothing) or the signal's shutdown.
+park_subscribe wake_on_commit(const std::shared_ptr<tenant>& t, uint64_t seen);
 
 /// Reads, and when `read` finds nothing, parks the request in the event loop until a
 /// commit of `t`'s writer, the deadline (`wait` from the request's first pass) or

@@ -5,6 +5,7 @@
 
 #include "actors/tenant.hpp"
 #include "http/connection.hpp"
+#include "http/continuation.hpp"
 #include "http/request_state.hpp"
 
 namespace ebuse {
@@ -127,34 +128,64 @@ std::string metrics_ticker::tick() {
   return event;
 }
 
+namespace {
+
+// One dashboard's stream: a snapshot every `interval` until the server stops. After its
+// first event it goes on in the event loop, holding no worker between ticks.
+struct metrics_feed : response_continuation {
+  std::shared_ptr<metrics_ticker> ticker;
+  stop_signal* stopped = nullptr;
+  std::chrono::steady_clock::duration interval;
+  bool started = false;
+  std::chrono::steady_clock::time_point next;
+
+  std::string tick() {
+    started = true;
+    next = std::chrono::steady_clock::now() + interval;
+    return ticker->tick();
+  }
+
+  continuation_step next_part(std::string& out, bool stopping,
+                              const continuation_park& park) override {
+    if (stopping || stopped->raised()) {
+      out.append(last_chunk);
+      return continuation_step::end;
+    }
+    if (std::chrono::steady_clock::now() < next) {
+      // Nothing wakes it but its next tick and the shutdown.
+      park(next, [](const std::function<void()>&) { return std::function<void()>{}; });
+      return continuation_step::wait;
+    }
+    append_chunk(out, tick());
+    return continuation_step::more;
+  }
+};
+
+} // namespace
+
 void stream_metrics(httplib::Response& res, std::shared_ptr<metrics_ticker> ticker,
                     stop_signal& stopped, std::chrono::nanoseconds interval) {
-  struct stream_state {
-    std::shared_ptr<metrics_ticker> ticker;
-    bool started = false;
-    std::chrono::steady_clock::time_point next;
-  };
-  auto st = std::make_shared<stream_state>();
+  auto st = std::make_shared<metrics_feed>();
   st->ticker = std::move(ticker);
+  st->stopped = &stopped;
+  st->interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
   res.set_header("Cache-Control", "no-store");
   // Proxies that buffer responses (nginx) would hold the events back.
   res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider(
-    "text/event-stream", [st, &stopped, interval](size_t, httplib::DataSink& sink) {
-      if (st->started && stopped.wait_until(st->next)) {
-        sink.done();
-        return true;
-      }
-      st->started = true;
-      st->next = std::chrono::steady_clock::now()
-                 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
-      auto event = st->ticker->tick();
-      current_request().body_bytes += event.size();
-      if (!sink.write(event.data(), event.size()))
-        return false;
-      flush_response();
+  res.set_chunked_content_provider("text/event-stream", [st](size_t, httplib::DataSink& sink) {
+    if (st->started && continue_in_loop(st))
+      return false; // the loop goes on with next_part(); the library writes no more
+    if (st->started && st->stopped->wait_until(st->next)) {
+      sink.done();
       return true;
-    });
+    }
+    auto event = st->tick();
+    current_request().body_bytes += event.size();
+    if (!sink.write(event.data(), event.size()))
+      return false;
+    flush_response();
+    return true;
+  });
 }
 
 } // namespace ebuse

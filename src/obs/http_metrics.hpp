@@ -56,10 +56,12 @@ struct connection_counts {
   std::size_t idle = 0;      ///< of those, keep-alive between requests
   std::size_t in_worker = 0; ///< of those, with a worker or waiting for one
   std::size_t parked = 0;    ///< of those, a request parked in the loop (a long-poll)
+  std::size_t following = 0; ///< of those, a follower going on in the loop
   std::size_t queued = 0;    ///< whole requests waiting for a free worker
   std::size_t workers_busy = 0; ///< workers running a request
   uint64_t read_cut = 0;    ///< closed: request not received within READ_TIMEOUT
   uint64_t idle_closed = 0; ///< closed: idle for IDLE_TIMEOUT
+  uint64_t write_cut = 0;   ///< closed by the loop: no byte taken for WRITE_TIMEOUT
   uint64_t accept_errors = 0; ///< accept() failures survived (EMFILE, ENFILE, ...)
   uint64_t per_ip_refused = 0; ///< connections refused at accept for MAX_CONNS_PER_IP
   uint64_t shared_answers = 0; ///< woken long-polls answered from an identical one's rendering

@@ -86,21 +86,6 @@ private:
   std::thread thread_;
 };
 
-// The SSE messages of make_batch events first..last at their own positions.
-std::string sse_events(int64_t first, int64_t last) {
-  std::string out;
-  for (int64_t i = first; i <= last; ++i)
-    out += "id: " + std::to_string(i) + "\ndata: " + expected_batch_event(i, i) + "\n\n";
-  return out;
-}
-
-std::string ndjson_events(int64_t first, int64_t last) {
-  std::string out;
-  for (int64_t i = first; i <= last; ++i)
-    out += expected_batch_event(i, i) + "\n";
-  return out;
-}
-
 int64_t parked(const test_server& srv) {
   return srv.get_tenant()->stats().events_waiting.load();
 }

@@ -6,7 +6,10 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "support/chunked_followers.hpp"
+#include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
+#include "support/park_helpers.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ebuse;
@@ -116,6 +119,44 @@ TEST_CASE("an open metrics stream ends when the server stops", "[http][metrics][
   auto took = std::chrono::steady_clock::now() - start;
   reader.join();
   CHECK(took < 5s);
+}
+
+TEST_CASE("metrics streams wait between ticks without a worker, and end at shutdown",
+          "[http][metrics][stream]") {
+  temp_dir dir;
+  test_server srv{two_tenants(dir), loop_config(4)};
+  chunked_followers f{srv.port(), 8,
+                      "GET /metrics/stream HTTP/1.1\r\nHost: x\r\nX-API-Key: admin-key\r\n\r\n"};
+  auto events = [](std::size_t n) {
+    return [n](const chunked_response& r) {
+      std::size_t seen = 0;
+      for (auto at = r.body.find("data: "); at != std::string::npos;
+           at = r.body.find("data: ", at + 1))
+        ++seen;
+      return r.bad || r.closed || seen >= n;
+    };
+  };
+  // Two ticks each: the second written by the loop, with 8 streams on 4 workers.
+  REQUIRE(f.read_until(events(2), 20s));
+  auto admin = client_for(srv, "admin-key");
+  admin->set_read_timeout(5);
+  // All 8 in the loop at some moment (one may be rendering a tick at any other).
+  CHECK(eventually([&] {
+    auto m = get(*admin, "/metrics");
+    return m.status == 200 && json::parse(m.body)["http"]["connections"]["following"] == 8;
+  }));
+  auto start = std::chrono::steady_clock::now();
+  std::thread stopper{[&] { srv.stop_http(); }};
+  bool ended = f.read_until([](const chunked_response& r) { return r.bad || (r.ended && r.closed); },
+                            20s);
+  stopper.join();
+  CHECK(ended);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    INFO("stream " << i);
+    CHECK_FALSE(f[i].bad);
+    CHECK(f[i].body.rfind("retry: 3000\ndata: {", 0) == 0);
+  }
 }
 
 TEST_CASE("the dashboard page is self-contained under a strict policy", "[http][dashboard]") {

@@ -121,6 +121,23 @@ inline std::string expected_batch_event(int64_t i, int64_t position) {
          + "\"},\"timestamp\":\"2024-01-01T00:00:00Z\"}";
 }
 
+/// The SSE messages of make_batch events first..last at their own positions, as a
+/// follow or a finite SSE stream writes them.
+inline std::string sse_events(int64_t first, int64_t last) {
+  std::string out;
+  for (int64_t i = first; i <= last; ++i)
+    out += "id: " + std::to_string(i) + "\ndata: " + expected_batch_event(i, i) + "\n\n";
+  return out;
+}
+
+/// The NDJSON lines of make_batch events first..last at their own positions.
+inline std::string ndjson_events(int64_t first, int64_t last) {
+  std::string out;
+  for (int64_t i = first; i <= last; ++i)
+    out += expected_batch_event(i, i) + "\n";
+  return out;
+}
+
 /// The exact reply of POST /events/batch.
 inline std::string batch_reply(int64_t first, int64_t last, int64_t saved) {
   return "{\"first_position\":" + std::to_string(first) + ",\"last_position\":"

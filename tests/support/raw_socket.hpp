@@ -18,8 +18,12 @@ namespace ebuse::test {
 /// A blocking loopback connection, closed on destruction.
 class raw_socket {
 public:
-  explicit raw_socket(int port) {
+  /// `rcvbuf`: when positive, the receive buffer asked for before connecting (a client
+  /// that reads slowly fills the server's side sooner).
+  explicit raw_socket(int port, int rcvbuf = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (rcvbuf > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -38,6 +42,10 @@ public:
   }
   raw_socket(const raw_socket&) = delete;
   raw_socket& operator=(const raw_socket&) = delete;
+
+  int fd() const {
+    return fd_;
+  }
 
   bool ok() const {
     return fd_ >= 0;
