@@ -58,16 +58,6 @@ void event_loop::wake() {
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
 }
 
-void event_loop::stop_accepting() {
-  accepting_.store(false);
-  wake();
-}
-
-void event_loop::close_all() {
-  cut_all_.store(true);
-  wake();
-}
-
 void event_loop::set_state(loop_conn& c, loop_conn::state s) {
   auto counter = [this](loop_conn::state x) -> std::atomic<std::size_t>& {
     return x == loop_conn::state::reading     ? figures_.reading
@@ -294,7 +284,7 @@ void event_loop::expire(clock::time_point now) {
   }
 }
 
-// Shutdown steps asked for by other threads.
+// What other threads asked for: connections given back, woken requests, shutdown steps.
 void event_loop::commands() {
   {
     std::vector<loop_conn*> back;
@@ -306,35 +296,7 @@ void event_loop::commands() {
       take_back(*c);
   }
   resume_woken();
-  if (!accepting_.load() && !draining_) {
-    draining_ = true;
-    if (listen_fd_ != INVALID_SOCKET) {
-      if (listening_)
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
-      ::close(listen_fd_);
-      listen_fd_ = INVALID_SOCKET;
-      listening_ = false;
-    }
-    // Parked requests are answered at once (a long-poll with what there is).
-    resume_all_parked();
-    // Idle connections close now; one with part of a request finishes it (503).
-    std::vector<loop_conn*> idle;
-    for (auto* c : conns_)
-      if (c->st != loop_conn::state::worker && c->st != loop_conn::state::following
-          && c->in.empty())
-        idle.push_back(c);
-    for (auto* c : idle)
-      close_conn(*c);
-  }
-  if (cut_all_.load()) {
-    std::vector<loop_conn*> all{conns_.begin(), conns_.end()};
-    for (auto* c : all) {
-      if (c->st == loop_conn::state::worker)
-        ::shutdown(c->fd, SHUT_RDWR); // its worker fails and gives it back
-      else
-        close_conn(*c);
-    }
-  }
+  drain_and_cut();
 }
 
 int event_loop::wait_ms(clock::time_point now) const {

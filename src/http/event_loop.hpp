@@ -183,6 +183,7 @@ private:
   void resume_woken();
   bool shares_answer(const loop_conn& c) const;
   void resume_all_parked();
+  void drain_and_cut(); ///< the shutdown steps asked for (event_loop_stop.cpp)
   // Continued responses waiting to write (continued_response.cpp).
   void wait_writable(loop_conn& c);
   void on_writable(loop_conn& c, uint32_t events);
