@@ -237,7 +237,7 @@ void event_loop::take_back(loop_conn& c) {
   if (c.cont && !c.close)
     return wait_writable(c);
   // While draining, a request whose `100 Continue` went out still gets its answer.
-  if (c.close || (draining_ && !c.resumed))
+  if (c.close || (draining_ && !(c.resumed && c.resumed->for_body)))
     return close_conn(c);
   // A request whose `100 Continue` went out keeps that mark until its body is here.
   bool continue_sent = c.scan.continue_sent;
