@@ -10,6 +10,8 @@ namespace ebuse {
 
 worker_pool::worker_pool(std::size_t threads, std::chrono::microseconds linger)
     : linger_(linger), cap_(std::max<std::size_t>(threads, 1)) {
+  // On one core a thread kept awake would only take it from the caller.
+  keep_awake_ = linger_.count() > 0 && std::thread::hardware_concurrency() > 1;
   threads = cap_;
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i)
@@ -33,10 +35,22 @@ bool worker_pool::submit(std::function<void()> job) {
 }
 
 bool worker_pool::enter_here() {
-  std::lock_guard<std::mutex> guard{mtx_};
-  if (stopping_ || !jobs_.empty() || busy_ >= cap_)
-    return false;
-  ++busy_;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopping_ || !jobs_.empty() || busy_ >= cap_)
+      return false;
+    ++busy_;
+    running_here_.fetch_add(1, std::memory_order_relaxed);
+    // One thread lingers meanwhile (unless one already does): a core that sleeps while
+    // the caller runs a lone client's job halts, and waking a halted core of a virtual
+    // machine for the answer costs more than the client's whole round trip.
+    wake = keep_awake_ && lingering_ == 0 && !linger_asked_;
+    if (wake)
+      linger_asked_ = true;
+  }
+  if (wake)
+    cv_.notify_one();
   return true;
 }
 
@@ -45,6 +59,7 @@ void worker_pool::leave_here() {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     --busy_;
+    running_here_.fetch_sub(1, std::memory_order_relaxed);
     ++done_;
     waiting = !jobs_.empty();
   }
@@ -73,6 +88,11 @@ std::size_t worker_pool::queued() const {
   return jobs_.size();
 }
 
+std::size_t worker_pool::lingering() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return lingering_;
+}
+
 std::size_t worker_pool::busy() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return busy_;
@@ -86,7 +106,15 @@ uint64_t worker_pool::done() const {
 void worker_pool::run() {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
-    cv_.wait(lock, [this] { return may_start() || (stopping_ && jobs_.empty()); });
+    cv_.wait(lock, [this] {
+      return may_start() || linger_asked_ || (stopping_ && jobs_.empty());
+    });
+    if (!may_start() && linger_asked_ && !stopping_) {
+      linger_asked_ = false;
+      linger(lock);
+      continue;
+    }
+    linger_asked_ = false;
     // Stopping drains the queue first: a queued job may hold a promise someone waits on.
     if (!may_start())
       return;
@@ -100,16 +128,31 @@ void worker_pool::run() {
     lock.lock();
     --busy_;
     ++done_;
-    if (linger_.count() > 0 && jobs_.empty() && !stopping_) {
-      // Lingering is not busy: busy() counts only threads running a job.
-      lock.unlock();
-      auto until = std::chrono::steady_clock::now() + linger_;
-      while (waiting_.load(std::memory_order_relaxed) == 0
-             && std::chrono::steady_clock::now() < until)
-        sched_yield();
-      lock.lock();
-    }
+    if (linger_.count() > 0 && jobs_.empty() && !stopping_)
+      linger(lock);
   }
+}
+
+// Polls the queue, yielding the core, until `linger_` has passed with no caller's job
+// running (the caller's answer still goes out after its job), at most 16 times
+// `linger_` in all.
+void worker_pool::linger(std::unique_lock<std::mutex>& lock) {
+  // Lingering is not busy: busy() counts only threads running a job.
+  ++lingering_;
+  lock.unlock();
+  auto now = std::chrono::steady_clock::now();
+  auto until = now + linger_;
+  auto cap = now + 16 * linger_;
+  while (waiting_.load(std::memory_order_relaxed) == 0) {
+    now = std::chrono::steady_clock::now();
+    if (running_here_.load(std::memory_order_relaxed) > 0 && now < cap)
+      until = now + linger_;
+    else if (now >= until)
+      break;
+    sched_yield();
+  }
+  lock.lock();
+  --lingering_;
 }
 
 } // namespace ebuse

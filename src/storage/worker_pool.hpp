@@ -20,7 +20,10 @@ class worker_pool {
 public:
   /// Starts `threads` threads (at least one). A thread that finds the queue empty after
   /// a job polls it for `linger` (yielding its core) before it sleeps: the next job of a
-  /// lone client then starts without the wake-up of a sleeping thread.
+  /// lone client then starts without the wake-up of a sleeping thread. With `linger` and
+  /// more than one core, while a caller runs a job itself (run_here_if_idle) one thread
+  /// lingers too, until `linger` after the caller's job: the machine's other core stays
+  /// awake for the caller's answer.
   explicit worker_pool(std::size_t threads,
                        std::chrono::microseconds linger = std::chrono::microseconds(0));
 
@@ -68,6 +71,9 @@ public:
   /// Jobs running now.
   std::size_t busy() const;
 
+  /// Threads polling the queue for a next job (lingering) now.
+  std::size_t lingering() const;
+
   /// Jobs finished since the start.
   uint64_t done() const;
 
@@ -76,6 +82,7 @@ private:
   bool may_start() const; ///< a queued job may start now; under mtx_
   bool enter_here();       ///< takes a place for the caller's job if the pool is idle
   void leave_here();       ///< gives that place back
+  void linger(std::unique_lock<std::mutex>& lock); ///< called and returns with `lock` held
 
   mutable std::mutex mtx_;
   std::condition_variable cv_;
@@ -84,6 +91,10 @@ private:
   uint64_t done_ = 0;                      ///< guarded by mtx_
   bool stopping_ = false;                  ///< guarded by mtx_
   std::atomic<std::size_t> waiting_{0};    ///< jobs_.size(), readable without the lock
+  std::atomic<std::size_t> running_here_{0}; ///< callers' jobs running now
+  std::size_t lingering_ = 0;                ///< threads in linger(); guarded by mtx_
+  bool linger_asked_ = false; ///< a sleeping thread is to linger; guarded by mtx_
+  bool keep_awake_ = false;   ///< a caller's job keeps a thread lingering
   std::chrono::microseconds linger_;
   std::size_t cap_;                        ///< jobs running at once, at most
   std::vector<std::thread> threads_;

@@ -106,3 +106,40 @@ TEST_CASE("an idle pool lets the caller run a job under the same bound", "[worke
   CHECK_FALSE(pool.run_here_if_idle([] {})); // stopped
   CHECK(pool.done() == 4);
 }
+
+TEST_CASE("a caller's job keeps one pool thread awake until after it", "[worker_pool]") {
+  if (std::thread::hardware_concurrency() < 2)
+    return; // on one core the pool keeps no thread awake
+  // A long linger so that a slow machine still sees the thread awake.
+  worker_pool pool{2, std::chrono::microseconds(20ms)};
+  CHECK(pool.lingering() == 0); // nothing ran yet: every thread sleeps
+  std::atomic<bool> awake_during{false};
+  REQUIRE(pool.run_here_if_idle([&] {
+    awake_during = ebuse::test::eventually([&] { return pool.lingering() == 1; });
+  }));
+  CHECK(awake_during.load());
+  // It goes back to sleep once `linger` has passed after the caller's job.
+  CHECK(ebuse::test::eventually([&] { return pool.lingering() == 0; }));
+  // A queued job is taken by the lingering thread as by a sleeping one.
+  std::promise<void> ran;
+  REQUIRE(pool.run_here_if_idle([&] {
+    REQUIRE(ebuse::test::eventually([&] { return pool.lingering() == 1; }));
+    REQUIRE(pool.submit([&] { ran.set_value(); }));
+    CHECK(ran.get_future().wait_for(10s) == std::future_status::ready);
+  }));
+  pool.stop();
+  CHECK(pool.done() == 3);
+}
+
+TEST_CASE("without linger a caller's job wakes no pool thread", "[worker_pool]") {
+  worker_pool pool{2};
+  REQUIRE(pool.run_here_if_idle([&] {
+    CHECK_FALSE(ebuse::test::eventually([&] { return pool.lingering() > 0; }, 100ms));
+  }));
+  // A thread woken for a job sleeps again at once after it.
+  std::promise<void> ran;
+  REQUIRE(pool.submit([&] { ran.set_value(); }));
+  CHECK(ran.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(ebuse::test::eventually([&] { return pool.busy() == 0; }));
+  CHECK(pool.lingering() == 0);
+}
