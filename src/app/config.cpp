@@ -282,7 +282,8 @@ Environment (default in brackets):
   WRITER_QUEUE_BYTES  bytes of events it may hold uncommitted [268435456]
   WAL_AUTOCHECKPOINT  WAL pages between checkpoints, 0 leaves it to a replicator [1000]
   STORE_LINGER        how long a storage worker stays awake after a job for the
-                      next one, 0 = none [80us]
+                      next one (and after a lone client's commit run by its HTTP
+                      thread), 0 = none [80us]
   LOG_LEVEL           debug, info, warn or error [info]
   ADMIN_API_KEY       a key for every tenant's metrics, the dashboard and backups
                       [none]
