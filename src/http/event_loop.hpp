@@ -70,7 +70,8 @@ struct loop_conn {
   std::shared_ptr<response_continuation> cont;
   std::string out;         ///< bytes of `cont` not sent yet (at most one part)
   std::size_t out_off = 0; ///< of those, sent
-  bool cont_ended = false; ///< `out` ends the response: close once it is sent
+  bool cont_ended = false; ///< `out` ends the response: close (or see cont_keep) once sent
+  bool cont_keep = false;  ///< a finite `cont` that ends waits for the next request
 
   // The loop's own.
   state st = state::reading;
