@@ -77,6 +77,12 @@ bool response_continued() noexcept;
 /// accounts at its end, hands it `account` (true); false: account now.
 bool account_when_continued(response_account account);
 
+/// A chunked content provider whose first call hands the response to the loop as `cont`;
+/// where the loop cannot take it, `step` writes the body through the library.
+std::function<bool(size_t, httplib::DataSink&)>
+chunked_in_loop(std::shared_ptr<response_continuation> cont,
+                std::function<bool(httplib::DataSink&)> step);
+
 /// A finite chunked body made by `step` (a chunked content provider's body: called until
 /// it calls `sink.done()`, false cuts it off). At its first call the response goes on in
 /// the loop, each later call one part written without holding a worker while the client

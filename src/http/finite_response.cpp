@@ -84,17 +84,26 @@ struct finite_continuation : response_continuation {
 } // namespace
 
 std::function<bool(size_t, httplib::DataSink&)>
-finite_in_loop(std::function<bool(httplib::DataSink&)> step) {
-  auto cont = std::make_shared<finite_continuation>(
-    [step = std::move(step)](size_t, httplib::DataSink& sink) { return step(sink); }, true, 0);
-  return [cont, first = true](size_t, httplib::DataSink& sink) mutable {
+chunked_in_loop(std::shared_ptr<response_continuation> cont,
+                std::function<bool(httplib::DataSink&)> step) {
+  return [cont = std::move(cont), step = std::move(step), first = true](
+           size_t, httplib::DataSink& sink) mutable {
     if (first) {
       first = false;
       if (continue_in_loop(cont))
         return false; // the loop goes on with next_part(); the library writes no more
     }
-    return cont->step(0, sink);
+    return step(sink);
   };
+}
+
+std::function<bool(size_t, httplib::DataSink&)>
+finite_in_loop(std::function<bool(httplib::DataSink&)> step) {
+  auto cont = std::make_shared<finite_continuation>(
+    [step = std::move(step)](size_t, httplib::DataSink& sink) { return step(sink); }, true, 0);
+  auto* c = cont.get();
+  return chunked_in_loop(std::move(cont),
+                         [c](httplib::DataSink& sink) { return c->step(0, sink); });
 }
 
 httplib::ContentProvider finite_in_loop(size_t length, httplib::ContentProvider provider) {
