@@ -4,6 +4,7 @@
 #include "actors/backup_job.hpp"
 #include "core/tenant_name.hpp"
 #include "http/connection.hpp"
+#include "http/continuation.hpp"
 #include "http/handlers.hpp"
 #include "http/request_state.hpp"
 #include "http/stop_signal.hpp"
@@ -111,9 +112,12 @@ void handle_backup(const httplib::Request& req, httplib::Response& res, request_
   res.set_header("Content-Disposition", "attachment; filename=\"" + name + ".db\"");
   res.set_header("X-Backup-Position", std::to_string(hold->file->last_position));
   res.set_header("Cache-Control", "no-store");
+  // Sent block by block from the event loop: a slow download holds no worker. The copy
+  // lives as long as the response (`hold`), and is removed when it ends or is cut.
+  auto bytes = static_cast<size_t>(hold->file->bytes);
   res.set_content_provider(
-    static_cast<size_t>(hold->file->bytes), "application/vnd.sqlite3",
-    [hold](size_t offset, size_t length, httplib::DataSink& sink) {
+    bytes, "application/vnd.sqlite3",
+    finite_in_loop(bytes, [hold](size_t offset, size_t length, httplib::DataSink& sink) {
       hold->buf.resize(std::min(length, send_block));
       auto n = hold->file->read_at(static_cast<int64_t>(offset), hold->buf.data(),
                                   hold->buf.size());
@@ -121,7 +125,7 @@ void handle_backup(const httplib::Request& req, httplib::Response& res, request_
         return false;
       current_request().body_bytes += static_cast<std::size_t>(n);
       return sink.write(hold->buf.data(), static_cast<size_t>(n));
-    });
+    }));
 }
 
 } // namespace ebuse

@@ -201,6 +201,15 @@ bool continue_in_loop(std::shared_ptr<response_continuation> cont) {
   return true;
 }
 
+bool response_continued() noexcept {
+  return current_pass.continued != nullptr;
+}
+
+bool account_when_continued(response_account account) {
+  auto& p = current_pass;
+  return p.continued && p.continued->account_at_end(std::move(account));
+}
+
 connection_server::connection_server(connection_limits limits, std::size_t max_body)
   : limits_(limits), max_body_(max_body) {
   loop_ = std::make_unique<event_loop>(
@@ -311,9 +320,13 @@ void connection_server::run_requests(loop_conn& c) {
       break;
     }
     if (current_pass.continued) {
-      // Its body goes on from the loop; bytes pipelined behind it are never served (a
-      // follow ends only by closing).
+      // Its body goes on from the loop. A finite one keeps the connection as the library
+      // would have (its head said so): bytes pipelined behind it wait in `in` until it
+      // ends; a follower ends only by closing.
       c.cont = std::move(current_pass.continued);
+      c.cont_keep = c.cont->finite() && !closed && !close_requested
+                    && c.requests < keep_alive_max && accepting_.load();
+      c.in = strm.take_buffered();
       break;
     }
     strm.flush();

@@ -41,6 +41,15 @@ sent send_out(loop_conn& c, bool& progress) {
   return sent::all;
 }
 
+// The last byte of a finite response that keeps its connection is sent: the connection
+// is as a response the library wrote leaves it (its next request may be buffered).
+void end_kept(loop_conn& c) {
+  c.cont.reset();
+  c.cont_ended = false;
+  c.cont_keep = false;
+  c.started = std::chrono::steady_clock::now(); // READ_TIMEOUT of a pipelined request
+}
+
 } // namespace
 
 void append_chunk(std::string& out, std::string_view data) {
@@ -76,6 +85,8 @@ void connection_server::run_continuation(loop_conn& c) {
     if (r == sent::failed || c.cont_ended) {
       if (r == sent::failed)
         ::shutdown(c.fd, SHUT_RDWR);
+      if (r != sent::failed && c.cont_keep)
+        return end_kept(c); // the loop takes it back for its next request
       c.close = true;
       return;
     }
@@ -107,15 +118,17 @@ void event_loop::wait_writable(loop_conn& c) {
   rearm_writable(c);
 }
 
+// A finite response is not watched for the client's half-close: a client that shut its
+// sending side after its request still reads the whole body.
 void event_loop::rearm_writable(loop_conn& c) {
-  arm(c, EPOLLOUT | EPOLLRDHUP);
+  arm(c, c.cont->finite() ? EPOLLOUT : EPOLLOUT | EPOLLRDHUP);
   if (!c.registered)
     close_conn(c);
 }
 
 void event_loop::on_writable(loop_conn& c, uint32_t events) {
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-    return close_conn(c); // the follower left
+    return close_conn(c); // the follower left, or the connection failed
   bool progress;
   auto r = send_out(c, progress);
   if (r == sent::failed)
@@ -125,8 +138,12 @@ void event_loop::on_writable(loop_conn& c, uint32_t events) {
       set_timer(c, clock::now() + limits_.write_timeout);
     return rearm_writable(c); // the registration is one-shot
   }
-  if (c.cont_ended)
+  if (c.cont_ended && !c.cont_keep)
     return close_conn(c);
+  if (c.cont_ended) {
+    end_kept(c);
+    return take_back(c); // as a worker gives back a connection after its response
+  }
   detach(c);
   run_on_worker(c); // all sent: a worker makes the next part
 }

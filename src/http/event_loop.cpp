@@ -319,10 +319,12 @@ bool event_loop::run(socket_t listen_fd, acceptor accept) {
   std::vector<epoll_event> events(256);
   for (;;) {
     commands();
-    if (draining_ && conns_.empty())
-      break;
     auto now = clock::now();
     expire(now);
+    // After expire(): the last connection may have closed at its deadline (a write
+    // timeout while draining), and no event would end the wait that follows.
+    if (draining_ && conns_.empty())
+      break;
     int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
                          wait_ms(now));
     if (n < 0 && errno != EINTR)
@@ -361,6 +363,10 @@ bool event_loop::run(socket_t listen_fd, acceptor accept) {
       delete c;
     graveyard_.clear();
   }
+  // Closed at their deadline just before: freed while the server they account to lives.
+  for (auto* c : graveyard_)
+    delete c;
+  graveyard_.clear();
   if (listen_fd_ != INVALID_SOCKET)
     ::close(listen_fd_);
   listen_fd_ = INVALID_SOCKET;

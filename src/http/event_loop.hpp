@@ -65,12 +65,14 @@ struct loop_conn {
   /// Set by the loop on a resumed connection: others woken in the same burst with
   /// byte-identical requests, held for this one's worker, which answers them too.
   std::vector<loop_conn*> followers;
-  /// Set by the worker: the response goes on in the loop (a caught-up follower); its
-  /// next parts are made and sent by continued_response.cpp, never by the library.
+  /// Set by the worker: the response goes on in the loop (a caught-up follower, a finite
+  /// stream, a download, a Durable Streams SSE response); its next parts are made and
+  /// sent by continued_response.cpp, never by the library.
   std::shared_ptr<response_continuation> cont;
   std::string out;         ///< bytes of `cont` not sent yet (at most one part)
   std::size_t out_off = 0; ///< of those, sent
-  bool cont_ended = false; ///< `out` ends the response: close once it is sent
+  bool cont_ended = false; ///< `out` ends the response: close (or see cont_keep) once sent
+  bool cont_keep = false;  ///< a finite `cont` that ends waits for the next request
 
   // The loop's own.
   state st = state::reading;

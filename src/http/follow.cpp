@@ -200,10 +200,15 @@ void handle_stream_lines(const httplib::Request& req, httplib::Response& res,
   }
   set_head_header(res, *ctx.t, f->have_page ? f->page->last_position : 0);
   res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider(f->sse ? "text/event-stream" : "application/x-ndjson",
-                                   [f](size_t, httplib::DataSink& sink) {
+  auto type = f->sse ? "text/event-stream" : "application/x-ndjson";
+  if (f->follow)
+    return res.set_chunked_content_provider(type, [f](size_t, httplib::DataSink& sink) {
+      return f->step(sink);
+    });
+  // A finite stream goes on page by page from the event loop after its head.
+  res.set_chunked_content_provider(type, finite_in_loop([f](httplib::DataSink& sink) {
                                      return f->step(sink);
-                                   });
+                                   }));
 }
 
 } // namespace ebuse

@@ -6,6 +6,7 @@
 
 #include "http/auth.hpp"
 #include "http/connection.hpp"
+#include "http/continuation.hpp"
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
 #include "http/socket_stream.hpp"
@@ -245,6 +246,50 @@ void request_pipeline::answer_unserved(const httplib::Request& req, httplib::Res
             status);
 }
 
+namespace {
+
+// Records one request's figures and writes its log line (`line` with its time and size
+// still to fill in).
+void account_request(http_metrics& metrics, std::size_t label, uint64_t bytes_in,
+                     log::request_line line, std::chrono::steady_clock::time_point start,
+                     std::string_view client, uint64_t bytes_out) {
+  double seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics.record(label, line.status, seconds, bytes_in, bytes_out);
+  line.duration_ms = seconds * 1e3;
+  line.bytes = bytes_out;
+  line.ip = client;
+  log::request(line);
+}
+
+} // namespace
+
+// A finite response that goes on in the event loop is accounted when it ends, with the
+// bytes it sent by then; what the line says is copied, the request being gone by then.
+bool request_pipeline::defer_account(std::size_t label, uint64_t bytes_in,
+                                     const log::request_line& line, const request_state& st,
+                                     uint64_t bytes_before) {
+  if (!response_continued())
+    return false;
+  struct owned {
+    std::string method, path, tenant, user_agent, client;
+  };
+  auto o = std::make_shared<owned>(owned{std::string{line.method}, std::string{line.path},
+                                         std::string{line.tenant}, std::string{line.user_agent},
+                                         st.client});
+  auto& metrics = metrics_;
+  return account_when_continued([o, &metrics, label, bytes_in, status = line.status,
+                                 start = st.start, bytes_before](uint64_t bytes) {
+    log::request_line l;
+    l.method = o->method;
+    l.path = o->path;
+    l.status = status;
+    l.tenant = o->tenant;
+    l.user_agent = o->user_agent;
+    account_request(metrics, label, bytes_in, l, start, o->client, bytes_before + bytes);
+  });
+}
+
 void request_pipeline::log(const httplib::Request& req, const httplib::Response& res,
                            request_state& st) {
   // A parked request is logged and counted once, when it is answered.
@@ -258,23 +303,21 @@ void request_pipeline::log(const httplib::Request& req, const httplib::Response&
   // /metrics. Timed from the request's first byte: reading a slow request counts too.
   // Streamed bodies are counted as they are sent; both as on the wire (compressed).
   uint64_t bytes_out = res.body.size() + st.body_bytes;
+  log::request_line line;
+  line.method = req.method;
+  line.path = req.path;
+  line.status = res.status;
+  line.tenant = st.t ? std::string_view{st.t->name()} : std::string_view{};
+  line.user_agent = st.headers.user_agent;
   auto label = match_of(req, st).label_index();
   auto bytes_in = body_bytes_in(req, st.headers);
   auto account = [&](std::chrono::steady_clock::time_point start, std::string_view client) {
-    double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics_.record(label, res.status, seconds, bytes_in, bytes_out);
-    log::request_line line;
-    line.method = req.method;
-    line.path = req.path;
-    line.status = res.status;
-    line.duration_ms = seconds * 1e3;
-    line.bytes = bytes_out;
-    line.ip = client;
-    line.tenant = st.t ? std::string_view{st.t->name()} : std::string_view{};
-    line.user_agent = st.headers.user_agent;
-    log::request(line);
+    account_request(metrics_, label, bytes_in, line, start, client, bytes_out);
   };
+  if (defer_account(label, bytes_in, line, st, bytes_out)) {
+    st.t.reset();
+    return;
+  }
   account(st.start, st.client);
   // Identical requests woken with this one: a whole 2xx answer that keeps the connection
   // open is theirs too (each logged and counted with its own client and wait).

@@ -18,6 +18,7 @@
 #include "http/options.hpp"
 #include "http/request_state.hpp"
 #include "obs/http_metrics.hpp"
+#include "obs/logger.hpp"
 
 namespace ebuse {
 
@@ -93,6 +94,11 @@ private:
   bool authenticate_admin(httplib::Response& res, request_state& st);
 
   route_match match_of(const httplib::Request& req, const request_state& st) const;
+
+  // For log(): hands the accounting to a finite response that goes on in the event loop;
+  // false when the response has been written (account now).
+  bool defer_account(std::size_t label, uint64_t bytes_in, const log::request_line& line,
+                     const request_state& st, uint64_t bytes_before);
 
   http_options opts_;
   std::shared_ptr<tenant_registry> registry_;

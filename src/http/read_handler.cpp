@@ -3,6 +3,7 @@
 
 #include "http/codec.hpp"
 #include "http/connection.hpp"
+#include "http/continuation.hpp"
 #include "http/gzip.hpp"
 #include "http/handlers.hpp"
 #include "http/live.hpp"
@@ -204,10 +205,11 @@ void stream_pages(const httplib::Request& req, httplib::Response& res,
   bool large = p->first_page.json.size() >= current_request().gzip_min_bytes
                || p->more_after(p->first_page);
   p->body = std::make_unique<stream_body>(begin_event_stream(res, large));
+  // After the head, page by page from the event loop: a slow reader holds no worker.
   res.set_chunked_content_provider(ndjson ? "application/x-ndjson" : "application/json",
-                                   [p](size_t, httplib::DataSink& sink) {
+                                   finite_in_loop([p](httplib::DataSink& sink) {
                                      return p->write_next(sink);
-                                   });
+                                   }));
 }
 
 // The query parameter `name` as a position, `absent` when it is not given.

@@ -1,6 +1,7 @@
 // Waiting for a stream to change: read, and if there is nothing, park the request in the
 // event loop (or, when it cannot park, sleep on the signal).
 #include "http/connection.hpp"
+#include "http/continuation.hpp"
 #include "http/streams_http.hpp"
 
 namespace ebuse {
@@ -58,6 +59,35 @@ caf::expected<streams::read_result> wait_for_data(request_context& ctx, const st
   }
 }
 
+park_subscribe wake_on_stream_change(const std::shared_ptr<tenant>& t, int64_t stream_id,
+                                     uint64_t seen) {
+  return [t, stream_id, seen](std::function<void()> wake) {
+    t->stats().stream_waiting.fetch_add(1, std::memory_order_relaxed);
+    auto token = t->streams_signal().on_change(stream_id, seen, std::move(wake));
+    return std::function<void()>{[t, stream_id, token] {
+      t->streams_signal().cancel(stream_id, token);
+      t->stats().stream_waiting.fetch_sub(1, std::memory_order_relaxed);
+    }};
+  };
+}
+
+caf::expected<streams::read_result>
+read_or_park_in_loop(request_context& ctx, const std::string& path, streams::offset from,
+                     int64_t stream_id, std::chrono::steady_clock::time_point deadline,
+                     const continuation_park& park, bool& parked) {
+  parked = false;
+  auto& signal = ctx.t->streams_signal();
+  stream_watch watch{signal, stream_id};
+  // Taken before the read: a commit after it wakes the parked response.
+  auto seen = watch.version();
+  auto rr = stream_read(ctx, read_at(path, from));
+  if (settles(rr, stream_id) || signal.stopped() || clock_type::now() >= deadline)
+    return rr;
+  park(deadline, wake_on_stream_change(ctx.t, stream_id, seen));
+  parked = true;
+  return rr;
+}
+
 caf::expected<streams::read_result>
 wait_or_park_for_data(request_context& ctx, const std::string& path, streams::offset from,
                       int64_t stream_id, std::chrono::steady_clock::time_point deadline,
@@ -72,17 +102,7 @@ wait_or_park_for_data(request_context& ctx, const std::string& path, streams::of
   if (settles(rr, stream_id) || signal.stopped() || clock_type::now() >= deadline)
     return rr;
   auto note = std::make_shared<const stream_wait_point>(stream_wait_point{from, stream_id});
-  parked = park_request(
-    deadline,
-    [&](std::function<void()> wake) {
-      t->stats().stream_waiting.fetch_add(1, std::memory_order_relaxed);
-      auto token = signal.on_change(stream_id, seen, std::move(wake));
-      return std::function<void()>{[t, stream_id, token] {
-        t->streams_signal().cancel(stream_id, token);
-        t->stats().stream_waiting.fetch_sub(1, std::memory_order_relaxed);
-      }};
-    },
-    std::move(note));
+  parked = park_request(deadline, wake_on_stream_change(t, stream_id, seen), std::move(note));
   // Parked, or run again but cannot park again (the server stops): answer what there is.
   if (parked || request_resumed())
     return rr;

@@ -9,6 +9,7 @@
 
 #include <httplib.h>
 
+#include "http/continuation.hpp"
 #include "http/handlers.hpp"
 #include "streams/response.hpp"
 #include "streams/types.hpp"
@@ -60,6 +61,19 @@ caf::expected<streams::read_result>
 wait_or_park_for_data(request_context& ctx, const std::string& path, streams::offset from,
                       int64_t stream_id, std::chrono::steady_clock::time_point deadline,
                       bool& parked);
+
+/// What wakes a response waiting past version `seen` of stream `stream_id` (counted in
+/// the tenant's `stream_waiting` while registered), for park_request() or a continuation.
+park_subscribe wake_on_stream_change(const std::shared_ptr<tenant>& t, int64_t stream_id,
+                                     uint64_t seen);
+
+/// For an SSE response going on in the loop: reads past `from`, and when there is
+/// nothing yet and `deadline` has not passed, calls `park` with what wakes it (`parked`
+/// set: the continuation waits, its read is not used).
+caf::expected<streams::read_result>
+read_or_park_in_loop(request_context& ctx, const std::string& path, streams::offset from,
+                     int64_t stream_id, std::chrono::steady_clock::time_point deadline,
+                     const continuation_park& park, bool& parked);
 
 /// The wait point of the current request when it runs again after parking in
 /// wait_or_park_for_data(); nullopt on its first pass.

@@ -5,6 +5,7 @@
 
 #include "core/timestamp.hpp"
 #include "http/connection.hpp"
+#include "http/continuation.hpp"
 #include "http/streams_http.hpp"
 #include "streams/content_type.hpp"
 #include "streams/sse.hpp"
@@ -67,8 +68,10 @@ void long_poll(const httplib::Request& req, httplib::Response& res, request_cont
 }
 
 // One SSE response: the catch-up, then each change, until the stream closes, the
-// lifetime ends, the client leaves or the server stops.
-struct sse_session {
+// lifetime ends, the client leaves or the server stops. Framed by the loop, it goes on in
+// the loop after its head (next_part()): no thread while it waits for a change or for
+// its client to read; else each step() reads or waits on its worker.
+struct sse_session : response_continuation {
   request_context ctx;
   std::string path;
   std::optional<std::string> client_cursor;
@@ -78,6 +81,13 @@ struct sse_session {
   int64_t stream_id = 0;
   bool caught_up = false;
   clock_type::time_point end_of_life;
+  clock_type::time_point wait_until = clock_type::time_point::max(); ///< of a wait in the loop
+
+  explicit sse_session(request_context c) : ctx(std::move(c)) {}
+
+  clock_type::time_point wait_deadline() const {
+    return std::min(end_of_life, clock_type::now() + ctx.server.opts.streams.longpoll_timeout);
+  }
 
   caf::expected<streams::read_result> next_read() {
     if (first) {
@@ -87,37 +97,79 @@ struct sse_session {
     }
     if (!caught_up)
       return stream_read(ctx, request_at(path, {streams::offset_kind::at, from}));
-    auto deadline = std::min(end_of_life, clock_type::now() + ctx.server.opts.streams.longpoll_timeout);
-    return wait_for_data(ctx, path, from, stream_id, deadline);
+    return wait_for_data(ctx, path, from, stream_id, wait_deadline());
   }
 
-  // Writes the next events; false ends the response.
-  bool step(httplib::DataSink& sink) {
-    bool initial = first.has_value();
-    auto rr = next_read();
-    if (!rr || rr->result != streams::outcome::ok || ctx.t->streams_signal().stopped()) {
-      sink.done();
-      return true;
-    }
+  // Appends the events answering `rr` to `out` (`last`: they end the response); false
+  // when the response ends without them.
+  bool render(const caf::expected<streams::read_result>& rr, bool initial, std::string& out,
+              bool& last) {
+    if (!rr || rr->result != streams::outcome::ok || ctx.t->streams_signal().stopped())
+      return false;
     bool closed_end = rr->meta.closed && rr->up_to_date;
     bool idle = !initial && rr->appends == 0 && !closed_end;
-    if (idle && clock_type::now() >= end_of_life) {
-      sink.done();
-      return true;
-    }
-    std::string out;
+    if (idle && clock_type::now() >= end_of_life)
+      return false;
     if (rr->appends > 0)
       streams::append_data_event(rr->payload, base64, out);
     streams::append_control_event(rr->next, closed_end ? "" : new_cursor(client_cursor),
                                   rr->up_to_date, closed_end, out);
     from = rr->next;
     caught_up = rr->up_to_date;
+    last = closed_end;
+    return true;
+  }
+
+  // Writes the next events; false ends the response.
+  bool step(httplib::DataSink& sink) {
+    bool initial = first.has_value();
+    auto rr = next_read();
+    std::string out;
+    bool last = false;
+    if (!render(rr, initial, out, last)) {
+      sink.done();
+      return true;
+    }
     if (!sink.write(out.data(), out.size()))
       return false;
     flush_response();
-    if (closed_end)
+    if (last)
       sink.done();
     return true;
+  }
+
+  // An SSE response ends (closed stream, lifetime, shutdown) and its connection stays.
+  bool finite() const noexcept override {
+    return true;
+  }
+
+  // The same events as step(), each call one chunk; a wait parks in the loop.
+  continuation_step next_part(std::string& out, bool stopping,
+                              const continuation_park& park) override {
+    bool initial = first.has_value();
+    caf::expected<streams::read_result> rr{caf::error{}};
+    if (stopping) {
+      rr = caf::error{}; // ends now, as a wait the stopping signal ended
+    } else if (first || !caught_up) {
+      rr = next_read();
+    } else {
+      if (wait_until == clock_type::time_point::max())
+        wait_until = wait_deadline();
+      bool parked = false;
+      rr = read_or_park_in_loop(ctx, path, from, stream_id, wait_until, park, parked);
+      if (parked)
+        return continuation_step::wait;
+      wait_until = clock_type::time_point::max();
+    }
+    std::string events;
+    bool last = false;
+    bool more = !stopping && render(rr, initial, events, last);
+    if (more)
+      append_chunk(out, events);
+    if (more && !last)
+      return continuation_step::more;
+    out.append(last_chunk);
+    return continuation_step::end;
   }
 };
 
@@ -134,15 +186,16 @@ void serve_sse(const httplib::Request& req, httplib::Response& res, request_cont
   for (const auto& [name, value] : head.headers)
     if (name != "Content-Type")
       res.set_header(name, value);
-  auto s = std::make_shared<sse_session>(sse_session{ctx, path, p.cursor, false, {}, {}, 0,
-                                                     false, {}});
+  auto s = std::make_shared<sse_session>(ctx);
+  s->path = path;
+  s->client_cursor = p.cursor;
   s->base64 = !streams::sse_is_text(rr->meta.content_type);
   s->stream_id = rr->meta.id;
   s->end_of_life = clock_type::now() + ctx.server.opts.streams.sse_lifetime;
   s->first = std::move(*rr);
-  res.set_chunked_content_provider("text/event-stream", [s](size_t, httplib::DataSink& sink) {
-    return s->step(sink);
-  });
+  res.set_chunked_content_provider(
+    "text/event-stream",
+    chunked_in_loop(s, [s](httplib::DataSink& sink) { return s->step(sink); }));
 }
 
 } // namespace

@@ -73,10 +73,7 @@ struct loop_server {
 
   // One figure of /metrics' "http.connections" (-1 if it did not answer).
   int64_t figure(const char* name) {
-    auto r = get(*cli, "/metrics");
-    if (r.status != 200)
-      return -1;
-    return nlohmann::json::parse(r.body)["http"]["connections"][name].get<int64_t>();
+    return connection_figure(*cli, name);
   }
 
   // Followers reading `want` first, then counted in the loop.

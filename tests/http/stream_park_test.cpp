@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/chunked_followers.hpp"
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
 #include "support/park_helpers.hpp"
@@ -184,4 +185,29 @@ TEST_CASE("shutdown answers parked stream long-polls at once",
   CHECK(timed_out == 30);
   CHECK(took < 20s);
   CHECK(stream_waiting(srv) == 0);
+}
+
+TEST_CASE("SSE responses wait in the loop without a worker and get each append",
+          "[sqlite][http][streams][live]") {
+  temp_dir dir;
+  test_server srv{dir.file("sse.db"), four_workers()};
+  auto cli = srv.client();
+  create_stream(*cli, "s");
+  chunked_followers sse{srv.port(), 8, raw_get("/v1/stream/s?offset=-1&live=sse")};
+  REQUIRE(eventually([&] { return stream_waiting(srv) == 8; }));
+  CHECK(eventually([&] { return connection_figure(*cli, "following") == 8; }));
+  CHECK(connection_figure(*cli, "in_worker") <= 1); // the /metrics request itself
+  REQUIRE(append(*cli, "s", "new") == 204);
+  auto has_new = [](const chunked_response& r) {
+    return r.bad || r.closed || r.body.find("data:new\n") != std::string::npos;
+  };
+  REQUIRE(sse.read_until(has_new, 20s));
+  for (std::size_t i = 0; i < sse.size(); ++i) {
+    INFO("response " << i);
+    CHECK_FALSE(sse[i].bad);
+    CHECK_FALSE(sse[i].closed);
+    CHECK(sse[i].body.rfind("event: data\ndata:old\n\nevent: control\n", 0) == 0);
+  }
+  // Waiting again, each in the loop.
+  CHECK(eventually([&] { return stream_waiting(srv) == 8; }));
 }

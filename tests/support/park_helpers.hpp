@@ -37,6 +37,14 @@ inline int parked_conns(httplib::Client& cli) {
   return nlohmann::json::parse(r.body)["http"]["connections"]["parked"].get<int>();
 }
 
+/// One figure of /metrics' "http.connections" (-1 if it did not answer).
+inline int64_t connection_figure(httplib::Client& cli, const char* name) {
+  auto r = get(cli, "/metrics");
+  if (r.status != 200)
+    return -1;
+  return nlohmann::json::parse(r.body)["http"]["connections"][name].get<int64_t>();
+}
+
 /// `n` connections, each sending `bytes`.
 inline std::vector<std::unique_ptr<raw_socket>> send_on_many(int port, int n,
                                                              const std::string& bytes) {
