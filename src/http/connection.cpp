@@ -58,6 +58,13 @@ struct park_pass {
 };
 thread_local park_pass current_pass;
 
+// No response of this API is served in byte ranges (a range is allowed to be ignored):
+// every answer is whole, as the Go server's, and a backup resumed with `Range` would
+// splice two different copies. The library has parsed `Range` by now; it is forgotten.
+void ignore_ranges(httplib::Request& req) {
+  req.ranges.clear();
+}
+
 } // namespace
 
 void flush_response() {
@@ -295,7 +302,7 @@ void connection_server::run_requests(loop_conn& c) {
     close_requested = false;
     bool closed = false;
     ++c.requests;
-    bool ret = process_request(strm, c.requests >= keep_alive_max, closed, nullptr);
+    bool ret = process_request(strm, c.requests >= keep_alive_max, closed, ignore_ranges);
     strm.capture_output(nullptr);
     if (!current_pass.followers.empty()) {
       strm.flush(); // its own answer first: the followers' take a while

@@ -212,6 +212,48 @@ TEST_CASE("a client that hangs up during a backup leaves no copy behind", "[http
   CHECK(db_file{dir.file("ok.db")}.text("SELECT count(*) FROM events") == "100000");
 }
 
+TEST_CASE("a Range header is ignored: a backup and a JSON answer are sent whole",
+          "[http][backup]") {
+  temp_dir dir;
+  test_server srv{shop_tenants(dir), quiet_config()};
+  auto shop = client_for(srv, "key-shop");
+  seed(*shop, 1000);
+  // A copy is made for each request, so a resumed download would splice two copies.
+  raw_socket s{srv.port()};
+  REQUIRE(s.send("GET /admin/tenants/shop/backup HTTP/1.1\r\nHost: x\r\n"
+                 "X-API-Key: admin-key\r\nRange: bytes=0-0\r\n\r\n"
+                 "GET /position HTTP/1.1\r\nHost: x\r\nX-API-Key: key-shop\r\n\r\n"));
+  std::string raw;
+  REQUIRE(s.read_responses(30s, raw, 2));
+  auto head_end = raw.find("\r\n\r\n");
+  auto head = raw.substr(0, head_end);
+  CHECK(head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(head.find("Content-Range") == std::string::npos);
+  auto at = head.find("Content-Length: ");
+  REQUIRE(at != std::string::npos);
+  auto length = std::stoul(head.substr(at + 16));
+  CHECK(length > 1000u * 20);
+  auto body_end = head_end + 4 + length;
+  REQUIRE(raw.size() > body_end);
+  {
+    std::ofstream out{dir.file("whole.db"), std::ios::binary};
+    out.write(raw.data() + head_end + 4, static_cast<std::streamsize>(length));
+  }
+  CHECK(db_file{dir.file("whole.db")}.text("SELECT count(*) FROM events") == "1000");
+  // The request behind it gets its own whole answer on the same connection.
+  auto next = raw.substr(body_end);
+  CHECK(next.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(next.find("{\"position\":1000}") != std::string::npos);
+  // Ordinary answers too: the whole body with 200, valid or unsatisfiable ranges alike.
+  for (const char* range : {"bytes=0-3", "bytes=100000-200000", "bytes=-5"}) {
+    INFO(range);
+    auto r = get(*shop, "/events?from=999", {{"Range", range}});
+    CHECK(r.status == 200);
+    CHECK_FALSE(r.has_header("Content-Range"));
+    CHECK(json::parse(r.body).size() == 2);
+  }
+}
+
 TEST_CASE("a removed tenant is stopping (503) until its files are closed, then unknown",
           "[http][backup][tenants]") {
   temp_dir dir;
