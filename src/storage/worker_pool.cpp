@@ -116,8 +116,11 @@ void worker_pool::run() {
     }
     linger_asked_ = false;
     // Stopping drains the queue first: a queued job may hold a promise someone waits on.
-    if (!may_start())
+    // A job still queued behind a caller's (woken to linger, now stopping) is waited for.
+    if (stopping_ && jobs_.empty())
       return;
+    if (!may_start())
+      continue;
     auto job = std::move(jobs_.front());
     jobs_.pop_front();
     waiting_.store(jobs_.size(), std::memory_order_relaxed);
