@@ -56,8 +56,19 @@ void normalize_framing(httplib::Request& req, request_headers& headers,
   if (!own_content_type && headers.content_type
       && headers.content_type->rfind("application/x-www-form-urlencoded", 0) == 0)
     *headers.content_type = "application/json";
-  if ((req.method == "POST" || req.method == "PUT") && headers.content_length_count == 0
-      && headers.transfer_encoding_count == 0) {
+  // The library parses a multipart/form-data body into parts (and a body reader then
+  // fails); every body here is read as the bytes sent: JSON for the event API (which
+  // answers such a body invalid_json, as the original), a stream's own type kept aside.
+  if (headers.content_type && headers.content_type->rfind("multipart/form-data", 0) == 0) {
+    if (own_content_type)
+      headers.sent_multipart_type = *headers.content_type;
+    *headers.content_type = own_content_type ? "application/octet-stream" : "application/json";
+  }
+  // The library reads the body of these methods until the connection closes when the
+  // head gives no length; here such a body is empty.
+  if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH"
+       || req.method == "PRI")
+      && headers.content_length_count == 0 && headers.transfer_encoding_count == 0) {
     req.headers.emplace("Content-Length", "0");
     headers.content_length_count = 1;
     headers.content_length = "0";

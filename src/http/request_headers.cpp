@@ -5,6 +5,14 @@
 
 namespace ebuse {
 
+std::optional<std::string> request_headers::sent_content_type() const {
+  if (!sent_multipart_type.empty())
+    return sent_multipart_type;
+  if (content_type)
+    return *content_type;
+  return std::nullopt;
+}
+
 void request_headers::scan(httplib::Request& req) {
   *this = request_headers{};
   // As the library's get_header_value: the first of repeated headers counts.
@@ -48,8 +56,8 @@ void request_headers::scan(httplib::Request& req) {
         }
         break;
       case 17:
-        if (iequals(name, "Transfer-Encoding"))
-          ++transfer_encoding_count;
+        if (iequals(name, "Transfer-Encoding") && transfer_encoding_count++ == 0)
+          transfer_encoding = value;
         break;
       default:
         break;
@@ -69,6 +77,10 @@ const char* ambiguous_framing(const request_headers& headers) {
   }
   if (headers.transfer_encoding_count > 1)
     return "more than one Transfer-Encoding header";
+  // The library reads only "chunked" as chunked; any other coding would be read until the
+  // connection closes.
+  if (headers.transfer_encoding_count == 1 && !iequals(headers.transfer_encoding, "chunked"))
+    return "Transfer-Encoding other than chunked";
   return nullptr;
 }
 

@@ -1,6 +1,7 @@
 // The request headers the server reads, found in one pass.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,15 +19,22 @@ struct request_headers {
   int content_length_count = 0;
   std::string_view content_length;     ///< the first Content-Length value
   int transfer_encoding_count = 0;
+  std::string_view transfer_encoding;  ///< the first Transfer-Encoding value
   std::string* content_type = nullptr; ///< rewritable: form bodies are taken as JSON
   std::string_view x_api_key;
   std::string_view authorization;
   std::string_view user_agent;
   std::string_view accept_encoding;
   bool forwarded = false;              ///< Forwarded or X-Forwarded-For present
+  /// A stream route's `multipart/form-data` type as sent: the library's view of it is
+  /// rewritten so that the body is read as the bytes it is (see normalize_framing).
+  std::string sent_multipart_type;
 
   /// Fills this from `req` (every field reset first).
   void scan(httplib::Request& req);
+
+  /// The Content-Type the client sent, if any.
+  std::optional<std::string> sent_content_type() const;
 
   /// A non-empty body follows (its length, or chunked).
   bool has_body() const noexcept {

@@ -2,6 +2,7 @@
 // writer, and the protocol layer's response.
 #include "http/streams_http.hpp"
 
+#include "http/request_state.hpp"
 #include "streams/content_type.hpp"
 #include "streams/producer.hpp"
 #include "streams/stream_config.hpp"
@@ -121,7 +122,7 @@ void handle_stream_create(const httplib::Request& req, httplib::Response& res,
     return;
   streams::create_request cr;
   cr.path = std::move(*path);
-  auto type = header_of(req, "Content-Type");
+  auto type = current_request().headers.sent_content_type();
   if (type && streams::valid_content_type(*type))
     cr.content_type = std::move(*type);
   if (!parse_expiry(req, res, cr.exp) || !parse_fork(req, res, ctx.entry->path, cr))
@@ -163,7 +164,7 @@ void handle_stream_append(const httplib::Request& req, httplib::Response& res,
     ar.stream_seq = std::move(*stream_seq);
   }
   ar.close = streams::header_is_true(req.get_header_value("Stream-Closed"));
-  if (auto type = header_of(req, "Content-Type"))
+  if (auto type = current_request().headers.sent_content_type())
     ar.content_type = std::move(*type);
   ar.body = streams::prepare_body(std::move(ctx.body), streams::is_json(ar.content_type));
   stream_write_cmd cmd;

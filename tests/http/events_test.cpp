@@ -269,6 +269,30 @@ TEST_CASE("POST /events/batch rejects bad batches and writes nothing",
   CHECK(r.body == batch_reply(1, 3, 3));
 }
 
+TEST_CASE("a multipart/form-data body is read as the bytes sent: 400, nothing written",
+          "[http][events][errors]") {
+  temp_dir dir;
+  test_server srv{dir.file("events.db"), quiet_config()};
+  auto cli = srv.client();
+  // The library would parse it into parts; as in the original, it is not JSON.
+  const std::string body = "--xx\r\nContent-Disposition: form-data; name=\"e\"\r\n\r\n"
+                           "{\"type\":\"a\",\"data\":{}}\r\n--xx--\r\n";
+  for (const char* path : {"/events/import", "/events", "/events/batch"}) {
+    INFO(path);
+    auto r = to_reply(cli->Post(path, body, "multipart/form-data; boundary=xx"));
+    check_error(r, 400, "invalid_json");
+  }
+  CHECK(head(*cli) == 0);
+  seed(*cli, 1);
+  check_error(to_reply(cli->Post("/subscriptions/s/position", body,
+                                 "multipart/form-data; boundary=xx")),
+              400, "invalid_subscription");
+  CHECK(head(*cli) == 1);
+  CHECK(get(*cli, "/subscriptions/s/position").body == "{\"position\":0}\n");
+  // The connection stays usable.
+  CHECK(get(*cli, "/position").status == 200);
+}
+
 TEST_CASE("POST /events rejects bad events with a JSON error", "[http][events][errors]") {
   temp_dir dir;
   test_server srv{dir.file("events.db"), quiet_config()};

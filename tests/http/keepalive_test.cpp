@@ -205,6 +205,54 @@ TEST_CASE("a refused request whose body is another request never gets it answere
   CHECK(r->body.find("\"position\"") != std::string::npos);
 }
 
+TEST_CASE("a head that gives no usable body length is answered at once, not at READ_TIMEOUT",
+          "[http][connection][keepalive]") {
+  temp_dir dir;
+  auto cfg = quiet_config();
+  cfg.read_timeout = 120s; // next_reply waits 5 s: a read until the deadline fails it
+  test_server srv{tenants_in(dir, {"ok"}), cfg};
+  // PATCH and PRI without a length have an empty body (the library would read until the
+  // client closes); the connection then serves the next request.
+  for (const char* line : {"PATCH /events", "PATCH /subscriptions/a/position"}) {
+    CAPTURE(line);
+    raw_socket s{srv.port()};
+    REQUIRE(s.send(request(line, "key-ok", "")));
+    std::string buf;
+    auto r = next_reply(s, buf);
+    REQUIRE(r);
+    CHECK(r->status == 405);
+    CHECK(r->body.find("\"method_not_allowed\"") != std::string::npos);
+    REQUIRE(s.send(request("GET /position", "key-ok", "")));
+    auto next = next_reply(s, buf);
+    REQUIRE(next);
+    CHECK(next->status == 200);
+  }
+  {
+    raw_socket s{srv.port()}; // a method no route has: the library refuses it
+    REQUIRE(s.send(request("PRI /events", "key-ok", "")));
+    std::string buf;
+    auto r = next_reply(s, buf);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->body.find("\"http_400\"") != std::string::npos);
+  }
+  // A transfer coding other than chunked: refused, and the connection closes.
+  for (const char* coding : {"gzip, chunked", "gzip", "identity"}) {
+    CAPTURE(coding);
+    raw_socket s{srv.port()};
+    REQUIRE(s.send(request("POST /events", "key-ok", "", std::string{"Transfer-Encoding: "}
+                                                          + coding + "\r\n")
+                   + "5\r\n{\"a\":\r\n0\r\n\r\n"));
+    std::string buf;
+    auto r = next_reply(s, buf);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->body.find("Transfer-Encoding other than chunked") != std::string::npos);
+    CHECK(r->closes());
+  }
+  CHECK(get(*client_for(srv, "key-ok"), "/position").body == "{\"position\":0}\n");
+}
+
 TEST_CASE("Expect: 100-continue is sent only after the head is admitted",
           "[http][connection][keepalive]") {
   temp_dir dir;

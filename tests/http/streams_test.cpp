@@ -239,6 +239,21 @@ TEST_CASE("a stream's content type is kept as sent, forms included", "[sqlite][h
   CHECK(r.body == "a=b&c&d=e");
 }
 
+TEST_CASE("a multipart/form-data stream keeps its type and the bytes as sent",
+          "[sqlite][http][streams]") {
+  temp_dir dir;
+  test_server srv{dir.file("mp.db"), stream_config()};
+  auto cli = srv.client();
+  const std::string type = "multipart/form-data; boundary=xx";
+  const std::string part = "--xx\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n";
+  REQUIRE(put_stream(*cli, "m", part, type).status == 201);
+  CHECK(post_stream(*cli, "m", "--xx--\r\n", type).status == 204);
+  CHECK(post_stream(*cli, "m", "x", "text/plain").status == 409); // another type
+  auto r = get_stream(*cli, "m");
+  CHECK(r.header("Content-Type") == type);
+  CHECK(r.body == part + "--xx--\r\n");
+}
+
 TEST_CASE("a long-poll is answered by the append it waits for", "[sqlite][http][streams][live]") {
   temp_dir dir;
   test_server srv{dir.file("lp.db"), stream_config()};

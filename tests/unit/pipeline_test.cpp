@@ -90,6 +90,21 @@ TEST_CASE("framing: form bodies are JSON, a POST without length has an empty bod
   CHECK_FALSE(get.has_header("Content-Length"));
 }
 
+TEST_CASE("framing: a multipart body is read as sent, a stream keeps its type") {
+  const char* type = "multipart/form-data; boundary=b";
+  auto req = request("POST", "/events", {{"Content-Type", type}});
+  request_headers headers;
+  headers.scan(req);
+  normalize_framing(req, headers);
+  CHECK_FALSE(req.is_multipart_form_data());
+  CHECK(req.get_header_value("Content-Type") == "application/json");
+  auto stream = request("POST", "/v1/stream/s", {{"Content-Type", type}});
+  headers.scan(stream);
+  normalize_framing(stream, headers, true);
+  CHECK_FALSE(stream.is_multipart_form_data());
+  CHECK(headers.sent_content_type() == type);
+}
+
 TEST_CASE_METHOD(pipeline_fixture, "identify: address, route and gzip, Accept-Encoding gone") {
   auto p = make();
   auto req = request("GET", "/events/stream", {{"Accept-Encoding", "gzip"}});

@@ -69,6 +69,18 @@ TEST_CASE("request_headers finds ambiguous framing", "[http][headers]") {
     CHECK(h.transfer_encoding_count == 2);
     CHECK(std::string{ambiguous_framing(h)} == "more than one Transfer-Encoding header");
   }
+  for (const char* coding : {"gzip, chunked", "gzip", "chunked, chunked", "identity"}) {
+    INFO(coding);
+    httplib::Request req;
+    auto h = scanned({{"Transfer-Encoding", coding}}, req);
+    CHECK(std::string{ambiguous_framing(h)} == "Transfer-Encoding other than chunked");
+  }
+  {
+    httplib::Request req;
+    auto h = scanned({{"Transfer-Encoding", "Chunked"}}, req);
+    CHECK(h.transfer_encoding == "Chunked");
+    CHECK(ambiguous_framing(h) == nullptr);
+  }
   {
     httplib::Request req;
     auto h = scanned({{"X-Forwarded-For", "1.2.3.4"}, {"Content-Length", "0"}}, req);
