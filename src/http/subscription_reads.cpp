@@ -1,8 +1,11 @@
 // GET /subscriptions (the consumers, with their lag) and GET /subscriptions/{id}/events.
+#include <cstdint>
+
 #include "core/decimal.hpp"
 #include "core/json_text.hpp"
 #include "core/timestamp.hpp"
 #include "http/codec.hpp"
+#include "http/gzip.hpp"
 #include "http/handlers.hpp"
 #include "http/live.hpp"
 
@@ -81,6 +84,10 @@ void handle_subscription_events(const httplib::Request& req, httplib::Response& 
   if (!pos)
     return send_error(req, res, pos.error());
   // The consumer saves its position after processing: reading never moves it.
+  if (*pos == INT64_MAX) { // nothing can follow the last position there is
+    set_head_header(res, *ctx.t, 0);
+    return send_event_json(res, "[]\n");
+  }
   send_event_page(req, res, ctx, *pos + 1, -1, *limit, *wait, *types);
 }
 

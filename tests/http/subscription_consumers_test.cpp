@@ -2,6 +2,7 @@
 // stored position.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <ctime>
 #include <string>
 #include <thread>
@@ -112,6 +113,16 @@ TEST_CASE("GET /subscriptions/{id}/events reads after the stored position", "[ht
         == std::vector<int64_t>{1, 2, 3});
   save(*cli, "done", 10);
   CHECK(get(*cli, "/subscriptions/done/events").body == "[]\n");
+  // A consumer at the last position there is: nothing follows, not even after a wait
+  // (the next position would overflow and read from the start).
+  save(*cli, "end", INT64_MAX);
+  for (const char* q : {"", "?wait=50s"}) {
+    INFO(q);
+    auto end = get(*cli, std::string{"/subscriptions/end/events"} + q);
+    CHECK(end.status == 200);
+    CHECK(end.body == "[]\n");
+    CHECK(end.header("Ebuse-Head") == "10");
+  }
 
   for (const char* bad : {"/subscriptions/p/events?limit=0", "/subscriptions/p/events?limit=1001",
                           "/subscriptions/p/events?wait=x", "/subscriptions/p/events?type=*"}) {
