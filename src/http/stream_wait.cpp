@@ -33,6 +33,20 @@ streams::read_request read_at(const std::string& path, streams::offset from) {
   return req;
 }
 
+// Reads `path` from `from` for a wait on stream `stream_id`. Another stream created under
+// the same path since is not the one waited on: the answer is that it is gone (404), so a
+// reader never goes on at an offset of the first stream in the data of the second.
+caf::expected<streams::read_result> read_same_stream(request_context& ctx,
+                                                     const std::string& path,
+                                                     streams::offset from, int64_t stream_id) {
+  auto rr = stream_read(ctx, read_at(path, from));
+  if (rr && rr->result == streams::outcome::ok && rr->meta.id != stream_id) {
+    rr->result = streams::outcome::not_found;
+    rr->detail.clear();
+  }
+  return rr;
+}
+
 // Whether `rr` ends the wait: a failure, another outcome, data, the closed end, or
 // another stream under the same path.
 bool settles(const caf::expected<streams::read_result>& rr, int64_t stream_id) {
@@ -51,7 +65,7 @@ caf::expected<streams::read_result> wait_for_data(request_context& ctx, const st
   for (;;) {
     // The version is taken before the read: a commit after it wakes the wait below.
     auto seen = watch.version();
-    auto rr = stream_read(ctx, read_at(path, from));
+    auto rr = read_same_stream(ctx, path, from, stream_id);
     if (settles(rr, stream_id))
       return rr;
     if (signal.stopped() || !watch.wait(seen, deadline))
@@ -80,7 +94,7 @@ read_or_park_in_loop(request_context& ctx, const std::string& path, streams::off
   stream_watch watch{signal, stream_id};
   // Taken before the read: a commit after it wakes the parked response.
   auto seen = watch.version();
-  auto rr = stream_read(ctx, read_at(path, from));
+  auto rr = read_same_stream(ctx, path, from, stream_id);
   if (settles(rr, stream_id) || signal.stopped() || clock_type::now() >= deadline)
     return rr;
   park(deadline, wake_on_stream_change(ctx.t, stream_id, seen));
@@ -98,7 +112,7 @@ wait_or_park_for_data(request_context& ctx, const std::string& path, streams::of
   stream_watch watch{signal, stream_id};
   // Taken before the read: a commit after it wakes the parked request.
   auto seen = watch.version();
-  auto rr = stream_read(ctx, read_at(path, from));
+  auto rr = read_same_stream(ctx, path, from, stream_id);
   if (settles(rr, stream_id) || signal.stopped() || clock_type::now() >= deadline)
     return rr;
   auto note = std::make_shared<const stream_wait_point>(stream_wait_point{from, stream_id});

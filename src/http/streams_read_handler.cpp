@@ -106,6 +106,8 @@ struct sse_session : response_continuation {
               bool& last) {
     if (!rr || rr->result != streams::outcome::ok || ctx.t->streams_signal().stopped())
       return false;
+    if (!initial && rr->meta.id != stream_id)
+      return false; // another stream under the same path: the one followed is gone
     bool closed_end = rr->meta.closed && rr->up_to_date;
     bool idle = !initial && rr->appends == 0 && !closed_end;
     if (idle && clock_type::now() >= end_of_life)

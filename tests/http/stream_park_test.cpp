@@ -214,3 +214,28 @@ TEST_CASE("SSE responses wait in the loop without a worker and get each append",
   // Waiting again, each in the loop.
   CHECK(eventually([&] { return stream_waiting(srv) == 8; }));
 }
+
+TEST_CASE("an SSE reader whose stream is replaced under its path ends, not reading the new one",
+          "[sqlite][http][streams][live]") {
+  temp_dir dir;
+  test_server srv{dir.file("swap.db"), four_workers()};
+  auto cli = srv.client();
+  // Megabytes: the reader, which reads nothing at first, holds its response in the loop.
+  const std::string old_part(1 << 20, 'q'), new_part(1 << 20, 'z');
+  auto fill = [&](const std::string& part) {
+    REQUIRE(to_reply(cli->Put("/v1/stream/s", part, "text/plain")).status == 201);
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(append(*cli, "s", part) == 204);
+  };
+  fill(old_part);
+  chunked_followers sse{srv.port(), 1, raw_get("/v1/stream/s?offset=-1&live=sse"), 4096};
+  REQUIRE(eventually([&] { return connection_figure(*cli, "following") == 1; }, 30s));
+  // Another stream under the same path, as long: the reader's offsets exist in it too.
+  REQUIRE(to_reply(cli->Delete("/v1/stream/s")).status == 204);
+  fill(new_part);
+  REQUIRE(sse.read_until([](const chunked_response& r) { return r.ended || r.closed || r.bad; },
+                         60s));
+  CHECK_FALSE(sse[0].bad);
+  CHECK(sse[0].body.find(old_part) != std::string::npos);
+  CHECK(sse[0].body.find('z') == std::string::npos); // no byte of the new stream
+}
