@@ -61,8 +61,12 @@ thread_local park_pass current_pass;
 // No response of this API is served in byte ranges (a range is allowed to be ignored):
 // every answer is whole, as the Go server's, and a backup resumed with `Range` would
 // splice two different copies. The library has parsed `Range` by now; it is forgotten.
-void ignore_ranges(httplib::Request& req) {
+//
+// The library URL-decodes header values; those holding a '%' are put back as sent.
+void prepare_request(httplib::Request& req) {
   req.ranges.clear();
+  if (current_stream && current_stream->headers_hold_percent())
+    restore_raw_header_values(req, current_stream->raw_headers());
 }
 
 } // namespace
@@ -302,7 +306,7 @@ void connection_server::run_requests(loop_conn& c) {
     close_requested = false;
     bool closed = false;
     ++c.requests;
-    bool ret = process_request(strm, c.requests >= keep_alive_max, closed, ignore_ranges);
+    bool ret = process_request(strm, c.requests >= keep_alive_max, closed, prepare_request);
     strm.capture_output(nullptr);
     if (!current_pass.followers.empty()) {
       strm.flush(); // its own answer first: the followers' take a while

@@ -1,7 +1,9 @@
 // One pass over the request headers.
 #include "http/request_headers.hpp"
 
+#include <iterator>
 #include <utility>
+#include <vector>
 
 namespace ebuse {
 
@@ -82,6 +84,68 @@ const char* ambiguous_framing(const request_headers& headers) {
   if (headers.transfer_encoding_count == 1 && !iequals(headers.transfer_encoding, "chunked"))
     return "Transfer-Encoding other than chunked";
   return nullptr;
+}
+
+namespace {
+
+struct raw_header {
+  std::string_view name;
+  std::string_view value;
+};
+
+bool space_or_tab(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// The header lines of `raw` split as the library splits them: the name up to the first
+// ':', the value without the blanks around it.
+std::vector<raw_header> split_header_lines(std::string_view raw) {
+  std::vector<raw_header> out;
+  while (!raw.empty()) {
+    auto eol = raw.find("\r\n");
+    auto line = raw.substr(0, eol);
+    raw = eol == std::string_view::npos ? std::string_view{} : raw.substr(eol + 2);
+    if (line.empty())
+      break; // the blank line: the end of the head
+    while (!line.empty() && space_or_tab(line.back()))
+      line.remove_suffix(1);
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos)
+      continue;
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && space_or_tab(value.front()))
+      value.remove_prefix(1);
+    out.push_back({line.substr(0, colon), value});
+  }
+  return out;
+}
+
+} // namespace
+
+void restore_raw_header_values(httplib::Request& req, std::string_view raw) {
+  auto lines = split_header_lines(raw);
+  std::vector<std::string_view> done; // names already restored
+  for (const auto& line : lines) {
+    if (line.value.find('%') == std::string_view::npos)
+      continue;
+    bool seen = false;
+    for (auto name : done)
+      seen = seen || iequals(name, line.name);
+    if (seen)
+      continue;
+    done.push_back(line.name);
+    // The library keeps repeated headers in the order they came, as this walk does.
+    std::vector<std::string_view> values;
+    for (const auto& other : lines)
+      if (iequals(other.name, line.name))
+        values.push_back(other.value);
+    auto range = req.headers.equal_range(std::string{line.name});
+    if (static_cast<std::size_t>(std::distance(range.first, range.second)) != values.size())
+      continue;
+    std::size_t i = 0;
+    for (auto it = range.first; it != range.second; ++it)
+      it->second.assign(values[i++]);
+  }
 }
 
 } // namespace ebuse

@@ -49,4 +49,11 @@ struct request_headers {
 /// differently (request smuggling, RFC 9112 6.3).
 const char* ambiguous_framing(const request_headers& headers);
 
+/// Puts back the header values as sent. The library (0.11) URL-decodes every header
+/// value it reads, so `X-API-Key: a%41` would be read as `aA`, and two different
+/// `Idempotency-Key`s as one. `raw`: the request's header lines as they arrived, each
+/// ending in CRLF (the blank line may follow). Only values holding a '%' change; a header
+/// whose lines and entries do not pair up one to one is left as the library read it.
+void restore_raw_header_values(httplib::Request& req, std::string_view raw);
+
 } // namespace ebuse

@@ -102,6 +102,8 @@ void socket_stream::start_request() noexcept {
   cut_line_ = false;
   line_len_ = 0;
   header_bytes_ = 0;
+  raw_headers_.clear();
+  headers_percent_ = false;
   headers_too_large = false;
 }
 
@@ -125,6 +127,10 @@ ssize_t socket_stream::read_header_byte(char* ptr) {
       return n;
   }
   ++header_bytes_;
+  if (!first_line_) {
+    raw_headers_.push_back(*ptr);
+    headers_percent_ |= *ptr == '%';
+  }
   if (*ptr == '\n') {
     if (line_len_ == 0 && !first_line_)
       in_headers_ = false; // the blank line: the body follows

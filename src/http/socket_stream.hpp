@@ -90,6 +90,15 @@ public:
   /// Starts counting the request line and headers of the next request.
   void start_request() noexcept;
 
+  /// The header lines of the current request as they arrived (after its request line),
+  /// and whether one holds a '%': the library URL-decodes the header values it reads.
+  const std::string& raw_headers() const noexcept {
+    return raw_headers_;
+  }
+  bool headers_hold_percent() const noexcept {
+    return headers_percent_;
+  }
+
   bool is_readable() const override;
   bool is_writable() const override;
   ssize_t read(char* ptr, size_t size) override;
@@ -139,6 +148,8 @@ private:
   bool cut_line_ = false; ///< '\r' of a cut line was returned, '\n' is next
   size_t line_len_ = 0;
   size_t header_bytes_ = 0;
+  std::string raw_headers_;
+  bool headers_percent_ = false;
   char buf_[4096];
   size_t off_ = 0;
   size_t len_ = 0;

@@ -115,3 +115,30 @@ TEST_CASE("subscription ids longer than 256 bytes are readable and writable",
   CHECK(status_of(too_long) == 414);
   CHECK(body_of(too_long).find("\"code\":\"http_414\"") != std::string::npos);
 }
+
+TEST_CASE("header values are read as sent, '%' included, as the Go server reads them",
+          "[http][dropin]") {
+  temp_dir dir;
+  ebuse::registry_options tenants;
+  tenants.tenants.push_back(ebuse::tenant_spec{"shop", dir.file("shop.db"), ebuse::digest_of("k%41"), ""});
+  test_server srv{tenants, quiet_config()};
+  // The key as configured opens the tenant; its URL-decoded spelling does not.
+  auto shop = client_for(srv, "k%41");
+  CHECK(get(*shop, "/position").status == 200);
+  check_error(get(*client_for(srv, "kA"), "/position"), 401, "unauthorized");
+  // Two Idempotency-Keys that differ only in a '%' escape are two keys.
+  const std::string event = R"({"type":"a","data":1})";
+  CHECK(post(*shop, "/events", event, {{"Idempotency-Key", "id%41"}}).status == 200);
+  CHECK(post(*shop, "/events", event, {{"Idempotency-Key", "idA"}}).status == 200);
+  CHECK(post(*shop, "/events", event, {{"Idempotency-Key", "id%41"}}).status == 200); // replay
+  CHECK(get(*shop, "/position").body == "{\"position\":2}\n");
+  // A fork names its source by URL path, escaped once: stream "s%41" is "s%2541".
+  auto put_stream = [&](const std::string& path, const std::string& body,
+                        const httplib::Headers& h) {
+    return to_reply(shop->Put(("/v1/stream/" + path).c_str(), h, body, "text/plain"));
+  };
+  REQUIRE(put_stream("s%2541", "percent", {}).status == 201);
+  REQUIRE(put_stream("sA", "letter", {}).status == 201);
+  REQUIRE(put_stream("f", "", {{"Stream-Forked-From", "/v1/stream/s%2541"}}).status == 201);
+  CHECK(get(*shop, "/v1/stream/f?offset=-1").body == "percent");
+}

@@ -95,3 +95,26 @@ TEST_CASE("iequals folds ASCII letters only", "[http][headers]") {
   CHECK_FALSE(iequals("@", "`")); // differ only in bit 0x20, not letters
   CHECK_FALSE(iequals("[", "{"));
 }
+
+TEST_CASE("header values the library decoded are put back as sent", "[http][headers]") {
+  httplib::Request req;
+  // As the library read them: every value URL-decoded, repeated names in order.
+  req.headers = {{"X-API-Key", "aA"},         {"Idempotency-Key", "x y"},
+                 {"Idempotency-Key", "plain"}, {"Accept", "a%b"},
+                 {"REMOTE_ADDR", "127.0.0.1"}};
+  restore_raw_header_values(req, "x-api-key: a%41\r\n"
+                                 "Idempotency-Key:   x%20y \t\r\n"
+                                 "IDEMPOTENCY-KEY: plain\r\n"
+                                 "Accept: a%b\r\n"
+                                 "\r\n");
+  CHECK(req.get_header_value("X-API-Key") == "a%41");
+  CHECK(req.get_header_value("Idempotency-Key", 0) == "x%20y");
+  CHECK(req.get_header_value("Idempotency-Key", 1) == "plain");
+  CHECK(req.get_header_value("Accept") == "a%b"); // not an escape: as it was
+  CHECK(req.get_header_value("REMOTE_ADDR") == "127.0.0.1");
+  // Lines and entries that do not pair up are left alone.
+  httplib::Request odd;
+  odd.headers = {{"X-API-Key", "aA"}};
+  restore_raw_header_values(odd, "X-API-Key: a%41\r\nX-API-Key: b\r\n\r\n");
+  CHECK(odd.get_header_value("X-API-Key") == "aA");
+}
