@@ -47,11 +47,11 @@ caf::expected<streams::read_result> read_same_stream(request_context& ctx,
   return rr;
 }
 
-// Whether `rr` ends the wait: a failure, another outcome, data, the closed end, or
-// another stream under the same path.
-bool settles(const caf::expected<streams::read_result>& rr, int64_t stream_id) {
+// Whether `rr` (of read_same_stream) ends the wait: a failure, another outcome (another
+// stream under the same path is one), data, or the closed end.
+bool settles(const caf::expected<streams::read_result>& rr) {
   return !rr || rr->result != streams::outcome::ok || rr->appends > 0
-         || (rr->meta.closed && rr->up_to_date) || rr->meta.id != stream_id;
+         || (rr->meta.closed && rr->up_to_date);
 }
 
 } // namespace
@@ -66,7 +66,7 @@ caf::expected<streams::read_result> wait_for_data(request_context& ctx, const st
     // The version is taken before the read: a commit after it wakes the wait below.
     auto seen = watch.version();
     auto rr = read_same_stream(ctx, path, from, stream_id);
-    if (settles(rr, stream_id))
+    if (settles(rr))
       return rr;
     if (signal.stopped() || !watch.wait(seen, deadline))
       return rr;
@@ -95,7 +95,7 @@ read_or_park_in_loop(request_context& ctx, const std::string& path, streams::off
   // Taken before the read: a commit after it wakes the parked response.
   auto seen = watch.version();
   auto rr = read_same_stream(ctx, path, from, stream_id);
-  if (settles(rr, stream_id) || signal.stopped() || clock_type::now() >= deadline)
+  if (settles(rr) || signal.stopped() || clock_type::now() >= deadline)
     return rr;
   park(deadline, wake_on_stream_change(ctx.t, stream_id, seen));
   parked = true;
@@ -113,7 +113,7 @@ wait_or_park_for_data(request_context& ctx, const std::string& path, streams::of
   // Taken before the read: a commit after it wakes the parked request.
   auto seen = watch.version();
   auto rr = read_same_stream(ctx, path, from, stream_id);
-  if (settles(rr, stream_id) || signal.stopped() || clock_type::now() >= deadline)
+  if (settles(rr) || signal.stopped() || clock_type::now() >= deadline)
     return rr;
   auto note = std::make_shared<const stream_wait_point>(stream_wait_point{from, stream_id});
   parked = park_request(deadline, wake_on_stream_change(t, stream_id, seen), std::move(note));
