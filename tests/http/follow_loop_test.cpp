@@ -162,7 +162,9 @@ TEST_CASE("a follower whose client leaves is dropped from the loop",
   for (std::size_t i = 0; i < 4; ++i)
     f.close(i);
   CHECK(eventually([&] { return s.figure("following") == 6; }));
-  CHECK(eventually([&] { return s.figure("open") == open - 4; }));
+  // At least those 4 closed (another connection counted at the first figure, such as one
+  // the /metrics client replaced, may have closed too).
+  CHECK(eventually([&] { return s.figure("open") <= open - 4; }, 30s));
   CHECK(eventually([&] { return s.srv.get_tenant()->stats().events_waiting.load() == 6; }));
 }
 
